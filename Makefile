@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and git:
+#   make demo   install into .venv, start what is missing, run the pipeline end to end
+#   make test   the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test run up worker api bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/peerdigest demo
+
+test: install
+	$(BIN)/python -m pytest
+
+run: install
+	$(BIN)/peerdigest run
+
+up: install
+	$(BIN)/peerdigest up
+
+worker: install
+	$(BIN)/peerdigest worker
+
+api: install
+	$(BIN)/peerdigest api
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

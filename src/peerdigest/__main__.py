@@ -1,0 +1,3 @@
+from peerdigest.cli import main
+
+main()

@@ -1,0 +1,307 @@
+"""The database of record.
+
+Redis only ever holds job ids; everything a user was promised (a job was
+accepted, a summary was written) lives in these tables, so anything Redis
+loses can be rebuilt from here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on every backend.
+
+    SQLite has no timezone type and hands back naive datetimes; this makes
+    both backends return aware UTC values so comparisons never mix kinds.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; store UTC-aware datetimes")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Role(StrEnum):
+    teacher = "teacher"
+    student = "student"
+    admin = "admin"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @classmethod
+    def open(cls) -> tuple[JobStatus, ...]:
+        """Statuses of a job that has not reached its end yet."""
+        return (cls.queued, cls.processing)
+
+
+class Method(StrEnum):
+    ai = "ai"
+    builtin = "builtin"
+    fallback = "fallback"
+    empty = "empty"
+
+
+class Priority(StrEnum):
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class School(Base):
+    __tablename__ = "school"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=Role.student)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School] = relationship()
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School] = relationship()
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="evaluation", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+
+class Criterion(Base):
+    __tablename__ = "criterion"
+    __table_args__ = (UniqueConstraint("evaluation_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    min_score: Mapped[float] = mapped_column(Float, default=1)
+    max_score: Mapped[float] = mapped_column(Float, default=5)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="criteria")
+
+
+class Allocation(Base):
+    """One reviewer asked to review one reviewee within an evaluation."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (UniqueConstraint("evaluation_id", "reviewer_id", "reviewee_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    reviewee_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    team: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    is_self: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    reviewee: Mapped[User] = relationship(foreign_keys=[reviewee_id])
+    scores: Mapped[list[Score]] = relationship(back_populates="allocation", cascade="all, delete-orphan")
+
+
+class Score(Base):
+    __tablename__ = "score"
+    __table_args__ = (UniqueConstraint("allocation_id", "criterion_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    allocation: Mapped[Allocation] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()
+
+
+class FeedbackSummary(Base):
+    """The latest summary of what one student received in one evaluation."""
+
+    __tablename__ = "feedback_summary"
+    __table_args__ = (UniqueConstraint("evaluation_id", "student_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20))
+    feedback_hash: Mapped[str] = mapped_column(String(64))
+    feedback_count: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prompt_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SummaryJob(Base):
+    """One request for a summary, from acceptance to its end.
+
+    `evaluation_id` and `student_id` are deliberately plain columns, not
+    foreign keys: the job history must survive the deletion of what it was
+    about (the job then fails with that reason instead of disappearing).
+    """
+
+    __tablename__ = "summary_job"
+    __table_args__ = (
+        Index("ix_summary_job_eval_student_status", "evaluation_id", "student_id", "status"),
+        Index("ix_summary_job_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100), unique=True)
+    evaluation_id: Mapped[int] = mapped_column(Integer)
+    student_id: Mapped[int] = mapped_column(Integer)
+    requested_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.queued)
+    # "{evaluation}-{student}" while the job is open, NULL once it ended: the unique
+    # constraint makes "one open job per student" hold even under concurrent requests.
+    open_key: Mapped[str | None] = mapped_column(String(50), unique=True, nullable=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.normal)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_retries: Mapped[int] = mapped_column(Integer, default=0)
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    worker_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    webhook_deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="job", order_by="WebhookDelivery.id", cascade="all, delete-orphan"
+    )
+
+    @staticmethod
+    def open_key_for(evaluation_id: int, student_id: int) -> str:
+        return f"{evaluation_id}-{student_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in JobStatus.open()
+
+    def start(self, worker_name: str | None) -> None:
+        self.status = JobStatus.processing
+        self.started_at = utcnow()
+        self.attempts += 1
+        self.progress = 10
+        self.next_retry_at = None
+        self.worker_name = worker_name
+
+    def finish(self, status: JobStatus, *, error: str | None = None, result: dict | None = None) -> None:
+        """Move to a terminal status; frees the student for a new job."""
+        self.status = status
+        self.open_key = None
+        self.completed_at = utcnow()
+        self.next_retry_at = None
+        if status == JobStatus.completed:
+            self.progress = 100
+            self.result = result
+            self.error = None
+        elif error is not None:
+            self.error = error
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver a job's webhook."""
+
+    __tablename__ = "webhook_delivery"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_job_id: Mapped[int] = mapped_column(ForeignKey("summary_job.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    job: Mapped[SummaryJob] = relationship(back_populates="webhook_deliveries")
+
+
+class ScheduledJob(Base):
+    """A cron schedule that queues summaries for an evaluation."""
+
+    __tablename__ = "scheduled_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cron: Mapped[str] = mapped_column(String(100))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    student_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for `AUTH_MODE=token`; only its hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()

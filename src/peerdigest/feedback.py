@@ -1,0 +1,182 @@
+"""What a student received from their peers: collect it, fingerprint it, anonymize it.
+
+Everything here is plain data read from the database of record; nothing knows
+about RQ, HTTP or LLMs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.db.models import Allocation, Evaluation, Score, User
+
+PEER_WORD = {"nl": "teamgenoot", "en": "teammate"}
+
+
+class FeedbackError(Exception):
+    """A request about feedback that can never succeed (no retry helps)."""
+
+
+class EvaluationNotFound(FeedbackError):
+    def __init__(self, evaluation_id: int):
+        super().__init__(f"evaluation {evaluation_id} does not exist")
+
+
+class StudentNotInEvaluation(FeedbackError):
+    def __init__(self, evaluation_id: int, student_id: int):
+        super().__init__(f"student {student_id} does not take part in evaluation {evaluation_id}")
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    criterion_id: int
+    name: str
+    average: float | None  # None when no peer scored this criterion
+    count: int
+    min_score: float
+    max_score: float
+
+
+@dataclass(frozen=True)
+class Comment:
+    criterion_id: int
+    criterion: str
+    text: str
+    score: float | None
+    reviewer: int  # an index per reviewer (1, 2, ...), never their id or name
+
+
+@dataclass(frozen=True)
+class ReceivedFeedback:
+    evaluation_id: int
+    student_id: int
+    student_name: str
+    language: str
+    criteria: tuple[CriterionScore, ...]
+    comments: tuple[Comment, ...]
+    roster: tuple[str, ...]  # names of everyone in the evaluation, for anonymization and the output guard
+    reviewer_count: int
+
+    @property
+    def scored_criteria(self) -> tuple[CriterionScore, ...]:
+        return tuple(c for c in self.criteria if c.average is not None)
+
+
+def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFeedback:
+    """The scores and comments `student_id` received from peers, self-assessment excluded."""
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        raise EvaluationNotFound(evaluation_id)
+    student = session.get(User, student_id)
+    member_ids = set(
+        session.scalars(select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id))
+    ) | set(session.scalars(select(Allocation.reviewer_id).where(Allocation.evaluation_id == evaluation_id)))
+    if student is None or student_id not in member_ids:
+        raise StudentNotInEvaluation(evaluation_id, student_id)
+
+    rows = session.execute(
+        select(Score, Allocation.reviewer_id)
+        .join(Allocation, Score.allocation_id == Allocation.id)
+        .where(
+            Allocation.evaluation_id == evaluation_id,
+            Allocation.reviewee_id == student_id,
+            Allocation.is_self.is_(False),
+        )
+        .order_by(Allocation.reviewer_id, Score.criterion_id)
+    ).all()
+    reviewer_index: dict[int, int] = {}
+    values: dict[int, list[float]] = defaultdict(list)
+    comments: list[Comment] = []
+    names = {c.id: c.name for c in evaluation.criteria}
+    for score, reviewer_id in rows:
+        index = reviewer_index.setdefault(reviewer_id, len(reviewer_index) + 1)
+        if score.value is not None:
+            values[score.criterion_id].append(score.value)
+        text = (score.comment or "").strip()
+        if text:
+            comments.append(Comment(score.criterion_id, names.get(score.criterion_id, ""), text, score.value, index))
+
+    criteria = tuple(
+        CriterionScore(
+            criterion_id=c.id,
+            name=c.name,
+            average=round(sum(values[c.id]) / len(values[c.id]), 2) if values[c.id] else None,
+            count=len(values[c.id]),
+            min_score=c.min_score,
+            max_score=c.max_score,
+        )
+        for c in evaluation.criteria
+    )
+    roster = tuple(session.scalars(select(User.name).where(User.id.in_(member_ids))))
+    return ReceivedFeedback(
+        evaluation_id=evaluation_id,
+        student_id=student_id,
+        student_name=student.name,
+        language=evaluation.language,
+        criteria=criteria,
+        comments=tuple(comments),
+        roster=roster,
+        reviewer_count=len(reviewer_index),
+    )
+
+
+def feedback_hash(feedback: ReceivedFeedback) -> str:
+    """A fingerprint of what was received: equal hashes mean a summary can be reused."""
+    canonical = {
+        "language": feedback.language,
+        "criteria": [[c.criterion_id, c.name, c.average, c.count] for c in feedback.criteria],
+        "comments": [[c.criterion_id, c.reviewer, c.score, c.text] for c in feedback.comments],
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# Particles are part of Dutch surnames but also everyday words; never replace them on their own.
+_PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "da", "di", "von", "'t"}
+
+
+def name_variants(roster: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Full names and their separate parts (first name, surname), longest first."""
+    variants: set[str] = set()
+    for name in roster:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        variants.add(name)
+        parts = name.split(" ")
+        for part in parts:
+            if len(part) >= 2 and part.lower() not in _PARTICLES:
+                variants.add(part)
+        surname = [p for p in parts[1:]]
+        if len(surname) > 1:
+            variants.add(" ".join(surname))
+    return tuple(sorted(variants, key=len, reverse=True))
+
+
+@lru_cache(maxsize=256)
+def _names_pattern(variants: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not variants:
+        return None
+    alternatives = "|".join(re.escape(v) for v in variants)
+    # Possessives: "Jan's", "Jan’s", Dutch "Jans"; word boundaries that also hold next to accents.
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?:['’]s|s)?(?![\w])", re.IGNORECASE)
+
+
+def replace_names(text: str, roster: tuple[str, ...] | list[str], replacement: str) -> str:
+    """`text` with every roster name (full, first or last, any case, possessive) replaced."""
+    pattern = _names_pattern(name_variants(tuple(roster)))
+    return pattern.sub(replacement, text) if pattern else text
+
+
+def anonymize(feedback: ReceivedFeedback) -> ReceivedFeedback:
+    """The same feedback with every name of the evaluation's members replaced by a neutral word."""
+    word = PEER_WORD.get(feedback.language, PEER_WORD["en"])
+    comments = tuple(replace(c, text=replace_names(c.text, feedback.roster, word)) for c in feedback.comments)
+    return replace(feedback, comments=comments)

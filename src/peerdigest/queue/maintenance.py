@@ -1,0 +1,71 @@
+"""Look at and empty the summary queues; only ever Redis, never the database of record."""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Worker
+from rq.job import Job
+from rq.registry import (
+    CanceledJobRegistry,
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+
+from peerdigest.queue.enqueue import summary_queues
+
+REGISTRIES = {
+    "started": StartedJobRegistry,
+    "scheduled": ScheduledJobRegistry,
+    "deferred": DeferredJobRegistry,
+    "failed": FailedJobRegistry,
+    "finished": FinishedJobRegistry,
+    "canceled": CanceledJobRegistry,
+}
+
+
+def queue_stats(redis: Redis) -> dict:
+    """Depth of each summary queue and its registries, and every worker on them."""
+    queues = summary_queues(redis)
+    rows = []
+    for queue in queues:
+        row = {"name": queue.name, "queued": queue.count}
+        for label, registry in REGISTRIES.items():
+            row[label] = registry(queue=queue).count
+        rows.append(row)
+    workers = []
+    for worker in Worker.all(connection=redis):
+        if not set(worker.queue_names()) & {q.name for q in queues}:
+            continue
+        workers.append(
+            {
+                "name": worker.name,
+                "state": worker.get_state(),
+                "current_job": worker.get_current_job_id(),
+                "last_heartbeat": worker.last_heartbeat.isoformat() if worker.last_heartbeat else None,
+                "successful_jobs": worker.successful_job_count,
+                "failed_jobs": worker.failed_job_count,
+            }
+        )
+    return {"queues": rows, "workers": workers}
+
+
+def clear_queues(redis: Redis, flush_db: bool = False) -> int:
+    """Remove every job of the summary queues and registries; returns how many were removed."""
+    job_ids: set[str] = set()
+    for queue in summary_queues(redis):
+        job_ids.update(queue.get_job_ids())
+        for registry in REGISTRIES.values():
+            job_ids.update(registry(queue=queue).get_job_ids())
+        queue.empty()
+        for registry in REGISTRIES.values():
+            reg = registry(queue=queue)
+            for job_id in reg.get_job_ids():
+                reg.remove(job_id)
+    for job_id in job_ids:
+        redis.delete(Job.key_for(job_id))
+    if flush_db:
+        redis.flushdb()
+    return len(job_ids)

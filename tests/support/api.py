@@ -1,0 +1,17 @@
+"""An in-process API client on the real database and Redis of a test."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from peerdigest.api.app import create_app
+from peerdigest.config import Settings
+from peerdigest.queue.connection import connect
+
+TEACHER = {"X-User-Email": "docent@example.com"}
+STUDENT_19 = {"X-User-Email": "jan@example.com"}
+PREFIX = "/api/v1/feedback-summaries"
+
+
+def api_client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings, redis=connect(settings.redis_url)))
