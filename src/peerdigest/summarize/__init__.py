@@ -24,8 +24,16 @@ class Summary:
     fallback_reason: str | None = None
 
 
+class TransientSummaryError(Exception):
+    """The LLM endpoint failed in a way a later attempt may not (timeout, connection, 5xx, 429).
+
+    Raised only when `final_attempt` is False, so the queue can retry with
+    back-off; on the final attempt the summarizer falls back to builtin instead.
+    """
+
+
 class Summarizer(Protocol):
-    def summarize(self, feedback: ReceivedFeedback) -> Summary:
+    def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         """Write a summary of anonymized feedback. Never raises for bad LLM output."""
         ...
 

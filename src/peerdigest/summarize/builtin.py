@@ -36,7 +36,7 @@ def _join(words: list[str], conjunction: str) -> str:
 class BuiltinSummarizer:
     method = "builtin"
 
-    def summarize(self, feedback: ReceivedFeedback) -> Summary:
+    def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         started = time.monotonic()
         text = self.write(feedback)
         method = "empty" if not feedback.comments else self.method

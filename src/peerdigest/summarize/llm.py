@@ -35,7 +35,7 @@ class LLMSummarizer:
         )
         return cls(client, settings.llm_model)
 
-    def summarize(self, feedback: ReceivedFeedback) -> Summary:
+    def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         if not feedback.comments:
             return self.fallback.summarize(feedback)
         started = time.monotonic()
