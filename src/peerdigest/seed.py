@@ -31,14 +31,19 @@ def seed_demo(session: Session) -> bool:
     for person in demo["staff"] + [s for team in demo["teams"].values() for s in team]:
         session.add(User(id=person["id"], email=person["email"], name=person["name"], role=person["role"], school_id=school.id))
     for spec in demo["evaluations"]:
-        _seed_evaluation(session, school, spec, demo["teams"], demo["comments"][spec["language"]])
+        seed_evaluation(session, school, spec, demo["teams"], demo["comments"][spec["language"]])
     session.flush()
     _bump_sequences(session)
     session.commit()
     return True
 
 
-def _seed_evaluation(session: Session, school: School, spec: dict, teams: dict, comments: dict) -> None:
+def seed_evaluation(session: Session, school: School, spec: dict, teams: dict, comments: dict) -> None:
+    """An evaluation in which every member of each team reviewed every member (themself included).
+
+    `teams` maps a team name to members `{id, name, levels: {criterion: 1-5}}`; scores
+    scatter around each level and comments come from `comments[criterion][high|mid|low]`.
+    """
     evaluation = Evaluation(id=spec["id"], title=spec["title"], school_id=school.id, language=spec["language"])
     evaluation.criteria = [Criterion(name=name, position=i, min_score=1, max_score=5) for i, name in enumerate(spec["criteria"])]
     session.add(evaluation)

@@ -1,0 +1,33 @@
+"""Settings come from the environment, and every one of them is documented where users look."""
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from peerdigest.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_settings_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SUMMARY_LANGUAGE", "en")
+    monkeypatch.setenv("LLM_TIMEOUT", "7.5")
+    settings = Settings(_env_file=None)
+    assert settings.summary_language == "en"
+    assert settings.llm_timeout == 7.5
+
+
+def test_a_bad_value_names_the_variable(monkeypatch):
+    monkeypatch.setenv("SUMMARY_LANGUAGE", "fr")
+    with pytest.raises(ValidationError, match="summary_language"):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("document", ["README.md", ".env.example"])
+def test_every_setting_is_documented(document):
+    text = (ROOT / document).read_text()
+    documented = set(re.findall(r"\b([A-Z][A-Z0-9_]{2,})\b", text))
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in documented]
+    assert not missing, f"{document} does not mention {missing}"
