@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
-from peerdigest.db.models import Base
+from peerdigest.db.models import Base, School, User
 from peerdigest.db.session import engine_for, session_scope
 from peerdigest.embedded_redis import EmbeddedRedis
 from peerdigest.queue.connection import DEFAULT_URL, answers, connect
@@ -140,6 +140,12 @@ def make_settings(database_url: str, redis_url: str, tmp_path: Path, **overrides
         llm_base_url=None,
         embedded_redis="never",
         retry_base_delay=1,
+        # Webhooks go to receivers the tests start on loopback, and are retried quickly.
+        webhook_secret="test-webhook-secret",
+        webhook_allowed_hosts="127.0.0.1",
+        webhook_retry_delay=1,
+        # Off unless a test is about rate limits: others send more than 10 queue requests a minute.
+        rate_limit_enabled=False,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -174,6 +180,17 @@ def process_demo_school(process_settings):
     return _seeded(process_settings)
 
 
+@pytest.fixture
+def other_school_teacher(demo_school):
+    """Headers of a teacher of another school than the demo school."""
+    with session_scope(demo_school.database_url) as session:
+        school = School(name="Andere School")
+        session.add(school)
+        session.flush()
+        session.add(User(email="juf@andere.example", name="Juf Ander", role="teacher", school_id=school.id))
+    return {"X-User-Email": "juf@andere.example"}
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "DATABASE_", "REDIS_"))}
@@ -192,5 +209,16 @@ def run_cli(settings: Settings, *args: str, timeout: float = 120, input: str | N
         text=True,
         timeout=timeout,
         input=input,
+        cwd=settings.data_dir,
+    )
+
+
+def start_cli(settings: Settings, *args: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """Start `peerdigest ARGS` (a worker, a scheduler) in the background with these settings; the caller stops it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "peerdigest", *args],
+        env=settings_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
         cwd=settings.data_dir,
     )

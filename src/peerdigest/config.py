@@ -9,15 +9,22 @@ can hand in their own.
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Language(StrEnum):
     nl = "nl"
     en = "en"
+
+
+class AuthMode(StrEnum):
+    dev = "dev"  # the X-User-Email header, believed as sent: development and tests only
+    token = "token"  # Authorization: Bearer <API token>
+    proxy = "proxy"  # an identity header set by a trusted reverse proxy
 
 
 class Settings(BaseSettings):
@@ -40,6 +47,47 @@ class Settings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="Retries of a job that failed for a transient reason")
     retry_base_delay: int = Field(120, ge=0, description="Seconds before the first retry; doubles each retry")
     retry_max_delay: int = Field(3600, ge=0, description="Upper bound of the retry delay in seconds")
+    job_heartbeat_interval: int = Field(
+        30, ge=1, description="Seconds between the heartbeats of a worker running a job (RQ's job monitoring interval)"
+    )
+    job_abandoned_after: int = Field(
+        120, ge=2, description="Seconds without a heartbeat before a running job counts as abandoned and runs again"
+    )
+
+    webhook_secret: str = Field(
+        "", description="Key of the HMAC-SHA256 signature on webhook bodies; unset means webhook URLs are refused"
+    )
+    webhook_allowed_hosts: str = Field(
+        "", description="Comma-separated webhook hosts allowed even though they resolve to private or local addresses"
+    )
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds one webhook delivery attempt may take")
+    webhook_max_attempts: int = Field(5, ge=1, le=10, description="Delivery attempts of one webhook before giving up")
+    webhook_retry_delay: int = Field(30, ge=0, description="Seconds before the second webhook attempt; doubles each time")
+
+    scheduler_interval: float = Field(10.0, gt=0, description="Seconds between the scheduler's looks for due schedules")
+    schedule_timezone: str = Field("UTC", description="Time zone in which schedules' cron expressions are read")
+    reconcile_interval: float = Field(60.0, gt=0, description="Seconds between two reconciler runs of the scheduler")
+
+    rate_limit_enabled: bool = Field(True, description="Limit API requests per user (per address when not signed in)")
+    rate_limit_queue: str = Field("10/minute", description="Limit of queue and regenerate requests, e.g. 10/minute")
+    rate_limit_batch: str = Field("5/minute", description="Limit of batch-queue requests")
+    rate_limit_default: str = Field("100/minute", description="Limit of every other API request")
+    rate_limit_storage_url: str | None = Field(None, description="Redis for the rate-limit counters; unset: REDIS_URL")
+
+    worker_heartbeat_max_age: int = Field(
+        480, ge=1, description="Seconds without any worker heartbeat before /queue/health answers 503"
+    )
+
+    auth_mode: AuthMode = Field(
+        AuthMode.dev, description="dev | token | proxy: how the API knows who calls (dev only in development or test)"
+    )
+    auth_proxy_header: str = Field(
+        "X-Forwarded-Email", description="AUTH_MODE=proxy: the header in which the reverse proxy names the user"
+    )
+    trusted_proxies: str = Field(
+        "", description="AUTH_MODE=proxy: comma-separated addresses or networks (CIDR) of the reverse proxies"
+    )
+    import_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest feedback file `import` accepts, in bytes")
 
     @field_validator("environment")
     @classmethod
@@ -48,6 +96,49 @@ class Settings(BaseSettings):
             raise ValueError("ENVIRONMENT must be development, production or test")
         return value
 
+    @model_validator(mode="after")
+    def _heartbeats_come_before_abandonment(self) -> Settings:
+        # One late heartbeat must not make the reconciler run a live job a second time.
+        if self.job_abandoned_after < 2 * self.job_heartbeat_interval:
+            raise ValueError("JOB_ABANDONED_AFTER must be at least twice JOB_HEARTBEAT_INTERVAL")
+        return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        _networks(value)  # fail at start, naming the variable, rather than on the first request
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _networks(self.trusted_proxies)
+
+    @field_validator("rate_limit_queue", "rate_limit_batch", "rate_limit_default")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"rate limits look like 10/minute or 100 per hour, not {value!r}") from exc
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"SCHEDULE_TIMEZONE must be a time zone name like UTC or Europe/Amsterdam, not {value!r}") from exc
+        return value
+
+    @property
+    def webhook_allowed_host_set(self) -> frozenset[str]:
+        return frozenset(part.strip().lower() for part in self.webhook_allowed_hosts.split(",") if part.strip())
+
     @property
     def sqlite_path(self) -> Path | None:
         """The file behind a SQLite URL, so callers can create its folder."""
@@ -55,6 +146,13 @@ class Settings(BaseSettings):
         if self.database_url.startswith(prefix) and self.database_url != prefix + ":memory:":
             return Path(self.database_url[len(prefix):])
         return None
+
+
+def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"TRUSTED_PROXIES must list addresses or networks like 10.0.0.5 or 10.0.0.0/24: {exc}") from exc
 
 
 def load_settings(**overrides) -> Settings:

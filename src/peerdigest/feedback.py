@@ -70,6 +70,13 @@ class ReceivedFeedback:
         return tuple(c for c in self.criteria if c.average is not None)
 
 
+def evaluation_students(session: Session, evaluation_id: int) -> list[int]:
+    """Ids of everyone who receives feedback in the evaluation, in a stable order."""
+    return sorted(
+        set(session.scalars(select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id)))
+    )
+
+
 def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFeedback:
     """The scores and comments `student_id` received from peers, self-assessment excluded."""
     evaluation = session.get(Evaluation, evaluation_id)
@@ -143,7 +150,7 @@ _PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", 
 
 
 def name_variants(roster: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Full names and their separate parts (first name, surname), longest first."""
+    """Full names and their separate parts (first name, surname, halves of a double name), longest first."""
     variants: set[str] = set()
     for name in roster:
         name = " ".join(name.split())
@@ -152,27 +159,59 @@ def name_variants(roster: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         variants.add(name)
         parts = name.split(" ")
         for part in parts:
-            if len(part) >= 2 and part.lower() not in _PARTICLES:
-                variants.add(part)
+            pieces = [part, *part.split("-")] if "-" in part else [part]
+            variants.update(p for p in pieces if len(p) >= 2 and p.lower() not in _PARTICLES)
         surname = [p for p in parts[1:]]
         if len(surname) > 1:
             variants.add(" ".join(surname))
     return tuple(sorted(variants, key=len, reverse=True))
 
 
+# Students type "Zoe" for Zoë and "Chloe" for Chloë (and the other way round): letters match their accented forms.
+_ACCENTED = {
+    "a": "aàáâäãå", "e": "eèéêë", "i": "iìíîï", "o": "oòóôöõø", "u": "uùúûü", "c": "cç", "n": "nñ", "y": "yÿý",
+}
+_BASE = {accented: base for base, group in _ACCENTED.items() for accented in group}
+
+
+def _loose(variant: str) -> str:
+    out = []
+    for ch in variant:
+        base = _BASE.get(ch.lower())
+        out.append(f"[{_ACCENTED[base]}]" if base else re.escape(ch))
+    return "".join(out)
+
+
 @lru_cache(maxsize=256)
 def _names_pattern(variants: tuple[str, ...]) -> re.Pattern[str] | None:
     if not variants:
         return None
-    alternatives = "|".join(re.escape(v) for v in variants)
+    alternatives = "|".join(_loose(v) for v in variants)
     # Possessives: "Jan's", "Jan’s", Dutch "Jans"; word boundaries that also hold next to accents.
-    return re.compile(rf"(?<![\w])(?:{alternatives})(?:['’]s|s)?(?![\w])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?P<possessive>['’]s|s)?(?![\w])", re.IGNORECASE)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
 
 
 def replace_names(text: str, roster: tuple[str, ...] | list[str], replacement: str) -> str:
-    """`text` with every roster name (full, first or last, any case, possessive) replaced."""
+    """`text` with every roster name (full, first or last, any case or accent, possessive) replaced.
+
+    "Jan's" keeps its possessive ("teammate's"), and a name that starts a
+    sentence gives a capitalised replacement, so the text still reads well.
+    """
     pattern = _names_pattern(name_variants(tuple(roster)))
-    return pattern.sub(replacement, text) if pattern else text
+    if pattern is None:
+        return text
+
+    def substitute(match: re.Match[str]) -> str:
+        word = replacement
+        if _SENTENCE_START.search(text, 0, match.start()):
+            word = word[:1].upper() + word[1:]
+        possessive = match.group("possessive")
+        return word + possessive if possessive and possessive != "s" else word
+
+    return pattern.sub(substitute, text)
 
 
 def anonymize(feedback: ReceivedFeedback) -> ReceivedFeedback:

@@ -31,3 +31,9 @@ def test_every_setting_is_documented(document):
     documented = set(re.findall(r"\b([A-Z][A-Z0-9_]{2,})\b", text))
     missing = [name.upper() for name in Settings.model_fields if name.upper() not in documented]
     assert not missing, f"{document} does not mention {missing}"
+
+
+def test_a_job_is_never_abandoned_sooner_than_two_missed_heartbeats():
+    with pytest.raises(ValidationError, match="JOB_ABANDONED_AFTER must be at least twice JOB_HEARTBEAT_INTERVAL"):
+        Settings(_env_file=None, job_heartbeat_interval=30, job_abandoned_after=45)
+    assert Settings(_env_file=None, job_heartbeat_interval=30, job_abandoned_after=60).job_abandoned_after == 60

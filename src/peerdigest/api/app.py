@@ -5,21 +5,38 @@ from __future__ import annotations
 from fastapi import FastAPI
 from redis import Redis
 
-from peerdigest.api.routes import summaries
+from peerdigest import metrics as metrics_registry
+from peerdigest.api import outages, ratelimit
+from peerdigest.api.routes import evaluations, exports, metrics, queue, scheduled_jobs, summaries
+from peerdigest.api.schemas import Problem
+from peerdigest.auth import check_startup
 from peerdigest.config import Settings
 from peerdigest.queue.connection import connect, ensure_binary_safe
 
 
 def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
+    check_startup(settings)  # e.g. AUTH_MODE=dev outside development: no app at all, whoever builds it
     app = FastAPI(
         title="peerdigest",
         version="0.1.0",
         description="Tactful AI summaries of the peer feedback students give each other. "
         "Summaries are written in the background: queue a job, then follow its status.",
+        # Every route counts against a rate limit (see api/ratelimit.py), so every route can answer 429.
+        dependencies=[ratelimit.RateLimited],
+        responses={429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"}},
     )
+    app.add_middleware(ratelimit.RateLimitHeaders)
+    outages.install(app)
     app.state.settings = settings
     app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or settings.redis_url)
+    app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)
+    app.state.metrics = metrics_registry.registry(settings.database_url, app.state.redis)
     app.include_router(summaries.router)
+    app.include_router(exports.router)
+    app.include_router(evaluations.router)
+    app.include_router(scheduled_jobs.router)
+    app.include_router(queue.router)
+    app.include_router(metrics.router)
 
     @app.get("/healthz", tags=["operations"], summary="The API process is up")
     def healthz() -> dict:

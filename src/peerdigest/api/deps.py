@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.config import Settings
-from peerdigest.db.models import Allocation, Evaluation, Role, User
+from peerdigest import auth
+from peerdigest.config import AuthMode, Settings
+from peerdigest.db.models import Evaluation, Role, User
 from peerdigest.db.session import session_factory
+from peerdigest.feedback import evaluation_students
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,19 +38,56 @@ SessionDep = Annotated[Session, Depends(get_session)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
 
-def current_user(
+# Declared as security schemes so /docs offers both; which one counts is AUTH_MODE's choice alone.
+_bearer_token = HTTPBearer(
+    auto_error=False, scheme_name="API token", description="AUTH_MODE=token: a token from `peerdigest tokens create`"
+)
+_dev_email = APIKeyHeader(
+    name="X-User-Email", auto_error=False, scheme_name="Development email", description="AUTH_MODE=dev only: a user's email"
+)
+
+
+def identify(
+    request: Request,
     session: SessionDep,
-    x_user_email: Annotated[str | None, Header(description="Development authentication: a user's email")] = None,
-) -> User:
-    if not x_user_email:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not signed in: send the X-User-Email header.")
-    user = session.scalar(select(User).where(User.email == x_user_email.strip().lower()))
-    if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"No user with email {x_user_email!r}.")
-    return user
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_token)],
+    dev_email: Annotated[str | None, Depends(_dev_email)],
+) -> User | auth.NotAuthenticated:
+    """The user the request proves it comes from, the way AUTH_MODE says, or why it proves no one.
+
+    A dependency of its own so that `current_user` and `optional_user` (the rate
+    limits) share one lookup per request.
+    """
+    try:
+        if settings.auth_mode == AuthMode.token:
+            return auth.user_by_token(session, bearer.credentials if bearer else None)
+        if settings.auth_mode == AuthMode.proxy:
+            client_host = request.client.host if request.client else None
+            return auth.user_from_proxy(session, settings, client_host, request.headers.get(settings.auth_proxy_header))
+        return auth.user_by_email(session, dev_email, header="X-User-Email")
+    except auth.NotAuthenticated as exc:
+        return exc
+
+
+Identity = Annotated[User | auth.NotAuthenticated, Depends(identify)]
+
+
+def current_user(identity: Identity, settings: SettingsDep) -> User:
+    """The signed-in user; 401 otherwise."""
+    if isinstance(identity, auth.NotAuthenticated):
+        challenge = {"WWW-Authenticate": "Bearer"} if settings.auth_mode == AuthMode.token else None
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(identity), headers=challenge) from identity
+    return identity
+
+
+def optional_user(identity: Identity) -> User | None:
+    """The signed-in user, or None for a request that proves no one (rate limits then count by address)."""
+    return None if isinstance(identity, auth.NotAuthenticated) else identity
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 def is_staff(user: User) -> bool:
@@ -65,13 +104,6 @@ def visible_evaluation(session: Session, user: User, evaluation_id: int) -> Eval
     if evaluation is None or evaluation.school_id != user.school_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
     return evaluation
-
-
-def evaluation_students(session: Session, evaluation_id: int) -> list[int]:
-    """Ids of everyone who receives feedback in the evaluation, in a stable order."""
-    return sorted(
-        set(session.scalars(select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id)))
-    )
 
 
 def check_student(session: Session, user: User, evaluation: Evaluation, student_id: int) -> None:

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from peerdigest.db.models import SummaryJob
+from peerdigest.config import Language
+from peerdigest.db.models import Priority, SummaryJob
 
 
 class Problem(BaseModel):
     detail: str = Field(description="What went wrong, in plain words")
+
+
+class QueueOptions(BaseModel):
+    """How to run a summary job; every field may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority = Field(
+        Priority.normal, description="high | normal | low: workers always take high jobs before normal before low"
+    )
+    webhook_url: str | None = Field(
+        None,
+        description="An http(s) URL that receives a signed POST when the job completes or fails; "
+        "hosts resolving to private, loopback or link-local addresses are refused (422)",
+    )
+    max_retries: int | None = Field(
+        None, ge=0, le=10, description="Retries after a transient failure (LLM timeout or 5xx, lost database); "
+        "default MAX_RETRIES"
+    )
+
+
+class RegenerateOptions(QueueOptions):
+    force: bool = Field(
+        True, description="True (default): write a new summary even when the feedback is unchanged; "
+        "false: an unchanged summary completes from the cache, as with .../queue"
+    )
 
 
 class JobResult(BaseModel):
@@ -26,6 +53,9 @@ class JobAccepted(BaseModel):
     evaluation_id: int
     created_at: datetime
     already_queued: bool = Field(False, description="True when the student's open job was returned instead")
+    cached: bool = Field(
+        False, description="True: completed at once from the stored summary, because the feedback had not changed"
+    )
 
     @classmethod
     def of(cls, job: SummaryJob, created: bool = True) -> JobAccepted:
@@ -36,7 +66,17 @@ class JobAccepted(BaseModel):
             evaluation_id=job.evaluation_id,
             created_at=job.created_at,
             already_queued=not created,
+            cached=job.cached,
         )
+
+
+class WebhookDeliveryOut(BaseModel):
+    delivery_id: str = Field(description="Also sent as X-Peerdigest-Delivery; the same for every attempt of one delivery")
+    event: str = Field(description="job.completed | job.failed")
+    attempt: int = Field(description="1 for the first attempt")
+    status_code: int | None = Field(description="The receiver's HTTP status; null when no answer came")
+    error: str | None = Field(description="Why the attempt failed; null when it was delivered (2xx)")
+    created_at: datetime
 
 
 class JobStatusOut(JobAccepted):
@@ -47,8 +87,12 @@ class JobStatusOut(JobAccepted):
     next_retry_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancelled_by: int | None = Field(description="Id of the user who cancelled the job (null: from the command line)")
     result: JobResult | None
-    error_message: str | None
+    error_message: str | None = Field(description="Why the job failed, or the last transient error before a retry")
+    # Not the webhook URL itself: it may carry the receiver's secret, and students see their own jobs.
+    webhook_deliveries: list[WebhookDeliveryOut] = Field(description="Every attempt to deliver the job's webhook")
 
     @classmethod
     def of(cls, job: SummaryJob, created: bool = True) -> JobStatusOut:
@@ -61,8 +105,21 @@ class JobStatusOut(JobAccepted):
             next_retry_at=job.next_retry_at,
             started_at=job.started_at,
             completed_at=job.completed_at,
+            cancelled_at=job.cancelled_at,
+            cancelled_by=job.cancelled_by_id,
             result=JobResult(**job.result) if job.result else None,
             error_message=job.error,
+            webhook_deliveries=[
+                WebhookDeliveryOut(
+                    delivery_id=d.delivery_id,
+                    event=d.event,
+                    attempt=d.attempt,
+                    status_code=d.status_code,
+                    error=d.error,
+                    created_at=d.created_at,
+                )
+                for d in job.webhook_deliveries
+            ],
         )
 
 
@@ -101,3 +158,200 @@ class JobList(BaseModel):
     evaluation_id: int
     total: int
     jobs: list[JobStatusOut]
+
+
+class CancelAllOut(BaseModel):
+    evaluation_id: int
+    cancelled: int = Field(description="How many open jobs were cancelled")
+    job_ids: list[str]
+
+
+class Quote(BaseModel):
+    text: str = Field(description="A comment as the student received it, with every name replaced")
+    criterion_id: int
+
+
+class QuotesOut(BaseModel):
+    quotes: list[Quote]
+    count: int
+
+
+# --- evaluations, peer scores and imports ---
+
+
+class CriterionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    min_score: float = 1
+    max_score: float = 5
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CriterionIn:
+        if self.min_score >= self.max_score:
+            raise ValueError(f"criterion {self.name!r}: min_score must be below max_score")
+        return self
+
+
+class CriterionOut(CriterionIn):
+    id: int
+    position: int
+
+
+class EvaluationIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    language: Language | None = Field(None, description="Default: SUMMARY_LANGUAGE")
+    deadline: AwareDatetime | None = Field(None, description="Reviewers may submit scores until then; none: no end")
+    criteria: list[CriterionIn] = Field(min_length=1)
+    teams: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Team name → member emails (students of your school); every member reviews every teammate",
+    )
+
+    @model_validator(mode="after")
+    def _unique_criteria(self) -> EvaluationIn:
+        names = [c.name for c in self.criteria]
+        if len(set(names)) != len(names):
+            raise ValueError("criterion names must be unique within an evaluation")
+        return self
+
+
+class EvaluationPatch(BaseModel):
+    title: str | None = Field(None, min_length=1, max_length=300)
+    language: Language | None = None
+    deadline: AwareDatetime | None = Field(None, description="null removes the deadline")
+
+
+class Reviewee(BaseModel):
+    student_id: int
+    name: str
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    title: str
+    language: str
+    deadline: datetime | None
+    created_at: datetime
+    criteria: list[CriterionOut]
+    students: int = Field(description="How many students take part")
+    to_review: list[Reviewee] = Field(description="The students you are asked to review (empty for staff)")
+
+
+class ScoreIn(BaseModel):
+    reviewee_id: int
+    criterion_id: int
+    score: float | None = Field(None, description="Within the criterion's scale; null: a comment only")
+    comment: str | None = Field(None, max_length=5000)
+
+
+class ScoresIn(BaseModel):
+    scores: list[ScoreIn] = Field(min_length=1)
+
+
+class ScoresSaved(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    summaries_marked_stale: int
+
+
+class ImportProblemOut(BaseModel):
+    line: int | None = Field(description="Line of the file; null when about the file as a whole")
+    message: str
+
+
+class ImportRejected(Problem):
+    problems: list[ImportProblemOut]
+
+
+class ImportResult(BaseModel):
+    evaluation_id: int
+    evaluation_created: bool
+    rows: int
+    users_created: int
+    users_renamed: int
+    criteria_created: int
+    allocations_created: int
+    scores_created: int
+    scores_updated: int
+    scores_unchanged: int
+    summaries_marked_stale: int
+
+
+class ScheduledJobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    cron: str = Field(
+        max_length=100,
+        description="Five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly ...; "
+        "read in SCHEDULE_TIMEZONE",
+        examples=["0 8 * * mon"],
+    )
+    evaluation_id: int
+    student_ids: list[int] | None = Field(None, description="Students to summarize; null or left out: every student")
+    enabled: bool = True
+
+
+class ScheduledJobPatch(BaseModel):
+    """Only the fields sent change; a new cron expression or re-enabling counts from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    cron: str | None = Field(None, max_length=100)
+    evaluation_id: int | None = None
+    student_ids: list[int] | None = Field(None, description="null: every student of the evaluation")
+    enabled: bool | None = None
+
+
+class ScheduledJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    cron: str
+    evaluation_id: int
+    student_ids: list[int] | None = Field(description="null: every student of the evaluation")
+    enabled: bool
+    next_run_at: datetime | None = Field(description="When the scheduler queues the next run; null while disabled")
+    last_run_at: datetime | None
+    created_at: datetime
+
+
+class ScheduledJobList(BaseModel):
+    total: int
+    scheduled_jobs: list[ScheduledJobOut]
+
+
+class QueueDepth(BaseModel):
+    name: str
+    queued: int = Field(description="Waiting to be taken by a worker")
+    started: int
+    scheduled: int = Field(description="Waiting for a retry or a delayed start")
+    deferred: int
+    failed: int
+    finished: int
+    canceled: int
+
+
+class WorkerOut(BaseModel):
+    name: str
+    state: str = Field(description="RQ's worker state: idle, busy, suspended ...")
+    current_job: str | None
+    last_heartbeat: datetime | None
+    successful_jobs: int
+    failed_jobs: int
+
+
+class QueueStatsOut(BaseModel):
+    jobs: dict[str, int] = Field(description="Jobs in the database by status")
+    redis_reachable: bool
+    queues: list[QueueDepth] = Field(description="Each queue on Redis; empty when Redis does not answer")
+    workers: list[WorkerOut]
+
+
+class QueueHealthOut(BaseModel):
+    status: str = Field(description="ok | unhealthy")
+    detail: str | None = Field(description="What is wrong, in plain words; null when healthy")
+    redis_reachable: bool
+    workers: list[WorkerOut]

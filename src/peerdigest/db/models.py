@@ -183,6 +183,10 @@ class FeedbackSummary(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    def as_result(self) -> dict:
+        """The `result` a job that produced (or reused) this summary reports."""
+        return {"summary_text": self.text, "generation_method": self.method, "feedback_count": self.feedback_count}
+
 
 class SummaryJob(Base):
     """One request for a summary, from acceptance to its end.
@@ -256,6 +260,19 @@ class SummaryJob(Base):
             self.error = None
         elif error is not None:
             self.error = error
+
+    def wait_for_retry(self, error: str, at: datetime) -> None:
+        """Back to `queued` until `at`, after a transient failure; still open, so still the student's one job."""
+        self.status = JobStatus.queued
+        self.progress = 0
+        self.error = error
+        self.next_retry_at = at
+
+    def cancel(self, by_id: int | None) -> None:
+        """End the job on request; `by_id` is the user who asked (None: an operator on the command line)."""
+        self.finish(JobStatus.cancelled)
+        self.cancelled_at = self.completed_at
+        self.cancelled_by_id = by_id
 
 
 class WebhookDelivery(Base):

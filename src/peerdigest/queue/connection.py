@@ -37,13 +37,15 @@ def connect(url: str) -> Redis:
         url,
         decode_responses=False,
         socket_keepalive=True,
-        socket_connect_timeout=5,
-        # Plain commands must not hang forever on a dead server; RQ's worker raises this
-        # further for its blocking dequeue (see rq.worker.BaseWorker._set_connection).
-        socket_timeout=30,
+        # A dead or hung Redis must cost an API request seconds, not minutes: the request
+        # is already recorded and the reconciler queues it once Redis is back.
+        socket_connect_timeout=2,
+        # RQ's worker raises this for its blocking dequeue (rq.worker.BaseWorker._set_connection).
+        socket_timeout=10,
         health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=2, base=0.1), retries=3),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        # Only a connection that could not be made is retried: a command that timed out may
+        # have run, and running an enqueue twice would put the job on its queue twice.
+        retry=Retry(ExponentialBackoff(cap=1, base=0.1), retries=2, supported_errors=(RedisConnectionError,)),
         client_name="peerdigest",
     )
     return ensure_binary_safe(client)

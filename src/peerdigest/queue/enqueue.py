@@ -3,6 +3,11 @@
 The row is committed before anything touches Redis, so an accepted request
 survives whatever happens to Redis next; a row that never made it onto a
 queue (`enqueued_at` empty) is put there later by the reconciler.
+
+Two requests never reach a worker: one for a student who already has an open
+job (that job is returned), and one whose feedback has not changed since the
+stored summary was written (the job completes at once from that summary,
+`cached`, unless the request forces a fresh one).
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from dataclasses import dataclass
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Callback, Queue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import JobStatus, Priority, SummaryJob, utcnow
+from peerdigest.db.models import FeedbackSummary, JobStatus, Priority, SummaryJob, utcnow
+from peerdigest.feedback import FeedbackError, collect, feedback_hash
 from peerdigest.queue.connection import ensure_binary_safe
+from peerdigest.queue.jobs import find
+from peerdigest.webhooks import announce
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,7 @@ QUEUE_NAMES: dict[str, str] = {
     Priority.low: "summaries-low",
 }
 TASK = "peerdigest.queue.tasks.generate_summary"
+STOPPED_CALLBACK = "peerdigest.queue.llm_slots.release_stopped"
 
 
 def summary_queues(redis: Redis) -> list[Queue]:
@@ -47,6 +56,10 @@ def new_job_id(evaluation_id: int, student_id: int) -> str:
 class Accepted:
     job: SummaryJob
     created: bool  # False: the student already had an open job, which is returned instead
+
+
+class NotRetryable(Exception):
+    """`retry_job` was asked to repeat a job that is unknown, still open or completed; the message says which."""
 
 
 def open_job(session: Session, evaluation_id: int, student_id: int) -> SummaryJob | None:
@@ -67,10 +80,11 @@ def request_summary(
     webhook_url: str | None = None,
     max_retries: int | None = None,
 ) -> Accepted:
-    """Record a job for the student (or return their open one) and queue it."""
+    """Record a job for the student (or return their open one) and queue it, or complete it from the cache."""
     existing = open_job(session, evaluation_id, student_id)
     if existing is not None:
         return Accepted(existing, created=False)
+    cached = None if force else cached_result(session, evaluation_id, student_id)
     job = SummaryJob(
         job_id=new_job_id(evaluation_id, student_id),
         evaluation_id=evaluation_id,
@@ -84,6 +98,9 @@ def request_summary(
         max_retries=settings.max_retries if max_retries is None else max_retries,
         created_at=utcnow(),
     )
+    if cached is not None:
+        job.cached = True
+        job.finish(JobStatus.completed, result=cached)
     session.add(job)
     try:
         session.commit()
@@ -94,8 +111,53 @@ def request_summary(
         if existing is None:
             raise
         return Accepted(existing, created=False)
-    put_on_queue(session, redis, settings, job)
+    if cached is not None:
+        log.info("job %s: completed from the stored summary (feedback unchanged)", job.job_id)
+        announce(redis, settings, job)
+    else:
+        put_on_queue(session, redis, settings, job)
     return Accepted(job, created=True)
+
+
+def cached_result(session: Session, evaluation_id: int, student_id: int) -> dict | None:
+    """The stored summary's result when it still describes the student's feedback; else None.
+
+    A fallback summary is never reused: it was written because the LLM failed,
+    and the next request should give the LLM another chance.
+    """
+    stored = session.scalar(
+        select(FeedbackSummary).where(
+            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
+        )
+    )
+    if stored is None or stored.stale or stored.method == "fallback":
+        return None
+    try:
+        received = collect(session, evaluation_id, student_id)
+    except FeedbackError:
+        return None  # queued all the same: the worker fails the job with this reason
+    return stored.as_result() if feedback_hash(received) == stored.feedback_hash else None
+
+
+def retry_job(session: Session, redis: Redis, settings: Settings, job_id: str) -> Accepted:
+    """Queue a new job like a failed or cancelled one (same student, priority, options)."""
+    old = find(session, job_id)
+    if old is None:
+        raise NotRetryable(f"No job {job_id!r}.")
+    if old.status not in (JobStatus.failed, JobStatus.cancelled):
+        raise NotRetryable(f"Job {job_id} is {old.status}; only failed or cancelled jobs can be retried.")
+    return request_summary(
+        session,
+        redis,
+        settings,
+        evaluation_id=old.evaluation_id,
+        student_id=old.student_id,
+        requested_by_id=old.requested_by_id,
+        priority=old.priority,
+        force=old.force,
+        webhook_url=old.webhook_url,
+        max_retries=old.max_retries,
+    )
 
 
 def put_on_queue(session: Session, redis: Redis, settings: Settings, job: SummaryJob) -> bool:
@@ -112,6 +174,8 @@ def put_on_queue(session: Session, redis: Redis, settings: Settings, job: Summar
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
             description=f"summary for student {job.student_id} in evaluation {job.evaluation_id}",
+            # A job stopped on request (cancel) hands back its LLM slot at once instead of when its lease ends.
+            on_stopped=Callback(STOPPED_CALLBACK),
         )
     except RedisError as exc:
         log.warning("job %s recorded but not queued yet (Redis: %s); the reconciler will queue it", job.job_id, exc)

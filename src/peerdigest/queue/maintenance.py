@@ -15,6 +15,7 @@ from rq.registry import (
 )
 
 from peerdigest.queue.enqueue import summary_queues
+from peerdigest.webhooks import webhook_queue
 
 REGISTRIES = {
     "started": StartedJobRegistry,
@@ -27,8 +28,8 @@ REGISTRIES = {
 
 
 def queue_stats(redis: Redis) -> dict:
-    """Depth of each summary queue and its registries, and every worker on them."""
-    queues = summary_queues(redis)
+    """Depth of each summary queue (and of the webhook queue) and its registries, and every worker on them."""
+    queues = [*summary_queues(redis), webhook_queue(redis)]
     rows = []
     for queue in queues:
         row = {"name": queue.name, "queued": queue.count}

@@ -3,75 +3,153 @@
 The RQ payload holds ids only; everything else is read from the database of
 record when the job runs, so a job re-created from the database is identical
 to the one first queued.
+
+A job's attempts follow RQ's own retry mechanism: an attempt that fails for a
+transient reason (the LLM endpoint, a lost database connection) puts the row
+back to `queued` with `next_retry_at` and returns `rq.Retry`, which parks the
+job in RQ's scheduled registry until the worker's scheduler queues it again.
+Permanent failures (the evaluation or the student is gone) end the job at once.
+Every status change goes through `jobs.lock`, so a job cancelled while it runs
+is never completed, retried or failed over its cancellation.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
-from rq import get_current_job
+from redis import Redis
+from rq import Retry, get_current_job
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings, load_settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
+from peerdigest.db.models import FeedbackSummary, JobStatus, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.feedback import FeedbackError, anonymize, collect, feedback_hash
-from peerdigest.summarize import Summary, for_settings
+from peerdigest.queue.jobs import find, lock
+from peerdigest.queue.llm_slots import llm_slot
+from peerdigest.summarize import Summary, TransientSummaryError, for_settings
+from peerdigest.metrics import observe_completed
+from peerdigest.webhooks import announce
 
 log = logging.getLogger(__name__)
 
 
-def generate_summary(job_id: str, evaluation_id: int, student_id: int) -> dict | None:
+@dataclass(frozen=True)
+class Attempt:
+    number: int  # 1 for the first run
+    max_retries: int
+
+    @property
+    def final(self) -> bool:
+        """No retry follows this attempt, so the summarizer must not leave it to one."""
+        return self.number > self.max_retries
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a later attempt may well succeed: the LLM endpoint failed, or the database connection did."""
+    if isinstance(exc, (TransientSummaryError, OperationalError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def retry_delay(settings: Settings, attempt: int) -> int:
+    """Seconds before the retry that follows attempt number `attempt`: the base delay, doubling, capped."""
+    return min(settings.retry_base_delay * 2 ** (attempt - 1), settings.retry_max_delay)
+
+
+def generate_summary(job_id: str, evaluation_id: int, student_id: int) -> dict | Retry | None:
     """Write the summary for one student and record every step on the job's row."""
     settings = load_settings()
     rq_job = get_current_job()
-    worker_name = rq_job.worker_name if rq_job is not None else None
-    with session_scope(settings.database_url) as session:
-        job = _find(session, job_id)
-        if job is None:
-            log.error("job %s: no such job in the database; nothing to do", job_id)
-            return None
-        if not job.is_open:
-            log.info("job %s: already %s; not running it again", job_id, job.status)
-            return job.result
-        job.start(worker_name)
-    log.info("job %s: processing (evaluation %s, student %s)", job_id, evaluation_id, student_id)
+    redis = rq_job.connection
+    try:
+        attempt = _start(settings, job_id, rq_job.worker_name)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # The row is out of reach, and with it the job's attempt count: RQ's own count bounds these retries.
+        retries = rq_job.number_of_retries or 0
+        if retries >= settings.max_retries:
+            raise
+        delay = retry_delay(settings, retries + 1)
+        log.warning("job %s: database unreachable (%s); trying again in %ds", job_id, type(exc).__name__, delay)
+        return Retry(max=settings.max_retries, interval=delay)
+    if attempt is None:
+        return None
+    log.info(
+        "job %s: processing (evaluation %s, student %s), attempt %d of %d",
+        job_id, evaluation_id, student_id, attempt.number, attempt.max_retries + 1,
+    )
 
     try:
-        result = _summarize(settings, job_id, evaluation_id, student_id)
+        return _summarize(settings, redis, job_id, evaluation_id, student_id, attempt)
     except FeedbackError as exc:
         # Nothing a retry could fix: the evaluation or the student is gone.
-        _fail(settings, job_id, str(exc))
+        _fail(settings, redis, job_id, str(exc))
         log.warning("job %s: failed permanently: %s", job_id, exc)
         return None
     except Exception as exc:
-        _fail(settings, job_id, f"{type(exc).__name__}: {exc}")
+        reason = _reason(exc)
+        if is_transient(exc) and not attempt.final:
+            delay = retry_delay(settings, attempt.number)
+            if not _wait_for_retry(settings, job_id, reason, delay):
+                return None
+            log.warning("job %s: attempt %d failed (%s); retrying in %ds", job_id, attempt.number, reason, delay)
+            # The row's attempt count decides; RQ's own count (which also holds the retries of an
+            # unreachable database above) must only never refuse a retry the row still allows.
+            return Retry(max=max(attempt.max_retries, (rq_job.number_of_retries or 0) + 1), interval=delay)
+        _fail(settings, redis, job_id, f"failed on attempt {attempt.number} of {attempt.max_retries + 1}: {reason}")
         log.exception("job %s: failed", job_id)
         raise
-    log.info("job %s: completed (%s)", job_id, result["generation_method"])
-    return result
 
 
-def _summarize(settings: Settings, job_id: str, evaluation_id: int, student_id: int) -> dict:
+def _reason(exc: Exception) -> str:
+    # SQLAlchemy's message repeats the statement and its parameters, which can hold comment
+    # texts; the reason is shown in the job's status and logs, so it keeps the driver's words only.
+    detail = exc.orig if isinstance(exc, DBAPIError) else exc
+    return f"{type(exc).__name__}: {detail}"
+
+
+def _start(settings: Settings, job_id: str, worker_name: str | None) -> Attempt | None:
+    with session_scope(settings.database_url) as session:
+        job = lock(session, job_id, *JobStatus.open())
+        if job is not None:
+            job.start(worker_name)
+            return Attempt(job.attempts, job.max_retries)
+        existing = find(session, job_id)
+    if existing is None:
+        log.error("job %s: no such job in the database; nothing to do", job_id)
+    else:
+        log.info("job %s: already %s; not running it", job_id, existing.status)
+    return None
+
+
+def _summarize(
+    settings: Settings, redis: Redis, job_id: str, evaluation_id: int, student_id: int, attempt: Attempt
+) -> dict | None:
     with session_scope(settings.database_url) as session:
         received = collect(session, evaluation_id, student_id)
         _progress(session, job_id, 30)
-    summary = for_settings(settings).summarize(anonymize(received))
+    with llm_slot(redis, settings, holder=job_id):
+        summary = for_settings(settings).summarize(anonymize(received), final_attempt=attempt.final)
     fingerprint = feedback_hash(received)
     with session_scope(settings.database_url) as session:
-        _store(session, received.evaluation_id, received.student_id, summary, fingerprint, len(received.comments))
-        job = _find(session, job_id)
-        result = {
-            "summary_text": summary.text,
-            "generation_method": summary.method,
-            "feedback_count": len(received.comments),
-        }
-        if job is not None:
-            job.finish(JobStatus.completed, result=result)
-            if summary.fallback_reason:
-                job.error = f"fell back to the builtin summarizer: {summary.fallback_reason}"
-    return result
+        job = lock(session, job_id, JobStatus.processing)
+        if job is None:
+            log.info("job %s: cancelled while it ran; its summary is discarded", job_id)
+            return None
+        stored = _store(session, evaluation_id, student_id, summary, fingerprint, len(received.comments))
+        job.finish(JobStatus.completed, result=stored.as_result())
+        if summary.fallback_reason:
+            job.error = f"fell back to the builtin summarizer: {summary.fallback_reason}"
+    announce(redis, settings, job)
+    observe_completed(redis, job, summary.method, summary.duration_ms)
+    log.info("job %s: completed (%s)", job_id, summary.method)
+    return job.result
 
 
 def _store(
@@ -97,18 +175,34 @@ def _store(
     return stored
 
 
-def _find(session: Session, job_id: str) -> SummaryJob | None:
-    return session.scalar(select(SummaryJob).where(SummaryJob.job_id == job_id))
-
-
 def _progress(session: Session, job_id: str, progress: int) -> None:
-    job = _find(session, job_id)
+    job = find(session, job_id)
     if job is not None:
         job.progress = progress
 
 
-def _fail(settings: Settings, job_id: str, error: str) -> None:
+def _wait_for_retry(settings: Settings, job_id: str, reason: str, delay: int) -> bool:
+    """Record the failed attempt and when the next one runs; False when the job ended meanwhile (cancelled)."""
+    try:
+        with session_scope(settings.database_url) as session:
+            job = lock(session, job_id, JobStatus.processing)
+            if job is None:
+                log.info("job %s: ended while it ran; not retrying it", job_id)
+                return False
+            job.wait_for_retry(reason, at=utcnow() + timedelta(seconds=delay))
+    except DBAPIError as exc:
+        if not is_transient(exc):
+            raise
+        # The database itself is what failed. Retry all the same: the row, still `processing`,
+        # is brought up to date when the retry starts.
+        log.warning("job %s: could not record the failed attempt (%s)", job_id, type(exc).__name__)
+    return True
+
+
+def _fail(settings: Settings, redis: Redis, job_id: str, error: str) -> None:
     with session_scope(settings.database_url) as session:
-        job = _find(session, job_id)
-        if job is not None and job.is_open:
-            job.finish(JobStatus.failed, error=error)
+        job = lock(session, job_id, *JobStatus.open())
+        if job is None:
+            return
+        job.finish(JobStatus.failed, error=error)
+    announce(redis, settings, job)

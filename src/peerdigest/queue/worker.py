@@ -1,9 +1,20 @@
-"""Run an RQ worker on the summary queues, and keep it running through Redis outages.
+"""Run an RQ worker on the summary queues, and keep it running through Redis outages and bad data.
 
-RQ's own worker already retries a lost connection while it waits for a job
-(with bounded exponential back-off), but a connection lost at any other
-moment ends `Worker.work()`. This module only adds the outer loop RQ lacks:
-start a fresh worker after such an exit, unless a stop was asked for.
+What this adds to RQ's worker, each where RQ lacks it:
+
+- An outer loop. RQ retries a lost connection while it waits for a job (with
+  bounded exponential back-off), but a connection lost at any other moment
+  ends `Worker.work()`, or raises out of it. `run` starts a fresh worker after
+  such an exit, once Redis answers again, unless a stop was asked for.
+- `SummaryQueue`: RQ's dequeue re-raises any error reading a popped job, and
+  its worker then quits ("found an unhandled exception"); a popped id whose
+  job hash is missing is skipped in silence, and the job with it. Here an
+  unreadable job is set aside (failed registry, reason, row failed) and a
+  missing one re-created from its row, and the worker takes the next job.
+- `SummaryWorker.heartbeat`: RQ re-creates a worker's lost hash while a job
+  runs, but never its registration. After Redis lost its keys (FLUSHDB, a
+  failover) a worker would work on unseen by `queues stats`, `doctor` and
+  `/queue/health`; its next heartbeat registers it again.
 """
 
 from __future__ import annotations
@@ -13,23 +24,76 @@ import signal
 import time
 
 from redis import Redis
-from rq import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Queue, Worker, worker_registration
+from rq.job import Job
 
+# Imported here, in the worker's parent process, so every forked work horse starts with
+# them loaded; otherwise each job would pay for importing the task's dependencies
+# (the openai SDK alone takes about a second) again.
+import peerdigest.queue.tasks  # noqa: F401
+import peerdigest.summarize.builtin  # noqa: F401
+import peerdigest.summarize.llm  # noqa: F401
+from peerdigest.config import Settings, load_settings
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe
 from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
+from peerdigest.webhooks import webhook_queue
 
 log = logging.getLogger(__name__)
 
-MAX_RECONNECT_WAIT = 60  # seconds between attempts at most, both in RQ's loop and ours
+MAX_RECONNECT_WAIT = 10  # seconds between attempts at most, in RQ's loop and ours: cheap, and the wait after Redis is back
 
 
-def build_worker(redis: Redis, name: str | None = None) -> Worker:
-    worker = Worker(summary_queues(ensure_binary_safe(redis)), connection=redis, name=name)
+class SummaryQueue(Queue):
+    @classmethod
+    def _fetch_dequeued_job(cls, connection: Redis, queue_key: str, job_id: str, **kwargs) -> tuple[Job, Queue] | None:
+        queue_name = queue_key.removeprefix(cls.redis_queue_namespace_prefix)
+        try:
+            fetched = super()._fetch_dequeued_job(connection, queue_key, job_id, **kwargs)
+            if fetched is not None:
+                fetched[0].func_name  # RQ reads the payload lazily, in the work horse; read it here
+        except (RedisConnectionError, RedisTimeoutError):
+            raise  # Redis itself is away: RQ's own reconnect loop handles that
+        except Exception as exc:
+            # Settings are read here, in the worker, as the task reads them: RQ builds its queues itself.
+            set_aside(load_settings(), connection, job_id, queue_name, unreadable_reason(exc))
+            return None
+        if fetched is None:
+            recreate(load_settings(), connection, job_id)
+        return fetched
+
+
+class SummaryWorker(Worker):
+    queue_class = SummaryQueue
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
+            log.warning("worker %s: its registration on Redis was lost; registering again", self.name)
+            with self.connection.pipeline() as again:
+                again.hset(self.key, mapping={**self.serialize(), "state": self.get_state()})
+                again.expire(self.key, timeout or self.worker_ttl + 60)
+                worker_registration.register(self, again)
+                again.execute()
+
+
+def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> SummaryWorker:
+    # Webhook deliveries come after every summary queue: a summary never waits for a webhook.
+    queues = [*summary_queues(ensure_binary_safe(redis)), webhook_queue(redis)]
+    worker = SummaryWorker(
+        [queue.name for queue in queues],
+        connection=redis,
+        name=name,
+        job_monitoring_interval=settings.job_heartbeat_interval,
+    )
     worker.max_connection_wait_time = MAX_RECONNECT_WAIT
     return worker
 
 
-def run(redis: Redis, *, burst: bool = False, name: str | None = None) -> int:
+def run(redis: Redis, settings: Settings, *, burst: bool = False, name: str | None = None) -> int:
     """Work until stopped (or, in burst mode, until the queues are empty). Returns an exit code."""
     wait = 1.0
     stop = {"requested": False}
@@ -39,17 +103,28 @@ def run(redis: Redis, *, burst: bool = False, name: str | None = None) -> int:
         stop["requested"] = True
 
     while True:
-        worker = build_worker(redis, name)
+        worker = None
+        started = time.monotonic()
+        lost = False
         try:
+            worker = build_worker(redis, settings, name)
             worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except RedisError as exc:
+            # Lost while starting, or raised by RQ's own teardown after it lost Redis mid-job.
+            log.warning("worker lost Redis: %s", exc)
+            lost = True
         finally:
             # RQ installs its own SIGINT/SIGTERM handlers for warm shutdown and records
             # when one fired; RQ has no public "was a stop asked for" flag.
-            stop["requested"] = stop["requested"] or worker._shutdown_requested_date is not None
+            if worker is not None:
+                stop["requested"] = stop["requested"] or worker._shutdown_requested_date is not None
             signal.signal(signal.SIGTERM, previous)
         if burst or stop["requested"]:
-            return 0
-        log.warning("worker %s stopped unexpectedly; reconnecting to %s in %.0fs", worker.name, describe_url(redis), wait)
+            return 1 if lost and not stop["requested"] else 0
+        _let_go(worker)
+        if time.monotonic() - started > MAX_RECONNECT_WAIT:
+            wait = 1.0  # it ran fine for a while: this is a new outage, not a crash loop
+        log.warning("worker stopped unexpectedly; reconnecting to %s in %.0fs", describe_url(redis), wait)
         signal.signal(signal.SIGTERM, remember_stop)
         _sleep_until_answers(redis, wait, stop)
         if stop["requested"]:
@@ -57,14 +132,19 @@ def run(redis: Redis, *, burst: bool = False, name: str | None = None) -> int:
         wait = min(wait * 2, MAX_RECONNECT_WAIT)
 
 
+def _let_go(worker: SummaryWorker | None) -> None:
+    """Stop what RQ's teardown could not while Redis was away: the old worker's command listener thread."""
+    if worker is not None and worker.pubsub_thread is not None and worker.pubsub_thread.is_alive():
+        worker.pubsub_thread.stop()
+
+
 def _sleep_until_answers(redis: Redis, wait: float, stop: dict) -> None:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and not stop["requested"]:
         time.sleep(0.2)
-    while not stop["requested"] and not answers(redis):
-        log.warning("Redis at %s does not answer yet; trying again in %ds", describe_url(redis), MAX_RECONNECT_WAIT)
-        deadline = time.monotonic() + MAX_RECONNECT_WAIT
-        while time.monotonic() < deadline and not stop["requested"] and not answers(redis):
+    if not stop["requested"] and not answers(redis):
+        log.warning("Redis at %s does not answer; waiting for it", describe_url(redis))
+        while not stop["requested"] and not answers(redis):
             time.sleep(1)
 
 

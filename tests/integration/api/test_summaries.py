@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from peerdigest.db.models import School, SummaryJob, User
+from peerdigest.db.models import SummaryJob
 from peerdigest.db.session import session_scope
 from peerdigest.queue.enqueue import summary_queues
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
@@ -12,16 +12,6 @@ from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 @pytest.fixture
 def client(demo_school):
     return api_client(demo_school)
-
-
-@pytest.fixture
-def other_school_teacher(demo_school):
-    with session_scope(demo_school.database_url) as session:
-        school = School(name="Andere School")
-        session.add(school)
-        session.flush()
-        session.add(User(email="juf@andere.example", name="Juf Ander", role="teacher", school_id=school.id))
-    return {"X-User-Email": "juf@andere.example"}
 
 
 def test_queue_answers_at_once_with_the_job_and_puts_only_its_id_on_redis(client, demo_school, redis):

@@ -5,6 +5,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
+from peerdigest.config import Settings
 from peerdigest.queue.connection import DecodingConnectionError, connect, ensure_binary_safe
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.worker import build_worker
@@ -15,7 +16,7 @@ def test_connect_makes_a_binary_safe_client_with_timeouts_and_keepalive(redis_ur
     kwargs = client.connection_pool.connection_kwargs
     assert kwargs["decode_responses"] is False
     assert kwargs["socket_keepalive"] is True
-    assert kwargs["socket_connect_timeout"] == 5
+    assert kwargs["socket_connect_timeout"] == 2
     assert kwargs["health_check_interval"] == 30
     assert client.ping() is True
 
@@ -30,10 +31,17 @@ def test_a_decoding_connection_is_refused_with_the_documented_message(redis_url)
     assert "peerdigest.queue.connection.connect(url)" in message
 
 
-@pytest.mark.parametrize("use", [summary_queues, build_worker])
+@pytest.mark.parametrize(
+    "use", [summary_queues, lambda redis: build_worker(redis, Settings(_env_file=None))], ids=["queues", "worker"]
+)
 def test_queues_and_workers_refuse_a_decoding_connection(redis_url, use):
     with pytest.raises(DecodingConnectionError):
         use(Redis.from_url(redis_url, decode_responses=True))
+
+
+def test_a_decoding_redis_url_is_refused_too(redis_url):
+    with pytest.raises(DecodingConnectionError):
+        connect(f"{redis_url}?decode_responses=True")
 
 
 def test_job_data_written_by_rq_is_read_back_by_the_queue_connection(redis_url):

@@ -1,9 +1,11 @@
-"""/api/v1/feedback-summaries: queue summaries, follow their jobs, read the results."""
+"""/api/v1/feedback-summaries: queue summaries, follow and cancel their jobs, read the results."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, status
+from redis import Redis
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from peerdigest.api.deps import (
     CurrentUser,
@@ -11,7 +13,6 @@ from peerdigest.api.deps import (
     SessionDep,
     SettingsDep,
     check_student,
-    evaluation_students,
     is_staff,
     require_staff,
     visible_evaluation,
@@ -20,14 +21,24 @@ from peerdigest.api.schemas import (
     BatchItem,
     BatchQueueIn,
     BatchQueueOut,
+    CancelAllOut,
     JobAccepted,
     JobList,
     JobStatusOut,
     Problem,
+    QueueOptions,
+    Quote,
+    QuotesOut,
+    RegenerateOptions,
     StoredSummary,
 )
+from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
+from peerdigest.feedback import anonymize, collect, evaluation_students
+from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
 from peerdigest.queue.enqueue import request_summary
+from peerdigest.queue.jobs import find
+from peerdigest.webhooks import UnsafeWebhookURL, validate_url
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 
@@ -36,35 +47,147 @@ ERRORS = {
     403: {"model": Problem, "description": "Not allowed for this user"},
     404: {"model": Problem, "description": "Evaluation, student or job not found (or of another school)"},
 }
+# A refused webhook URL is a Problem; malformed options are FastAPI's own validation errors.
+OPTION_ERRORS = {
+    **ERRORS,
+    422: {
+        "description": "Malformed options, or a webhook URL this server refuses to call (`detail` says why)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Problem"},
+                        {"$ref": "#/components/schemas/HTTPValidationError"},
+                    ]
+                }
+            }
+        },
+    },
+}
+
+
+def _accept(
+    session: Session,
+    redis: Redis,
+    settings: Settings,
+    user: User,
+    evaluation_id: int,
+    student_id: int,
+    options: QueueOptions,
+    force: bool,
+) -> JobAccepted:
+    """The checks and the request that .../queue and .../regenerate share."""
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    check_student(session, user, evaluation, student_id)
+    if options.webhook_url is not None:
+        try:
+            validate_url(options.webhook_url, settings)
+        except UnsafeWebhookURL as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    accepted = request_summary(
+        session,
+        redis,
+        settings,
+        evaluation_id=evaluation_id,
+        student_id=student_id,
+        requested_by_id=user.id,
+        priority=options.priority,
+        force=force,
+        webhook_url=options.webhook_url,
+        max_retries=options.max_retries,
+    )
+    return JobAccepted.of(accepted.job, accepted.created)
 
 
 @router.post(
     "/evaluation/{evaluation_id}/student/{student_id}/queue",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
-    responses=ERRORS,
+    responses=OPTION_ERRORS,
     summary="Queue a summary of the feedback a student received",
+    description="Answers at once with the job; a worker writes the summary. A student who already has an open "
+    "job gets that job back (`already_queued`). When the feedback has not changed since the stored summary was "
+    "written, the job is `completed` at once from that summary (`cached: true`) and no worker is involved.",
 )
 def queue_summary(
-    evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
+    evaluation_id: int,
+    student_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    options: QueueOptions | None = None,
 ) -> JobAccepted:
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
-    accepted = request_summary(
-        session, redis, settings, evaluation_id=evaluation_id, student_id=student_id, requested_by_id=user.id
-    )
-    return JobAccepted.of(accepted.job, accepted.created)
+    return _accept(session, redis, settings, user, evaluation_id, student_id, options or QueueOptions(), force=False)
 
 
-@router.get("/jobs/{job_id}/status", response_model=JobStatusOut, responses=ERRORS, summary="Follow a job")
-def job_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobStatusOut:
-    job = session.scalar(select(SummaryJob).where(SummaryJob.job_id == job_id))
+@router.post(
+    "/evaluation/{evaluation_id}/student/{student_id}/regenerate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAccepted,
+    responses=OPTION_ERRORS,
+    summary="Queue a fresh summary, even when the feedback has not changed",
+    description="Deliberately asynchronous: unlike the synchronous regenerate older clients knew, this answers "
+    "202 with a job at once, exactly like .../queue, and a worker writes the new summary; follow the job with "
+    "GET /jobs/{job_id}/status. It skips the cache unless `force` is false. A student who already has an open "
+    "job gets that job back (`already_queued`) instead of a second one.",
+)
+def regenerate_summary(
+    evaluation_id: int,
+    student_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    options: RegenerateOptions | None = None,
+) -> JobAccepted:
+    options = options or RegenerateOptions()
+    return _accept(session, redis, settings, user, evaluation_id, student_id, options, force=options.force)
+
+
+def _visible_job(session: Session, user: User, job_id: str) -> SummaryJob:
+    """The job, if the user may see it: staff of its school, or the student it is about."""
+    job = find(session, job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job {job_id!r} not found.")
     visible_evaluation(session, user, job.evaluation_id)
     if not is_staff(user) and job.student_id != user.id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only follow their own jobs.")
-    return JobStatusOut.of(job)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only follow and cancel their own jobs.")
+    return job
+
+
+@router.get("/jobs/{job_id}/status", response_model=JobStatusOut, responses=ERRORS, summary="Follow a job")
+def job_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobStatusOut:
+    return JobStatusOut.of(_visible_job(session, user, job_id))
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobStatusOut,
+    responses={**ERRORS, 409: {"model": Problem, "description": "The job has already ended"}},
+    summary="Cancel a job",
+    description="A queued job (also one waiting for a retry) will never run; a running job is stopped and its "
+    "summary discarded. The job records `cancelled_at` and `cancelled_by`. Students may cancel their own jobs only.",
+)
+def cancel_job(job_id: str, user: CurrentUser, session: SessionDep, redis: RedisDep) -> JobStatusOut:
+    _visible_job(session, user, job_id)
+    try:
+        return JobStatusOut.of(cancel(session, redis, job_id, by_id=user.id))
+    except JobAlreadyEnded as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+@router.post(
+    "/evaluation/{evaluation_id}/cancel-all",
+    response_model=CancelAllOut,
+    responses=ERRORS,
+    summary="Cancel every open job of an evaluation (teachers)",
+)
+def cancel_evaluation_jobs(evaluation_id: int, user: CurrentUser, session: SessionDep, redis: RedisDep) -> CancelAllOut:
+    require_staff(user)
+    visible_evaluation(session, user, evaluation_id)
+    cancelled = cancel_all(session, redis, evaluation_id, by_id=user.id)
+    return CancelAllOut(evaluation_id=evaluation_id, cancelled=len(cancelled), job_ids=[j.job_id for j in cancelled])
 
 
 @router.get(
@@ -97,6 +220,21 @@ def stored_summary(evaluation_id: int, student_id: int, user: CurrentUser, sessi
         stale=summary.stale,
         updated_at=summary.updated_at,
     )
+
+
+@router.get(
+    "/evaluation/{evaluation_id}/student/{student_id}/quotes",
+    response_model=QuotesOut,
+    responses=ERRORS,
+    summary="The comments a student received, anonymized",
+    description="Every peer comment the student received (their self-assessment excluded), with the names of "
+    "everyone in the evaluation replaced by a neutral word, as the summarizer sees them.",
+)
+def quotes(evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep) -> QuotesOut:
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    check_student(session, user, evaluation, student_id)
+    comments = anonymize(collect(session, evaluation_id, student_id)).comments
+    return QuotesOut(quotes=[Quote(text=c.text, criterion_id=c.criterion_id) for c in comments], count=len(comments))
 
 
 @router.post(

@@ -1,0 +1,206 @@
+"""/api/v1/evaluations: manage evaluations, import feedback files, and let reviewers submit their scores."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, is_staff, require_staff, visible_evaluation
+from peerdigest.api.routes import summaries
+from peerdigest.api.schemas import (
+    CriterionOut,
+    EvaluationIn,
+    EvaluationOut,
+    EvaluationPatch,
+    ImportRejected,
+    ImportResult,
+    Problem,
+    Reviewee,
+    ScoresIn,
+    ScoresSaved,
+)
+from peerdigest.config import Language
+from peerdigest.db.models import Allocation, Evaluation, User
+from peerdigest.evaluations import (
+    CriterionSpec,
+    DeadlinePassed,
+    EvaluationError,
+    NotYourReviewee,
+    ScoreEntry,
+    create_evaluation,
+    delete_evaluation,
+    evaluations_of,
+    submit_scores,
+    takes_part,
+    update_evaluation,
+)
+from peerdigest.importer import import_file, too_large
+
+router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
+
+ERRORS = {
+    **summaries.ERRORS,
+    404: {"model": Problem, "description": "Evaluation not found (or of another school, or one you take no part in)"},
+}
+INVALID = {422: {"model": Problem, "description": "The request cannot be carried out as asked"}}
+
+
+def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationOut:
+    members = session.execute(
+        select(Allocation.reviewer_id, Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation.id)
+    ).all()
+    reviewees = session.execute(
+        select(User.id, User.name)
+        .join(Allocation, Allocation.reviewee_id == User.id)
+        .where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id)
+        .order_by(User.name)
+    ).all()
+    return EvaluationOut(
+        id=evaluation.id,
+        title=evaluation.title,
+        language=evaluation.language,
+        deadline=evaluation.deadline,
+        created_at=evaluation.created_at,
+        criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in evaluation.criteria],
+        students=len({user_id for pair in members for user_id in pair}),
+        to_review=[Reviewee(student_id=r.id, name=r.name) for r in reviewees],
+    )
+
+
+def _visible_to(session: SessionDep, user: User, evaluation_id: int) -> Evaluation:
+    """Staff see every evaluation of their school; a student only those they take part in (else 404)."""
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    if not is_staff(user) and not takes_part(session, evaluation_id, user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
+    return evaluation
+
+
+@router.get("", response_model=list[EvaluationOut], responses=ERRORS, summary="Evaluations you may see")
+def list_evaluations(user: CurrentUser, session: SessionDep) -> list[EvaluationOut]:
+    return [_out(session, e, user) for e in evaluations_of(session, user, staff=is_staff(user))]
+
+
+@router.post(
+    "",
+    response_model=EvaluationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, **INVALID},
+    summary="Create an evaluation with its criteria and teams (teachers)",
+)
+def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> EvaluationOut:
+    require_staff(user)
+    try:
+        evaluation = create_evaluation(
+            session,
+            school_id=user.school_id,
+            title=body.title,
+            language=body.language or settings.summary_language,
+            deadline=body.deadline,
+            criteria=[CriterionSpec(c.name, c.min_score, c.max_score) for c in body.criteria],
+            teams=body.teams,
+        )
+    except EvaluationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    session.commit()
+    return _out(session, evaluation, user)
+
+
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    responses={
+        **ERRORS,
+        413: {"model": Problem, "description": "The file is larger than IMPORT_MAX_BYTES"},
+        422: {"model": ImportRejected, "description": "The file has problems; nothing was imported"},
+    },
+    summary="Import a CSV, JSON or JSON Lines file of peer feedback (teachers)",
+)
+def import_feedback(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines, UTF-8")],
+    evaluation: Annotated[str, Form(min_length=1, description="Title of the evaluation; created when missing")],
+    language: Annotated[Language | None, Form(description="Language of the evaluation (default: unchanged, or SUMMARY_LANGUAGE when new)")] = None,
+):
+    require_staff(user)
+    limit = settings.import_max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(too_large(file.size or len(data), limit)))
+    report = import_file(
+        session,
+        data,
+        school=user.school.name,
+        evaluation=evaluation,
+        language=language,
+        default_language=settings.summary_language,
+    )
+    if not report.ok:
+        session.rollback()
+        count = len(report.problems)
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content=ImportRejected(
+                detail=f"The file has {count} problem{'s' if count != 1 else ''}; nothing was imported.",
+                problems=[{"line": p.line, "message": p.message} for p in report.problems],
+            ).model_dump(),
+        )
+    session.commit()
+    return ImportResult(
+        **{name: getattr(report, name) for name in ImportResult.model_fields},
+    )
+
+
+@router.get("/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="One evaluation")
+def get_evaluation(evaluation_id: int, user: CurrentUser, session: SessionDep) -> EvaluationOut:
+    return _out(session, _visible_to(session, user, evaluation_id), user)
+
+
+@router.patch(
+    "/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="Change title, language or deadline (teachers)"
+)
+def patch_evaluation(evaluation_id: int, body: EvaluationPatch, user: CurrentUser, session: SessionDep) -> EvaluationOut:
+    require_staff(user)
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    update_evaluation(session, evaluation, body.model_dump(exclude_unset=True))
+    session.commit()
+    return _out(session, evaluation, user)
+
+
+@router.delete(
+    "/{evaluation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+    summary="Delete an evaluation with its scores and summaries; job history stays (teachers)",
+)
+def remove_evaluation(evaluation_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    require_staff(user)
+    delete_evaluation(session, visible_evaluation(session, user, evaluation_id))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{evaluation_id}/scores",
+    response_model=ScoresSaved,
+    responses={**ERRORS, **INVALID},
+    summary="Submit your scores and comments for the teammates you review, before the deadline",
+)
+def post_scores(evaluation_id: int, body: ScoresIn, user: CurrentUser, session: SessionDep) -> ScoresSaved:
+    evaluation = _visible_to(session, user, evaluation_id)
+    entries = [ScoreEntry(s.reviewee_id, s.criterion_id, s.score, s.comment) for s in body.scores]
+    try:
+        saved = submit_scores(session, evaluation, user, entries)
+    except (DeadlinePassed, NotYourReviewee) as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
+    except EvaluationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    session.commit()
+    return ScoresSaved(
+        created=saved.created, updated=saved.updated, unchanged=saved.unchanged,
+        summaries_marked_stale=saved.summaries_marked_stale,
+    )

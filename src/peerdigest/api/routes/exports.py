@@ -1,0 +1,38 @@
+"""GET /api/v1/feedback-summaries/evaluation/{id}/export: a class's summaries as CSV, JSON or Markdown."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from peerdigest.api.deps import CurrentUser, SessionDep, require_staff, visible_evaluation
+from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.exporter import MEDIA_TYPES, ExportFormat, export, filename
+
+router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
+
+
+@router.get(
+    "/evaluation/{evaluation_id}/export",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "Every student with summary, method, feedback count, generation date and stale flag",
+            "content": {media_type.split(";")[0]: {} for media_type in MEDIA_TYPES.values()},
+        },
+    },
+    summary="Export every student's summary of an evaluation (teachers)",
+)
+def export_summaries(
+    evaluation_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    fmt: ExportFormat = Query(ExportFormat.csv, alias="format", description="csv | json | md (printable)"),
+) -> Response:
+    require_staff(user)
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    return Response(
+        export(session, evaluation, fmt),
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename(evaluation, fmt)}"'},
+    )

@@ -1,0 +1,115 @@
+"""/api/v1/scheduled-jobs: cron schedules that queue an evaluation's summaries (teachers, own school only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest import scheduler
+from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
+from peerdigest.api.schemas import Problem, ScheduledJobIn, ScheduledJobList, ScheduledJobOut, ScheduledJobPatch
+from peerdigest.db.models import ScheduledJob, User
+
+router = APIRouter(prefix="/api/v1/scheduled-jobs", tags=["scheduled jobs"])
+
+ERRORS = {
+    401: {"model": Problem, "description": "No or unknown user"},
+    403: {"model": Problem, "description": "Only teachers and admins manage schedules"},
+    404: {"model": Problem, "description": "Schedule or evaluation not found (or of another school)"},
+}
+INVALID = {422: {"model": Problem, "description": "Invalid cron expression, or students outside the evaluation"}}
+
+
+def _own_schedule(session: Session, user: User, schedule_id: int) -> ScheduledJob:
+    require_staff(user)
+    schedule = session.get(ScheduledJob, schedule_id)
+    if schedule is None or schedule.school_id != user.school_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Scheduled job {schedule_id} not found.")
+    return schedule
+
+
+def _unprocessable(exc: scheduler.ScheduleError) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScheduledJobOut,
+    responses={**ERRORS, **INVALID},
+    summary="Schedule summaries of an evaluation with a cron expression",
+)
+def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> ScheduledJobOut:
+    require_staff(user)
+    visible_evaluation(session, user, body.evaluation_id)
+    try:
+        schedule = scheduler.create(
+            session,
+            settings,
+            school_id=user.school_id,
+            evaluation_id=body.evaluation_id,
+            name=body.name,
+            cron=body.cron,
+            student_ids=body.student_ids,
+            enabled=body.enabled,
+            created_by_id=user.id,
+        )
+    except scheduler.ScheduleError as exc:
+        raise _unprocessable(exc) from exc
+    return ScheduledJobOut.model_validate(schedule)
+
+
+@router.get(
+    "",
+    response_model=ScheduledJobList,
+    responses={code: ERRORS[code] for code in (401, 403)},
+    summary="The schedules of your school",
+)
+def list_schedules(user: CurrentUser, session: SessionDep) -> ScheduledJobList:
+    require_staff(user)
+    schedules = session.scalars(
+        select(ScheduledJob).where(ScheduledJob.school_id == user.school_id).order_by(ScheduledJob.id)
+    )
+    listed = [ScheduledJobOut.model_validate(schedule) for schedule in schedules]
+    return ScheduledJobList(total=len(listed), scheduled_jobs=listed)
+
+
+@router.get("/{schedule_id}", response_model=ScheduledJobOut, responses=ERRORS, summary="One schedule")
+def get_schedule(schedule_id: int, user: CurrentUser, session: SessionDep) -> ScheduledJobOut:
+    return ScheduledJobOut.model_validate(_own_schedule(session, user, schedule_id))
+
+
+@router.patch(
+    "/{schedule_id}",
+    response_model=ScheduledJobOut,
+    responses={**ERRORS, **INVALID},
+    summary="Change a schedule (only the fields sent)",
+)
+def change_schedule(
+    schedule_id: int, body: ScheduledJobPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> ScheduledJobOut:
+    schedule = _own_schedule(session, user, schedule_id)
+    changes = body.model_dump(exclude_unset=True)
+    for field in ("name", "cron", "evaluation_id", "enabled"):
+        if field in changes and changes[field] is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null; leave it out to keep it.")
+    if "evaluation_id" in changes:
+        visible_evaluation(session, user, changes["evaluation_id"])
+    try:
+        return ScheduledJobOut.model_validate(scheduler.change(session, settings, schedule, changes))
+    except scheduler.ScheduleError as exc:
+        raise _unprocessable(exc) from exc
+
+
+@router.delete(
+    "/{schedule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=ERRORS,
+    summary="Delete a schedule (jobs it already queued stay)",
+)
+def delete_schedule(schedule_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    session.delete(_own_schedule(session, user, schedule_id))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

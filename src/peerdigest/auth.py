@@ -1,0 +1,158 @@
+"""Who is calling the API, in each of the three `AUTH_MODE`s, and the API tokens of `token` mode.
+
+- `dev`: the `X-User-Email` header names the user and is believed as sent, so
+  it is refused at start outside development and tests.
+- `token`: `Authorization: Bearer <token>`. A token is shown once when created;
+  only its hash is stored, with an expiry and a revocation time.
+- `proxy`: a reverse proxy that has signed the user in names them in a header
+  (`AUTH_PROXY_HEADER`); the header counts only on a request whose direct peer
+  is one of `TRUSTED_PROXIES`, since anyone else can send any header.
+
+Only one mode is active: in `token` and `proxy` mode `X-User-Email` means nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from ipaddress import ip_address
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.config import AuthMode, Settings
+from peerdigest.db.models import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "pd_"
+# Writing last_used_at on every request would turn each status poll into a write;
+# once a minute is precise enough to see which tokens are still in use.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class NotAuthenticated(Exception):
+    """The request does not prove who sent it; the message says what to send instead."""
+
+
+class UnsafeAuthConfig(Exception):
+    """The API must not start with this authentication configuration."""
+
+
+def startup_problem(settings: Settings) -> str | None:
+    """Why the API must not start with these settings, or None when it may."""
+    if settings.auth_mode == AuthMode.dev and settings.environment not in ("development", "test"):
+        return (
+            f"AUTH_MODE=dev believes any X-User-Email header and is refused with ENVIRONMENT={settings.environment}. "
+            "Set AUTH_MODE=token (API tokens) or AUTH_MODE=proxy (behind a signing-in reverse proxy); "
+            "see docs/OPERATIONS.md."
+        )
+    if settings.auth_mode == AuthMode.proxy and not settings.trusted_proxy_networks:
+        return "AUTH_MODE=proxy needs TRUSTED_PROXIES: the addresses of the reverse proxies allowed to name the user."
+    return None
+
+
+def check_startup(settings: Settings) -> None:
+    problem = startup_problem(settings)
+    if problem is not None:
+        raise UnsafeAuthConfig(problem)
+
+
+def user_by_email(session: Session, email: str | None, *, header: str) -> User:
+    if not email or not email.strip():
+        raise NotAuthenticated(f"Not signed in: send the {header} header.")
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotAuthenticated(f"No user with email {email.strip()!r}.")
+    return user
+
+
+def user_from_proxy(session: Session, settings: Settings, client_host: str | None, email: str | None) -> User:
+    """The user the proxy names, if the request really comes from a trusted proxy."""
+    if not _is_trusted_proxy(settings, client_host):
+        raise NotAuthenticated("Requests must come through the signing-in reverse proxy.")
+    return user_by_email(session, email, header=settings.auth_proxy_header)
+
+
+def _is_trusted_proxy(settings: Settings, client_host: str | None) -> bool:
+    try:
+        address = ip_address(client_host or "")
+    except ValueError:
+        return False
+    return any(address in network for network in settings.trusted_proxy_networks)
+
+
+# --- API tokens -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # the plain token: exists only now, shown once, never stored
+
+
+def hash_token(secret: str) -> str:
+    # A token is 256 random bits, so no dictionary attack can guess it: a fast
+    # hash is as safe as a slow one here, and lets a request find its token by index.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, *, name: str = "", expires_in: timedelta | None) -> IssuedToken:
+    """A new token for `user`; `expires_in=None` makes one that never expires."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(secret),
+        created_at=now,
+        expires_at=now + expires_in if expires_in is not None else None,
+    )
+    session.add(token)
+    session.flush()
+    return IssuedToken(token, secret)
+
+
+def user_by_token(session: Session, secret: str | None) -> User:
+    """The owner of a valid (known, unexpired, unrevoked) token; records that it was used."""
+    if not secret:
+        raise NotAuthenticated("Not signed in: send Authorization: Bearer <API token>.")
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
+    if token is None:
+        raise NotAuthenticated("Unknown API token.")
+    now = utcnow()
+    state = token_state(token, now)
+    if state == "revoked":
+        raise NotAuthenticated("This API token was revoked; ask for a new one.")
+    if state == "expired":
+        raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.commit()
+    return token.user
+
+
+def tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """Every token (of one user, if given), oldest first."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken | None:
+    """Revoke a token from now on; None when there is no such token. Revoking twice keeps the first time."""
+    token = session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def token_state(token: ApiToken, now: datetime | None = None) -> str:
+    """active | expired | revoked"""
+    now = now or utcnow()
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"

@@ -1,0 +1,220 @@
+"""`peerdigest doctor`: everything a deployment needs, checked and explained, one line each with its fix.
+
+`api`, `worker` and `scheduler` run the checks that would make them fail
+(`FATAL`) before they start, and refuse to start with the same lines, instead
+of crashing on their first job. What is fatal depends on the service: the API
+keeps accepting jobs while Redis is down (the reconciler queues them later), so
+an unreachable Redis stops a worker but not the API; a missing LLM model is a
+misconfiguration a worker refuses, an unreachable LLM endpoint only a warning
+(jobs retry, then fall back to the builtin summarizer).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import httpx
+import rq
+from redis import Redis
+from redis.exceptions import RedisError
+from rq.worker import Worker
+
+from peerdigest.config import Settings
+from peerdigest.queue.connection import DecodingConnectionError, connect, describe
+
+MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
+CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
+
+
+class Level(StrEnum):
+    ok = "ok"
+    warn = "warn"
+    fail = "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    level: Level
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = {Level.ok: "ok  ", Level.warn: "WARN", Level.fail: "FAIL"}[self.level]
+        return f"{mark} {self.check:<16} {self.message}" + (f" — fix: {self.fix}" if self.fix else "")
+
+
+@dataclass
+class Probe:
+    """What the checks share: the settings, the Redis URL in use, and a client that answers or not."""
+
+    settings: Settings
+    redis_url: str
+    redis: Redis | None = None  # None when Redis does not answer
+    redis_error: str = ""
+
+
+def _redis(probe: Probe) -> Finding:
+    if probe.redis is None:
+        return Finding(
+            "redis", Level.fail, f"no answer at {describe(probe.redis_url)} ({probe.redis_error})",
+            "start Redis (`peerdigest up` starts a local one) or point REDIS_URL at a running one",
+        )
+    version = probe.redis.info("server").get("redis_version")
+    return Finding("redis", Level.ok, f"Redis {_text(version)} answers at {describe(probe.redis_url)}")
+
+
+def _queue_connection(probe: Probe) -> Finding:
+    try:
+        connect(probe.redis_url)
+    except DecodingConnectionError:
+        return Finding(
+            "queue connection", Level.fail,
+            "REDIS_URL asks for decode_responses=True: RQ's binary job data would fail to decode "
+            "(UnicodeDecodeError: 'utf-8' codec can't decode byte 0x9c) and no job would ever run",
+            "remove decode_responses from REDIS_URL; the queue connection must return bytes",
+        )
+    return Finding("queue connection", Level.ok, "binary-safe (responses are not decoded)")
+
+
+def _versions(probe: Probe) -> Finding:
+    if probe.redis is None:
+        return Finding("versions", Level.warn, f"RQ {rq.__version__}; Redis version unknown (no answer)")
+    version = _text(probe.redis.info("server").get("redis_version", "0"))
+    found = tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+    if found < MIN_REDIS:
+        return Finding(
+            "versions", Level.fail, f"RQ {rq.__version__} needs Redis {'.'.join(map(str, MIN_REDIS))} or newer; "
+            f"this one is {version}", "upgrade Redis",
+        )
+    return Finding("versions", Level.ok, f"RQ {rq.__version__} with Redis {version}")
+
+
+def _database(probe: Probe) -> Finding:
+    from peerdigest.db.migrate import pending
+
+    try:
+        current, head = pending(probe.settings.database_url)
+    except Exception as exc:  # any driver's error: the point is to say it in one line
+        return Finding(
+            "database", Level.fail, f"cannot read the database: {type(exc).__name__}: {_first_line(exc)}",
+            "check DATABASE_URL and that the database server runs",
+        )
+    if current != head:
+        return Finding(
+            "database", Level.fail, f"schema at revision {current or 'none'}, this version needs {head}",
+            "run `peerdigest migrate`",
+        )
+    return Finding("database", Level.ok, f"reachable, schema up to date ({head})")
+
+
+def _llm(probe: Probe) -> Finding:
+    settings = probe.settings
+    if not settings.llm_base_url:
+        return Finding("llm", Level.ok, "not configured: the builtin summarizer writes every summary")
+    url = settings.llm_base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {settings.llm_api_key}"}, timeout=5)
+        response.raise_for_status()
+        models = [model.get("id") for model in response.json().get("data", [])]
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        return Finding(
+            "llm", Level.warn, f"{url} does not answer as an OpenAI-compatible endpoint ({type(exc).__name__}); "
+            "jobs retry and then fall back to the builtin summarizer",
+            "start the LLM server, or fix LLM_BASE_URL",
+        )
+    if settings.llm_model not in models:
+        return Finding(
+            "llm", Level.fail, f"model {settings.llm_model!r} is not offered at {settings.llm_base_url} "
+            f"(it offers: {', '.join(map(str, models)) or 'none'})",
+            f"load the model on the server (Ollama: `ollama pull {settings.llm_model}`) or set LLM_MODEL",
+        )
+    return Finding("llm", Level.ok, f"model {settings.llm_model} offered at {settings.llm_base_url}")
+
+
+def _workers(probe: Probe) -> Finding:
+    if probe.redis is None:
+        return Finding("workers", Level.warn, "unknown (Redis does not answer)")
+    workers = [worker for worker in Worker.all(connection=probe.redis) if worker.death_date is None]
+    if not workers:
+        return Finding("workers", Level.warn, "no worker is running: queued jobs wait", "start `peerdigest worker`")
+    return Finding("workers", Level.ok, f"{len(workers)} running ({', '.join(sorted(w.name for w in workers))})")
+
+
+def _clock(probe: Probe) -> Finding:
+    if probe.redis is None:
+        return Finding("clock", Level.warn, "unknown (Redis does not answer)")
+    before = time.time()
+    seconds, micros = probe.redis.time()
+    after = time.time()
+    skew = (before + after) / 2 - (seconds + micros / 1e6)
+    if abs(skew) >= probe.settings.job_abandoned_after / 2:
+        level = Level.fail  # the reconciler would take running jobs for abandoned ones, or miss dead ones
+    elif abs(skew) >= CLOCK_SKEW_WARN:
+        level = Level.warn
+    else:
+        return Finding("clock", Level.ok, f"within {abs(skew):.2f}s of Redis")
+    return Finding(
+        "clock", level, f"this machine's clock is {abs(skew):.1f}s {'ahead of' if skew > 0 else 'behind'} Redis's; "
+        "heartbeats and retry times are compared across machines", "synchronise clocks with NTP",
+    )
+
+
+CHECKS: dict[str, Callable[[Probe], Finding]] = {
+    "redis": _redis,
+    "queue connection": _queue_connection,
+    "versions": _versions,
+    "database": _database,
+    "llm": _llm,
+    "workers": _workers,
+    "clock": _clock,
+}
+
+# The checks whose failure stops each service from starting.
+FATAL: dict[str, tuple[str, ...]] = {
+    "api": ("queue connection", "database"),
+    "worker": ("redis", "queue connection", "versions", "database", "llm", "clock"),
+    "scheduler": ("redis", "queue connection", "versions", "database", "clock"),
+}
+
+
+def probe(settings: Settings) -> Probe:
+    from peerdigest.embedded_redis import resolve
+
+    url, _ = resolve(settings, allow_embedded=False)
+    # A plain client of its own: the queue connection may be exactly what is misconfigured.
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        return Probe(settings, url, None, _first_line(exc))
+    return Probe(settings, url, client)
+
+
+def diagnose(settings: Settings, checks: tuple[str, ...] | None = None) -> list[Finding]:
+    """Run `checks` (all by default), in order."""
+    shared = probe(settings)
+    return [_run(name, shared) for name in (checks or tuple(CHECKS))]
+
+
+def _run(name: str, shared: Probe) -> Finding:
+    try:
+        return CHECKS[name](shared)
+    except (RedisError, OSError) as exc:  # Redis went away between the probe and this check
+        return Finding(name, Level.fail, f"could not check: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def start_problems(settings: Settings, service: str) -> list[Finding]:
+    """The failed checks that stop `service` from starting; empty when it may start."""
+    return [finding for finding in diagnose(settings, FATAL[service]) if finding.level == Level.fail]
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]

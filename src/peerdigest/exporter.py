@@ -1,0 +1,182 @@
+"""Take the summaries back out: every student of an evaluation as CSV, JSON or printable Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, User, utcnow
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+MEDIA_TYPES = {
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.json: "application/json",
+    ExportFormat.md: "text/markdown; charset=utf-8",
+}
+
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class StudentSummary:
+    student_id: int
+    student_name: str
+    student_email: str
+    team: str | None
+    summary: str | None  # None: no summary written yet
+    method: str | None
+    feedback_count: int | None
+    generated_at: datetime | None
+    stale: bool
+
+
+def class_summaries(session: Session, evaluation: Evaluation) -> list[StudentSummary]:
+    """Every student who takes part in the evaluation, by team and name, with their summary if there is one."""
+    allocations = session.scalars(
+        select(Allocation).where(Allocation.evaluation_id == evaluation.id).order_by(Allocation.id)
+    ).all()
+    teams: dict[int, str | None] = {}
+    for allocation in allocations:
+        for user_id in (allocation.reviewee_id, allocation.reviewer_id):
+            if teams.get(user_id) is None:
+                teams[user_id] = allocation.team
+    students = session.scalars(select(User).where(User.id.in_(list(teams)))).all()
+    summaries = {
+        s.student_id: s
+        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation.id))
+    }
+    rows = []
+    for student in sorted(students, key=lambda u: (teams[u.id] or "", u.name.lower(), u.id)):
+        summary = summaries.get(student.id)
+        rows.append(
+            StudentSummary(
+                student_id=student.id,
+                student_name=student.name,
+                student_email=student.email,
+                team=teams[student.id],
+                summary=summary.text if summary else None,
+                method=summary.method if summary else None,
+                feedback_count=summary.feedback_count if summary else None,
+                generated_at=summary.updated_at if summary else None,
+                stale=summary.stale if summary else False,
+            )
+        )
+    return rows
+
+
+def export(session: Session, evaluation: Evaluation, fmt: ExportFormat) -> str:
+    rows = class_summaries(session, evaluation)
+    if fmt == ExportFormat.csv:
+        return to_csv(rows)
+    if fmt == ExportFormat.json:
+        return to_json(evaluation, rows)
+    return to_markdown(evaluation, rows)
+
+
+def filename(evaluation: Evaluation, fmt: ExportFormat) -> str:
+    return f"evaluation-{evaluation.id}-summaries.{fmt.value}"
+
+
+def neutralize(cell: str) -> str:
+    """A cell a spreadsheet shows as the text it is instead of running it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def to_csv(rows: list[StudentSummary]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["student_id", "student_name", "student_email", "team", "summary", "method", "feedback_count", "generated_at", "stale"]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.student_id,
+                *(neutralize(cell or "") for cell in (row.student_name, row.student_email, row.team, row.summary)),
+                row.method or "",
+                "" if row.feedback_count is None else row.feedback_count,
+                _iso(row.generated_at),
+                "true" if row.stale else "false",
+            ]
+        )
+    # The BOM makes Excel read the file as UTF-8 instead of the system code page.
+    return "\ufeff" + out.getvalue()
+
+
+def to_json(evaluation: Evaluation, rows: list[StudentSummary]) -> str:
+    students = [{**asdict(row), "generated_at": _iso(row.generated_at) or None} for row in rows]
+    return json.dumps(
+        {
+            "evaluation_id": evaluation.id,
+            "title": evaluation.title,
+            "language": evaluation.language,
+            "exported_at": _iso(utcnow()),
+            "students": students,
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+_LABELS = {
+    "nl": {
+        "heading": "Feedback van je teamgenoten",
+        "students": "studenten",
+        "exported": "geëxporteerd",
+        "none": "Nog geen samenvatting.",
+        "feedback": "reacties",
+        "written": "geschreven",
+        "stale": "Er is feedback bijgekomen of veranderd sinds deze samenvatting is geschreven.",
+    },
+    "en": {
+        "heading": "Feedback from your teammates",
+        "students": "students",
+        "exported": "exported",
+        "none": "No summary yet.",
+        "feedback": "comments",
+        "written": "written",
+        "stale": "Feedback was added or changed after this summary was written.",
+    },
+}
+
+
+def to_markdown(evaluation: Evaluation, rows: list[StudentSummary]) -> str:
+    """One section per student, each on its own printed page, to hand out in class."""
+    labels = _LABELS.get(evaluation.language, _LABELS["en"])
+    parts = [
+        f"# {evaluation.title}",
+        f"{labels['heading']} · {len(rows)} {labels['students']} · {labels['exported']} {utcnow():%Y-%m-%d}",
+    ]
+    for index, row in enumerate(rows):
+        team = f" ({row.team})" if row.team else ""
+        section = [f"## {row.student_name}{team}", row.summary.strip() if row.summary else f"_{labels['none']}_"]
+        if row.summary is not None:
+            section.append(
+                f"_{row.method} · {row.feedback_count} {labels['feedback']} · "
+                f"{labels['written']} {row.generated_at:%Y-%m-%d}_"
+            )
+        if row.stale:
+            section.append(f"> {labels['stale']}")
+        if index > 0:
+            # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
+            parts.append('<div style="page-break-before: always"></div>')
+        parts.append("\n\n".join(section))
+    return "\n\n".join(parts) + "\n"
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""

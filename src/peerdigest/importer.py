@@ -1,0 +1,604 @@
+"""Bring your own feedback: load a file of peer feedback into an evaluation.
+
+One row per (reviewer, reviewee, criterion), as CSV (`,` or `;`, UTF-8 with
+or without a BOM: what spreadsheets export), as a JSON list of objects, or as
+JSON Lines, with the fields
+
+    reviewer_email, reviewer_name, reviewee_email, reviewee_name, team, criterion, score, comment
+
+and optionally `is_self` (true/false, 1/0, yes/no: a self-assessment) and
+`scale` (a criterion's lowest and highest score, like `1-5`, the default).
+
+Two steps, so a file can be checked without a database:
+- `parse` reads and validates the file on its own and lists every problem
+  with its line number;
+- `apply` checks it against the database and writes it in the caller's
+  transaction, or writes nothing when there is any problem.
+`import_file` does both. Importing is an upsert keyed on (reviewer, reviewee,
+criterion): the same file twice changes nothing, a corrected file changes
+what it corrects, and feedback not in the file is left alone.
+
+Cells are stored exactly as written (a comment starting with `=` stays text);
+the CSV export is where formula-like cells are neutralized.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.db.models import Allocation, Criterion, Evaluation, Role, School, Score, User, utcnow
+from peerdigest.evaluations import mark_stale_summaries
+
+COLUMNS = (
+    "reviewer_email",
+    "reviewer_name",
+    "reviewee_email",
+    "reviewee_name",
+    "team",
+    "criterion",
+    "score",
+    "comment",
+)
+OPTIONAL_COLUMNS = ("is_self", "scale")
+DEFAULT_SCALE = (1.0, 5.0)
+
+Scale = tuple[float, float]
+Progress = Callable[[int, int], None]  # (rows done, rows in total)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMBER = r"-?\d+(?:[.,]\d+)?"
+_SCALE = re.compile(rf"^\s*({_NUMBER})\s*(?:-|–|\.\.|to)\s*({_NUMBER})\s*$")
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    line: int | None  # None: about the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    line: int
+    reviewer_email: str
+    reviewer_name: str
+    reviewee_email: str
+    reviewee_name: str
+    team: str | None
+    criterion: str
+    score: float | None
+    comment: str | None
+    is_self: bool
+    scale: Scale | None  # None: the file does not say
+
+
+@dataclass
+class ParsedFile:
+    rows: list[FeedbackRow] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    scales: dict[str, Scale] = field(default_factory=dict)  # every criterion of the file, in order of appearance
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ImportReport:
+    problems: list[ImportProblem]
+    rows: int = 0
+    evaluation_id: int | None = None
+    evaluation_created: bool = False
+    users_created: int = 0
+    users_renamed: int = 0
+    criteria_created: int = 0
+    allocations_created: int = 0
+    scores_created: int = 0
+    scores_updated: int = 0
+    scores_unchanged: int = 0
+    summaries_marked_stale: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (self.evaluation_created, self.users_created, self.users_renamed, self.criteria_created,
+             self.allocations_created, self.scores_created, self.scores_updated)
+        )
+
+    def describe(self) -> str:
+        """What the import did, in one line for people."""
+        if not self.changed:
+            return f"{self.rows} rows read; nothing changed (the evaluation already holds this feedback)."
+        counts = {
+            "evaluation created": int(self.evaluation_created),
+            "users created": self.users_created,
+            "users renamed": self.users_renamed,
+            "criteria created": self.criteria_created,
+            "reviewer-reviewee pairs created": self.allocations_created,
+            "scores created": self.scores_created,
+            "scores updated": self.scores_updated,
+            "scores unchanged": self.scores_unchanged,
+            "summaries now stale": self.summaries_marked_stale,
+        }
+        return f"{self.rows} rows read: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n) + "."
+
+
+# --- reading and validating a file ------------------------------------------
+
+
+def parse(data: bytes, *, max_bytes: int | None = None, known_scales: Mapping[str, Scale] | None = None) -> ParsedFile:
+    """Read and validate a feedback file on its own; `rows` is only meaningful when `ok`.
+
+    `known_scales` are the scales of criteria that already exist, for checking
+    scores of criteria the file gives no scale for.
+    """
+    parsed = ParsedFile()
+    if max_bytes is not None and len(data) > max_bytes:
+        parsed.problems.append(too_large(len(data), max_bytes))
+        return parsed
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        parsed.problems.append(
+            ImportProblem(line, "the file is not UTF-8 text; save it as UTF-8 (in a spreadsheet: \"CSV UTF-8\")")
+        )
+        return parsed
+    if not text.strip():
+        parsed.problems.append(ImportProblem(None, "the file is empty"))
+        return parsed
+
+    start = text.lstrip()[0]
+    records = _json_list(text) if start == "[" else _json_lines(text) if start == "{" else _csv(text)
+    for line, record in records:
+        if isinstance(record, ImportProblem):
+            parsed.problems.append(record)
+        else:
+            parsed.rows.append(_row(line, record, parsed.problems))
+    if not parsed.rows and not parsed.problems:
+        parsed.problems.append(ImportProblem(None, "the file has no rows of feedback"))
+    _check_across_rows(parsed, known_scales or {})
+    return parsed
+
+
+def too_large(size: int, max_bytes: int) -> ImportProblem:
+    return ImportProblem(
+        None, f"the file is {size:,} bytes; the limit is {max_bytes:,} bytes (IMPORT_MAX_BYTES): split it into parts"
+    )
+
+
+Record = dict[str, str]
+
+
+def _csv(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+    header_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, ImportProblem(line, f"cannot be read as CSV: {exc}")
+            return
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines, and spreadsheets' trailing ";;;;;;;" rows
+        if header is None:
+            header = [_column_name(cell) for cell in cells]
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                yield line, ImportProblem(
+                    line, f"missing column(s) {', '.join(missing)}; the header must name {', '.join(COLUMNS)}"
+                )
+                return
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            yield line, ImportProblem(
+                line, f"has {len(cells)} cells but the header has {len(header)} (a comment with an unquoted {delimiter!r}?)"
+            )
+            continue
+        yield line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+
+
+def _json_list(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield exc.lineno, ImportProblem(exc.lineno, f"is not valid JSON: {exc.msg}")
+        return
+    # json.loads forgets where each object started: walk the (now known valid) list again for the lines.
+    decoder = json.JSONDecoder()
+    lines = _LineCounter(text)
+    position = text.index("[") + 1
+    for item in items:
+        while text[position] in " \t\r\n,":
+            position += 1
+        line = lines.at(position)
+        _, position = decoder.raw_decode(text, position)
+        yield line, _record(line, item)
+
+
+def _json_lines(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+    for line, content in enumerate(text.splitlines(), start=1):
+        if not content.strip():
+            continue
+        try:
+            value = json.loads(content)
+        except json.JSONDecodeError as exc:
+            yield line, ImportProblem(line, f"is not valid JSON: {exc.msg}")
+            continue
+        yield line, _record(line, value)
+
+
+def _record(line: int, value: object) -> Record | ImportProblem:
+    """A JSON object as the same strings a CSV row would hold."""
+    if not isinstance(value, dict):
+        return ImportProblem(line, "each row must be a JSON object with the feedback fields")
+    record = {_column_name(key): _text(item) for key, item in value.items()}
+    missing = [c for c in COLUMNS if c not in record]
+    if missing:
+        return ImportProblem(line, f"missing field(s) {', '.join(missing)}")
+    return record
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _column_name(name: str) -> str:
+    """`Reviewer Email`, `reviewer-email` and `REVIEWER_EMAIL` all name `reviewer_email`."""
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+class _LineCounter:
+    """Line numbers of ascending positions in a text, without rescanning it from the start each time."""
+
+    def __init__(self, text: str):
+        self.text, self.position, self.line = text, 0, 1
+
+    def at(self, position: int) -> int:
+        self.line += self.text.count("\n", self.position, position)
+        self.position = position
+        return self.line
+
+
+def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRow:
+    """One row, its problems added to `problems`; what cannot be read is left empty so later checks still run."""
+    found: list[str] = []
+    emails = {}
+    for column in ("reviewer_email", "reviewee_email"):
+        emails[column] = record[column].strip().lower()
+        if not _EMAIL.match(emails[column]):
+            found.append(f"{column} {record[column].strip()!r} is not an email address")
+    criterion = record["criterion"].strip()
+    if not criterion:
+        found.append("criterion is empty")
+    score = _score(record["score"], found)
+    scale = _scale(record.get("scale", ""), found)
+    is_self = _BOOLEANS.get(record.get("is_self", "").strip().lower())
+    if is_self is None:
+        found.append(f"is_self {record['is_self'].strip()!r} is not one of true/false, 1/0, yes/no")
+    elif emails["reviewer_email"] == emails["reviewee_email"] and not is_self and emails["reviewer_email"]:
+        found.append(
+            f"reviewer and reviewee are both {emails['reviewer_email']}; mark a self-assessment with is_self=true"
+        )
+    elif is_self and emails["reviewer_email"] != emails["reviewee_email"]:
+        found.append("is_self is true but reviewer and reviewee differ")
+    problems.extend(ImportProblem(line, message) for message in found)
+    return FeedbackRow(
+        line=line,
+        reviewer_email=emails["reviewer_email"],
+        reviewer_name=record["reviewer_name"].strip(),
+        reviewee_email=emails["reviewee_email"],
+        reviewee_name=record["reviewee_name"].strip(),
+        team=record["team"].strip() or None,
+        criterion=criterion,
+        score=score,
+        comment=record["comment"].strip() or None,
+        is_self=bool(is_self),
+        scale=scale,
+    )
+
+
+def _score(cell: str, found: list[str]) -> float | None:
+    cell = cell.strip()
+    if not cell:
+        return None  # a comment without a score
+    try:
+        value = float(cell.replace(",", "."))  # "3,5" from a Dutch spreadsheet
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        found.append(f"score {cell!r} is not a number")
+        return None
+    return value
+
+
+def _scale(cell: str, found: list[str]) -> Scale | None:
+    cell = cell.strip()
+    if not cell:
+        return None
+    match = _SCALE.match(cell)
+    low, high = (float(v.replace(",", ".")) for v in match.groups()) if match else (0.0, 0.0)
+    if low >= high:
+        found.append(f"unknown criterion scale {cell!r}: write it as lowest-highest, like 1-5")
+        return None
+    return (low, high)
+
+
+def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) -> None:
+    """What no single row shows: duplicates, contradictions between rows, scores outside their scale."""
+    first_of: dict[tuple, int] = {}
+    names: dict[str, tuple[str, int]] = {}
+    teams: dict[tuple[str, str], tuple[str | None, int]] = {}
+    scale_given: dict[str, tuple[Scale, int]] = {}
+    for row in parsed.rows:
+        key = (row.reviewer_email, row.reviewee_email, row.criterion)
+        if key in first_of:
+            parsed.problems.append(
+                ImportProblem(row.line, f"the same reviewer, reviewee and criterion as line {first_of[key]}")
+            )
+        first_of.setdefault(key, row.line)
+        for email, name in ((row.reviewer_email, row.reviewer_name), (row.reviewee_email, row.reviewee_name)):
+            if name:
+                known_name, known_line = names.setdefault(email, (name, row.line))
+                if name != known_name:
+                    parsed.problems.append(
+                        ImportProblem(row.line, f"{email} is named {name!r} here but {known_name!r} on line {known_line}")
+                    )
+        team, team_line = teams.setdefault((row.reviewer_email, row.reviewee_email), (row.team, row.line))
+        if row.team != team:
+            parsed.problems.append(
+                ImportProblem(row.line, f"team {row.team!r} here but {team!r} on line {team_line} for the same pair")
+            )
+        if row.scale is not None:
+            scale, scale_line = scale_given.setdefault(row.criterion, (row.scale, row.line))
+            if row.scale != scale:
+                parsed.problems.append(
+                    ImportProblem(
+                        row.line,
+                        f"criterion {row.criterion!r} has scale {_fmt(row.scale)} here but {_fmt(scale)} on line {scale_line}",
+                    )
+                )
+    for criterion in dict.fromkeys(row.criterion for row in parsed.rows if row.criterion):
+        given = scale_given.get(criterion)
+        parsed.scales[criterion] = given[0] if given else known_scales.get(criterion, DEFAULT_SCALE)
+    for row in parsed.rows:
+        low, high = parsed.scales.get(row.criterion, DEFAULT_SCALE)
+        if row.score is not None and not low <= row.score <= high:
+            parsed.problems.append(
+                ImportProblem(
+                    row.line, f"score {row.score:g} is outside the scale {_fmt((low, high))} of {row.criterion!r}"
+                )
+            )
+    parsed.problems.sort(key=lambda p: (p.line is not None, p.line or 0))
+
+
+def _fmt(scale: Scale) -> str:
+    return f"{scale[0]:g}-{scale[1]:g}"
+
+
+# --- writing it to the database ---------------------------------------------
+
+
+def import_file(
+    session: Session,
+    source: Path | str | bytes,
+    *,
+    school: str,
+    evaluation: str,
+    language: str | None = None,
+    default_language: str = "nl",
+    max_bytes: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a feedback file (a path or its bytes) into the evaluation titled `evaluation` of `school`.
+
+    School and evaluation are created when missing (the evaluation in
+    `language`, else `default_language`). Nothing is written unless the
+    whole file is valid; the caller commits.
+    """
+    if not isinstance(source, bytes):
+        path = Path(source)
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            return ImportReport(problems=[too_large(size, max_bytes)])
+        source = path.read_bytes()
+    existing = _find_evaluation(session, school, evaluation)
+    known = {c.name: (c.min_score, c.max_score) for c in existing.criteria} if existing else {}
+    parsed = parse(source, max_bytes=max_bytes, known_scales=known)
+    return apply(
+        session, parsed, school=school, evaluation=evaluation, language=language,
+        default_language=default_language, progress=progress,
+    )
+
+
+def apply(
+    session: Session,
+    parsed: ParsedFile,
+    *,
+    school: str,
+    evaluation: str,
+    language: str | None = None,
+    default_language: str = "nl",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Write a parsed file, or nothing when it or its fit with the database has problems."""
+    report = ImportReport(problems=list(parsed.problems), rows=len(parsed.rows))
+    if not parsed.ok:
+        return report
+    school_row = session.scalar(select(School).where(School.name == school))
+    users = _users(session, parsed)
+    report.problems.extend(_conflicts(session, parsed, school_row, users, evaluation))
+    if not report.ok:
+        return report
+
+    # Only now, with every check passed, does anything get written.
+    if school_row is None:
+        school_row = School(name=school, created_at=utcnow())
+        session.add(school_row)
+        session.flush()
+    target = _find_evaluation(session, school, evaluation)
+    if target is None:
+        target = Evaluation(title=evaluation, school_id=school_row.id, language=language or default_language, created_at=utcnow())
+        session.add(target)
+        report.evaluation_created = True
+    language_changed = language is not None and target.language != language
+    if language_changed:
+        target.language = language
+    _write_users(session, parsed, school_row, users, report)
+    criteria = _write_criteria(session, target, parsed, report)
+    session.flush()
+    report.evaluation_id = target.id
+    changed_students = _write_scores(session, target, parsed, users, criteria, report, progress)
+    session.flush()
+    report.summaries_marked_stale = mark_stale_summaries(
+        session, target.id, None if language_changed else changed_students
+    )
+    return report
+
+
+def _find_evaluation(session: Session, school: str, title: str) -> Evaluation | None:
+    matches = session.scalars(
+        select(Evaluation).join(School).where(School.name == school, Evaluation.title == title).order_by(Evaluation.id)
+    ).all()
+    return matches[0] if len(matches) == 1 else None
+
+
+def _users(session: Session, parsed: ParsedFile) -> dict[str, User]:
+    emails = {r.reviewer_email for r in parsed.rows} | {r.reviewee_email for r in parsed.rows}
+    found: dict[str, User] = {}
+    batch = sorted(emails)
+    for i in range(0, len(batch), 500):  # stay far below the databases' limits on bound parameters
+        found.update((u.email, u) for u in session.scalars(select(User).where(User.email.in_(batch[i : i + 500]))))
+    return found
+
+
+def _conflicts(
+    session: Session, parsed: ParsedFile, school: School | None, users: dict[str, User], title: str
+) -> list[ImportProblem]:
+    problems = []
+    if school is not None:
+        count = len(
+            session.scalars(select(Evaluation.id).where(Evaluation.school_id == school.id, Evaluation.title == title)).all()
+        )
+        if count > 1:
+            problems.append(ImportProblem(None, f"{count} evaluations are titled {title!r}; rename one so the import knows which"))
+    reported: set[str] = set()
+    for row in parsed.rows:
+        for email in (row.reviewer_email, row.reviewee_email):
+            user = users.get(email)
+            if user is not None and (school is None or user.school_id != school.id) and email not in reported:
+                reported.add(email)
+                problems.append(ImportProblem(row.line, f"{email} belongs to another school"))
+    return problems
+
+
+def _write_users(session: Session, parsed: ParsedFile, school: School, users: dict[str, User], report: ImportReport) -> None:
+    names: dict[str, str] = {}
+    for row in parsed.rows:
+        for email, name in ((row.reviewer_email, row.reviewer_name), (row.reviewee_email, row.reviewee_name)):
+            if name or email not in names:
+                names[email] = name or names.get(email, "")
+    for email, name in names.items():
+        user = users.get(email)
+        if user is None:
+            users[email] = User(
+                email=email, name=name or email.split("@")[0], role=Role.student, school_id=school.id, created_at=utcnow()
+            )
+            session.add(users[email])
+            report.users_created += 1
+        elif name and user.name != name:
+            user.name = name
+            report.users_renamed += 1
+
+
+def _write_criteria(session: Session, evaluation: Evaluation, parsed: ParsedFile, report: ImportReport) -> dict[str, Criterion]:
+    criteria = {c.name: c for c in evaluation.criteria}
+    for name, (low, high) in parsed.scales.items():
+        criterion = criteria.get(name)
+        if criterion is None:
+            criterion = Criterion(name=name, position=len(criteria), min_score=low, max_score=high)
+            evaluation.criteria.append(criterion)
+            criteria[name] = criterion
+            report.criteria_created += 1
+        elif (criterion.min_score, criterion.max_score) != (low, high):
+            criterion.min_score, criterion.max_score = low, high
+    return criteria
+
+
+def _write_scores(
+    session: Session,
+    evaluation: Evaluation,
+    parsed: ParsedFile,
+    users: dict[str, User],
+    criteria: dict[str, Criterion],
+    report: ImportReport,
+    progress: Progress | None,
+) -> set[int]:
+    """Create or update an allocation per pair and a score per row; the students whose received feedback changed."""
+    allocations = {
+        (a.reviewer_id, a.reviewee_id): a
+        for a in session.scalars(select(Allocation).where(Allocation.evaluation_id == evaluation.id))
+    }
+    scores = {
+        (s.allocation_id, s.criterion_id): s
+        for s in session.scalars(
+            select(Score).join(Allocation).where(Allocation.evaluation_id == evaluation.id)
+        )
+    }
+    changed: set[int] = set()
+    for done, row in enumerate(parsed.rows, start=1):
+        reviewer, reviewee = users[row.reviewer_email], users[row.reviewee_email]
+        allocation = allocations.get((reviewer.id, reviewee.id))
+        if allocation is None:
+            allocation = Allocation(
+                evaluation_id=evaluation.id, reviewer_id=reviewer.id, reviewee_id=reviewee.id,
+                team=row.team, is_self=row.is_self,
+            )
+            session.add(allocation)
+            allocations[(reviewer.id, reviewee.id)] = allocation
+            report.allocations_created += 1
+        elif (allocation.team, allocation.is_self) != (row.team, row.is_self):
+            allocation.team, allocation.is_self = row.team, row.is_self
+            changed.add(reviewee.id)
+        criterion = criteria[row.criterion]
+        # A new allocation has no id before the flush at the end, and no scores yet either.
+        score = scores.get((allocation.id, criterion.id)) if allocation.id is not None else None
+        if score is None:
+            session.add(Score(allocation=allocation, criterion=criterion, value=row.score, comment=row.comment))
+            report.scores_created += 1
+            changed.add(reviewee.id)
+        elif (score.value, score.comment) != (row.score, row.comment):
+            score.value, score.comment = row.score, row.comment
+            report.scores_updated += 1
+            changed.add(reviewee.id)
+        else:
+            report.scores_unchanged += 1
+        if progress is not None:
+            progress(done, len(parsed.rows))
+    return changed

@@ -1,0 +1,98 @@
+"""Redis loses everything, or is away for a while: every accepted job still ends, exactly once."""
+
+import re
+
+import httpx
+import pytest
+from rq.suspension import suspend
+from rq.worker import Worker
+
+from peerdigest.db.models import School
+from peerdigest.db.session import session_scope
+from peerdigest.seed import load_demo, seed_evaluation
+from tests.faults.harness import wait_for
+from tests.support.api import PREFIX, TEACHER
+from tests.support.fake_llm import Reply, reply_with_sentences
+
+pytestmark = pytest.mark.slow
+
+DEMO_STUDENTS = range(19, 27)
+
+
+def _more_evaluations(settings, count: int) -> list[int]:
+    """`count` more evaluations in the demo school, reviewed by the same teams, so 8 more jobs each may be open."""
+    demo = load_demo()
+    spec = demo["evaluations"][0]
+    with session_scope(settings.database_url) as session:
+        school = session.query(School).filter_by(name=demo["school"]).one()
+        ids = [1000 + n for n in range(count)]
+        for evaluation_id in ids:
+            seed_evaluation(session, school, {**spec, "id": evaluation_id}, demo["teams"], demo["comments"][spec["language"]])
+    return ids
+
+
+def test_redis_restarts_without_persistence_with_50_jobs_queued(scenario, record):
+    evaluations = [56, *_more_evaluations(scenario.settings, 6)]
+    pairs = [(e, s) for e in evaluations for s in DEMO_STUDENTS][:50]
+    # Workers start suspended (RQ's `rq suspend`), so the 50 jobs are still waiting when Redis goes;
+    # the suspension is a Redis key, so it goes with everything else and the workers carry on afterwards.
+    suspend(scenario.redis)
+    scenario.worker()
+    scenario.worker()
+    scenario.scheduler()
+    job_ids = scenario.queue(pairs)
+    assert scenario.redis.llen("rq:queue:summaries-normal") == 50
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    scenario.redis_server.start()
+    recovery = scenario.settle(job_ids, timeout=120)
+
+    rows = scenario.rows(job_ids)
+    assert {job.status for job in rows.values()} == {"completed"}
+    assert {job.attempts for job in rows.values()} == {1}, "each job ran once"
+    scheduler_log = next(log for log in scenario.logs if log.name.startswith("scheduler")).read_text()
+    assert len(set(re.findall(r"job (\S+): Redis did not know it", scheduler_log))) == 50
+    record(scenario.judge(job_ids, recovery))
+
+
+def test_flushdb_mid_batch(scenario, llm, record):
+    llm.default = lambda request: Reply(reply_with_sentences(request).text, delay=0.2)  # a batch that takes a while
+    job_ids = scenario.queue([(56, s) for s in DEMO_STUDENTS])
+    scenario.worker()
+    scenario.scheduler()
+    wait_for(lambda: sum(job.status == "completed" for job in scenario.rows(job_ids).values()) >= 2,
+             "a few jobs to complete", scenario)
+
+    scenario.redis.flushdb()
+    scenario.fault()
+    recovery = scenario.settle(job_ids)
+
+    rows = scenario.rows(job_ids)
+    assert {job.status for job in rows.values()} == {"completed"}
+    assert {job.attempts for job in rows.values()} == {1}, "the job running during FLUSHDB was not run twice"
+    assert len(Worker.all(connection=scenario.redis)) == 1, "the worker registered again, so `queues stats` sees it"
+    record(scenario.judge(job_ids, recovery))
+
+
+def test_redis_down_during_a_burst_of_queue_requests(scenario, record):
+    base = scenario.api()
+    scenario.worker()
+    scenario.scheduler()
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    with httpx.Client(base_url=f"{base}{PREFIX}", headers=TEACHER, timeout=30) as api:
+        burst = [api.post(f"/evaluation/56/student/{s}/queue") for s in DEMO_STUDENTS]
+        assert [r.status_code for r in burst] == [202] * len(DEMO_STUDENTS), burst[0].text
+        assert {r.json()["status"] for r in burst} == {"queued"}
+        job_ids = [r.json()["job_id"] for r in burst]
+        statuses = [api.get(f"/jobs/{job_id}/status") for job_id in job_ids]
+        assert {(r.status_code, r.json()["status"]) for r in statuses} == {(200, "queued")}, (
+            "status reads come from the database while Redis is down"
+        )
+
+        scenario.redis_server.start()
+        recovery = scenario.settle(job_ids)
+        assert {api.get(f"/jobs/{job_id}/status").json()["status"] for job_id in job_ids} == {"completed"}
+    record(scenario.judge(job_ids, recovery))

@@ -1,0 +1,69 @@
+"""GET /metrics: series a real worker's jobs produce, read back in Prometheus' own text format."""
+
+import time
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import start_cli
+from tests.support.api import PREFIX, TEACHER, api_client
+from tests.support.fake_llm import FakeLLM, Reply
+from tests.support.webhook_receiver import WebhookReceiver
+
+pytestmark = pytest.mark.slow
+
+
+def samples(client) -> dict:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_show_jobs_queues_durations_retries_and_webhooks(process_demo_school):
+    llm = FakeLLM().then(Reply(status=500)).start()  # the first attempt fails: one retry
+    receiver = WebhookReceiver().start()
+    settings = process_demo_school.model_copy(update={"llm_base_url": llm.base_url, "llm_model": "fake-model"})
+    client = api_client(settings)
+    job_id = client.post(
+        f"{PREFIX}/evaluation/57/student/23/queue", json={"webhook_url": receiver.url}, headers=TEACHER
+    ).json()["job_id"]
+    client.post(f"{PREFIX}/evaluation/57/student/24/queue", json={"priority": "low"}, headers=TEACHER)
+
+    before = samples(client)
+    assert before[("peerdigest_jobs", (("status", "queued"),))] == 2
+    assert before[("peerdigest_queue_depth", (("queue", "summaries-normal"),))] == 1
+    assert before[("peerdigest_queue_depth", (("queue", "summaries-low"),))] == 1
+    assert before[("peerdigest_job_duration_seconds_count", ())] == 0
+    assert before[("peerdigest_redis_up", ())] == 1
+
+    worker = start_cli(settings, "worker")
+    try:
+        deadline = time.monotonic() + 60
+        while not (status := client.get(f"{PREFIX}/jobs/{job_id}/status", headers=TEACHER).json())["webhook_deliveries"]:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.1)
+        deadline = time.monotonic() + 30
+        while (after := samples(client))[("peerdigest_jobs", (("status", "completed"),))] < 2:
+            assert time.monotonic() < deadline, "the second job did not complete"
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        llm.stop()
+        receiver.stop()
+
+    assert status["attempts"] == 2
+    assert after[("peerdigest_jobs", (("status", "queued"),))] == 0
+    assert after[("peerdigest_job_retries_total", ())] == 1
+    assert after[("peerdigest_job_duration_seconds_count", ())] == 2
+    assert after[("peerdigest_job_duration_seconds_bucket", (("le", "+Inf"),))] == 2
+    assert after[("peerdigest_job_duration_seconds_sum", ())] > 0
+    assert after[("peerdigest_llm_latency_seconds_count", ())] == 2, "both summaries came from the LLM"
+    assert after[("peerdigest_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
+    assert after[("peerdigest_webhook_deliveries_total", (("outcome", "failed"),))] == 0
+    assert after[("peerdigest_queue_depth", (("queue", "webhooks"),))] == 0

@@ -1,0 +1,49 @@
+"""The API during outages: Redis down still accepts jobs; the database down too is a clear 503."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from peerdigest.api.app import create_app
+from peerdigest.embedded_redis import free_port
+from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.reconcile import reconcile
+from tests.conftest import make_settings
+from tests.support.api import PREFIX, TEACHER, api_client
+
+
+def _nothing_listens() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def test_with_redis_down_a_request_is_accepted_and_queued_once_redis_is_back(demo_school, redis):
+    client = api_client(demo_school.model_copy(update={"redis_url": _nothing_listens()}))
+
+    accepted = client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER)
+    assert accepted.status_code == 202
+    assert accepted.json()["status"] == "queued"
+    job_id = accepted.json()["job_id"]
+    status = client.get(f"{PREFIX}/jobs/{job_id}/status", headers=TEACHER)
+    assert (status.status_code, status.json()["status"]) == (200, "queued"), "status reads need no Redis"
+
+    assert reconcile(demo_school, redis).requeued == 1, "Redis back: the reconciler queues it"
+    assert [job_id] == [j for queue in summary_queues(redis) for j in queue.get_job_ids()]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["postgresql+psycopg://postgres@127.0.0.1:1/gone?connect_timeout=2", "sqlite:////nonexistent/folder/peerdigest.db"],
+    ids=["postgresql", "sqlite"],
+)
+def test_with_the_database_down_too_the_answer_is_a_clear_503(database_url, tmp_path):
+    settings = make_settings(database_url, _nothing_listens(), tmp_path)
+    client = TestClient(create_app(settings, redis_url=settings.redis_url), raise_server_exceptions=False)
+
+    for response in (
+        client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER),
+        client.get(f"{PREFIX}/jobs/summary-56-19-0a1b2c3d4e5f/status", headers=TEACHER),
+    ):
+        assert response.status_code == 503
+        assert response.json() == {
+            "detail": "The database is unavailable right now, so nothing was done or recorded. Try again in a minute."
+        }
+        assert response.headers["Retry-After"] == "30"

@@ -1,0 +1,55 @@
+"""Rate limits per user (per address when not signed in), counted in the test's Redis."""
+
+import time
+
+from peerdigest.embedded_redis import free_port
+from tests.support.api import PREFIX, TEACHER, api_client
+
+ADMIN = {"X-User-Email": "admin@example.com"}
+QUEUE = f"{PREFIX}/evaluation/56/student/19/queue"
+
+
+def limited(settings, **limits):
+    return api_client(settings.model_copy(update={"rate_limit_enabled": True, **limits}))
+
+
+def test_the_eleventh_queue_request_in_a_minute_is_429_with_retry_after(demo_school):
+    client = limited(demo_school)
+    answers = [client.post(QUEUE, headers=TEACHER) for _ in range(10)]
+    assert [a.status_code for a in answers] == [202] * 10
+    assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["10"] * 10
+    assert [int(a.headers["X-RateLimit-Remaining"]) for a in answers] == list(range(9, -1, -1))
+    assert time.time() < int(answers[0].headers["X-RateLimit-Reset"]) <= time.time() + 61
+
+    refused = client.post(QUEUE, headers=TEACHER)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert "Too many requests" in refused.json()["detail"]
+
+    other_kind = client.get(f"{PREFIX}/evaluation/56/jobs", headers=TEACHER)
+    assert other_kind.status_code == 200 and other_kind.headers["X-RateLimit-Limit"] == "100"
+    other_user = client.post(QUEUE, headers=ADMIN)
+    assert other_user.status_code == 202 and other_user.headers["X-RateLimit-Remaining"] == "9"
+
+
+def test_batches_have_their_own_configurable_limit_and_errors_carry_the_headers(demo_school):
+    client = limited(demo_school, rate_limit_batch="2/minute")
+    batch = f"{PREFIX}/evaluation/56/batch-queue"
+    assert [client.post(batch, json={"student_ids": [20]}, headers=TEACHER).status_code for _ in range(3)] == [202, 202, 429]
+    missing = client.get(f"{PREFIX}/jobs/no-such-job/status", headers=TEACHER)
+    assert missing.status_code == 404 and missing.headers["X-RateLimit-Remaining"] == "99"
+
+
+def test_requests_without_a_user_are_counted_per_address(demo_school):
+    client = limited(demo_school, rate_limit_default="2/minute")
+    anonymous = [client.get(f"{PREFIX}/evaluation/56/jobs").status_code for _ in range(3)]
+    assert anonymous == [401, 401, 429]
+    assert client.get(f"{PREFIX}/evaluation/56/jobs", headers=TEACHER).status_code == 200, "a user has a count of their own"
+
+
+def test_requests_go_through_unlimited_when_the_counters_redis_is_away(demo_school):
+    client = limited(demo_school, rate_limit_queue="1/minute", rate_limit_storage_url=f"redis://127.0.0.1:{free_port()}")
+    answers = [client.post(QUEUE, headers=TEACHER) for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert "X-RateLimit-Limit" not in answers[0].headers

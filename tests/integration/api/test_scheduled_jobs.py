@@ -1,0 +1,96 @@
+"""/api/v1/scheduled-jobs: teachers keep cron schedules for their own school's evaluations."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.support.api import STUDENT_19, TEACHER, api_client
+
+SCHEDULES = "/api/v1/scheduled-jobs"
+MONDAY_MORNINGS = {"name": "Monday summaries", "cron": "0 8 * * mon", "evaluation_id": 56}
+
+
+@pytest.fixture
+def client(demo_school):
+    return api_client(demo_school)
+
+
+def test_a_new_schedule_is_due_at_the_next_matching_time(client):
+    before = datetime.now(timezone.utc)
+    response = client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=TEACHER)
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["name"], created["cron"], created["evaluation_id"]) == ("Monday summaries", "0 8 * * mon", 56)
+    assert created["student_ids"] is None and created["enabled"] is True and created["last_run_at"] is None
+    next_run = datetime.fromisoformat(created["next_run_at"])
+    assert next_run.weekday() == 0 and (next_run.hour, next_run.minute) == (8, 0)
+    assert before < next_run <= before + timedelta(days=7)
+
+    listed = client.get(SCHEDULES, headers=TEACHER).json()
+    assert listed["total"] == 1 and listed["scheduled_jobs"] == [created]
+    assert client.get(f"{SCHEDULES}/{created['id']}", headers=TEACHER).json() == created
+
+
+def test_a_bad_cron_expression_is_422_with_the_reason(client):
+    for cron, reason in [
+        ("61 * * * *", "out of range"),
+        ("every monday", "five fields"),
+        ("*/5 * * * * *", "five fields"),
+        ("0 8 * * funday", "Invalid cron expression"),
+    ]:
+        response = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "cron": cron}, headers=TEACHER)
+        assert response.status_code == 422, cron
+        assert reason in response.json()["detail"], cron
+    assert client.get(SCHEDULES, headers=TEACHER).json()["total"] == 0
+
+
+def test_students_must_receive_feedback_in_the_evaluation(client):
+    some = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "student_ids": [19, 20, 19]}, headers=TEACHER)
+    assert some.status_code == 201 and some.json()["student_ids"] == [19, 20]
+    strangers = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "student_ids": [19, 1, 999]}, headers=TEACHER)
+    assert strangers.status_code == 422
+    assert "1, 999" in strangers.json()["detail"]
+    nobody = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "student_ids": []}, headers=TEACHER)
+    assert nobody.status_code == 422
+
+
+def test_patch_changes_only_what_is_sent_and_disabling_clears_the_next_run(client):
+    created = client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=TEACHER).json()
+    url = f"{SCHEDULES}/{created['id']}"
+
+    renamed = client.patch(url, json={"name": "Weekly"}, headers=TEACHER).json()
+    assert (renamed["name"], renamed["cron"], renamed["next_run_at"]) == ("Weekly", "0 8 * * mon", created["next_run_at"])
+
+    disabled = client.patch(url, json={"enabled": False}, headers=TEACHER).json()
+    assert disabled["enabled"] is False and disabled["next_run_at"] is None
+
+    hourly = client.patch(url, json={"enabled": True, "cron": "@hourly", "student_ids": [21]}, headers=TEACHER).json()
+    assert hourly["enabled"] is True and hourly["student_ids"] == [21]
+    assert datetime.fromisoformat(hourly["next_run_at"]) <= datetime.now(timezone.utc) + timedelta(hours=1)
+
+    assert client.patch(url, json={"cron": "nope"}, headers=TEACHER).status_code == 422
+    assert client.patch(url, json={"name": None}, headers=TEACHER).status_code == 422
+    assert client.get(url, headers=TEACHER).json()["cron"] == "@hourly", "a refused change changes nothing"
+
+
+def test_delete_removes_the_schedule(client):
+    created = client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=TEACHER).json()
+    assert client.delete(f"{SCHEDULES}/{created['id']}", headers=TEACHER).status_code == 204
+    assert client.get(f"{SCHEDULES}/{created['id']}", headers=TEACHER).status_code == 404
+    assert client.get(SCHEDULES, headers=TEACHER).json()["total"] == 0
+
+
+def test_students_may_not_manage_schedules(client):
+    assert client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=STUDENT_19).status_code == 403
+    assert client.get(SCHEDULES, headers=STUDENT_19).status_code == 403
+
+
+def test_nothing_of_another_schools_schedules_is_visible_or_changeable(client, other_school_teacher):
+    created = client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=TEACHER).json()
+    url = f"{SCHEDULES}/{created['id']}"
+    assert client.get(SCHEDULES, headers=other_school_teacher).json()["total"] == 0
+    assert client.get(url, headers=other_school_teacher).status_code == 404
+    assert client.patch(url, json={"enabled": False}, headers=other_school_teacher).status_code == 404
+    assert client.delete(url, headers=other_school_teacher).status_code == 404
+    assert client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=other_school_teacher).status_code == 404
+    assert client.get(url, headers=TEACHER).json() == created

@@ -1,0 +1,31 @@
+"""Through a real worker: a summary the guard rejects twice is written by the builtin summarizer, and the job says why."""
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.support.api import PREFIX, TEACHER, api_client
+from tests.support.fake_llm import Reply
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_job_whose_llm_answers_cannot_be_trusted_completes_with_the_reason(process_demo_school, fake_llm):
+    settings = process_demo_school.model_copy(update={"llm_base_url": fake_llm.base_url, "llm_model": "fake-model"})
+    leaking = Reply("Jan de Vries is lazy. Ignore that. " * 5)  # names, over the limit
+    fake_llm.then(Reply("I'm sorry, but I can't help with that."), leaking)
+    client = api_client(settings)
+    job_id = client.post(f"{PREFIX}/evaluation/57/student/19/queue", headers=TEACHER).json()["job_id"]
+
+    worker = run_cli(settings, "worker", "--burst")
+
+    assert worker.returncode == 0, worker.stderr
+    status = client.get(f"{PREFIX}/jobs/{job_id}/status", headers=TEACHER).json()
+    assert status["status"] == "completed"
+    assert status["result"]["generation_method"] == "fallback"
+    assert status["error_message"].startswith(
+        "fell back to the builtin summarizer: the output guard rejected the answers: the model refused; "
+        "too long (10 sentences"
+    )
+    stored = client.get(f"{PREFIX}/evaluation/57/student/19", headers=TEACHER).json()
+    assert stored["generation_method"] == "fallback" and "Jan" not in stored["summary_text"]
+    assert len(fake_llm.requests) == 2
