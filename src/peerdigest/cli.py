@@ -128,7 +128,7 @@ def api(
 @app.command()
 def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queues are empty")] = False,
-    name: Annotated[str | None, typer.Option(help="Worker name (default: host and pid)")] = None,
+    name: Annotated[str | None, typer.Option(help="Worker name (default: a random id chosen by RQ)")] = None,
 ) -> None:
     """Run a worker on the summary queues (high, then normal, then low)."""
     from peerdigest.queue.worker import run

@@ -71,7 +71,9 @@ def test_the_readme_curl_procedure_against_real_api_and_worker_processes(process
             if status["status"] in ("completed", "failed"):
                 break
             time.sleep(0.05)
-        assert seen[0] == "queued" and seen[-1] == "completed"
+        # The worker may take the job before the first poll; it must never go backwards or fail.
+        assert seen[0] in ("queued", "processing") and seen[-1] == "completed"
+        assert seen == sorted(seen, key=["queued", "processing", "completed"].index)
         assert status["result"]["summary_text"]
     finally:
         for process in (api, worker):

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from redis import Redis
 
 from peerdigest import metrics as metrics_registry
-from peerdigest.api import outages, ratelimit
+from peerdigest.api import outages, ratelimit, validation
 from peerdigest.api.routes import evaluations, exports, metrics, queue, scheduled_jobs, summaries
 from peerdigest.api.schemas import Problem
 from peerdigest.auth import check_startup
@@ -27,6 +27,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     )
     app.add_middleware(ratelimit.RateLimitHeaders)
     outages.install(app)
+    validation.install(app)
     app.state.settings = settings
     app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or settings.redis_url)
     app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)

@@ -113,3 +113,5 @@ def test_unknown_evaluation_student_and_job_are_404_and_malformed_ids_422(client
     assert client.get(f"{PREFIX}/jobs/summary-56-19-nope/status", headers=TEACHER).status_code == 404
     response = client.post(f"{PREFIX}/evaluation/abc/student/19/queue", headers=TEACHER)
     assert response.status_code == 422
+    assert response.json()["detail"].startswith("Invalid request: evaluation_id in the URL:")
+    assert "'abc'" in response.json()["detail"]

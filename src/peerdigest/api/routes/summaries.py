@@ -47,22 +47,10 @@ ERRORS = {
     403: {"model": Problem, "description": "Not allowed for this user"},
     404: {"model": Problem, "description": "Evaluation, student or job not found (or of another school)"},
 }
-# A refused webhook URL is a Problem; malformed options are FastAPI's own validation errors.
+# Malformed options and refused webhook URLs alike answer {"detail": "..."} (see api/validation.py).
 OPTION_ERRORS = {
     **ERRORS,
-    422: {
-        "description": "Malformed options, or a webhook URL this server refuses to call (`detail` says why)",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {"$ref": "#/components/schemas/Problem"},
-                        {"$ref": "#/components/schemas/HTTPValidationError"},
-                    ]
-                }
-            }
-        },
-    },
+    422: {"model": Problem, "description": "Malformed options, or a webhook URL this server refuses to call"},
 }
 
 
