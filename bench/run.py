@@ -107,7 +107,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as redis_server:
         database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
         settings = Settings(_env_file=None, environment="test", database_url=database_url,
-                            redis_url=redis_server.url, data_dir=Path(tmp), embedded_redis="never")
+                            redis_url=redis_server.url, data_dir=Path(tmp), embedded_redis="never",
+                            # one client sends every request: the per-user limit would measure itself
+                            rate_limit_enabled=False)
         upgrade(database_url)
         builtin_students = seed(settings, 901, "nl")
         llm_students = seed(settings, 902, "en")
