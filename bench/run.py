@@ -29,6 +29,7 @@ from peerdigest.db.session import session_scope  # noqa: E402
 from peerdigest.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from peerdigest.seed import load_demo, seed_evaluation  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from tests.support.api import wait_until_serving  # noqa: E402
 from tests.support.fake_llm import FakeLLM, Reply, reply_with_sentences  # noqa: E402
 
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "200"))
@@ -120,15 +121,7 @@ def main() -> int:
         headers = {"X-User-Email": "bench-teacher@example.com"}
         try:
             with httpx.Client(timeout=30) as client:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        client.get(f"http://127.0.0.1:{port}/healthz")
-                        break
-                    except httpx.TransportError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.1)
+                wait_until_serving(f"http://127.0.0.1:{port}", api)
                 # 1. Accepting requests: the API only records and enqueues.
                 latencies = []
                 for student_id in builtin_students:

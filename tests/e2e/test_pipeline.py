@@ -1,6 +1,5 @@
 """The whole pipeline through its real entry points: API, a worker process, Redis, the database."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -8,8 +7,9 @@ import time
 import httpx
 import pytest
 
+from peerdigest.embedded_redis import free_port
 from tests.conftest import run_cli, settings_env
-from tests.support.api import PREFIX, TEACHER, api_client
+from tests.support.api import PREFIX, TEACHER, api_client, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,8 @@ def test_a_real_worker_takes_a_queued_job_to_completed(process_demo_school):
     assert "Jan" not in stored["summary_text"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_readme_curl_procedure_against_real_api_and_worker_processes(process_demo_school):
-    port = _free_port()
+    port = free_port()
     env = settings_env(process_demo_school)
     api = subprocess.Popen([sys.executable, "-m", "peerdigest", "api", "--port", str(port)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,14 +45,7 @@ def test_the_readme_curl_procedure_against_real_api_and_worker_processes(process
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}{PREFIX}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "API did not start"
-                time.sleep(0.1)
+        wait_until_serving(f"http://127.0.0.1:{port}", api)
         queued = httpx.post(f"{base}/evaluation/56/student/19/queue", headers=TEACHER)
         assert queued.status_code == 202
         job_id = queued.json()["job_id"]

@@ -11,7 +11,7 @@ import pytest
 
 from peerdigest.embedded_redis import free_port
 from tests.conftest import settings_env
-from tests.support.api import PREFIX, TEACHER
+from tests.support.api import PREFIX, TEACHER, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -25,14 +25,7 @@ def test_run_serves_the_curl_procedure_and_ctrl_c_stops_every_process(process_se
     )
     base = f"http://127.0.0.1:{port}{PREFIX}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.TransportError:
-                assert run.poll() is None and time.monotonic() < deadline, "peerdigest run did not come up"
-                time.sleep(0.2)
+        wait_until_serving(f"http://127.0.0.1:{port}", run, timeout=60)
         children = psutil.Process(run.pid).children(recursive=True)
         assert len(children) >= 2, "an API and a worker"
 
