@@ -22,13 +22,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import func, select  # noqa: E402
+
 from peerdigest.config import Settings  # noqa: E402
 from peerdigest.db.migrate import upgrade  # noqa: E402
 from peerdigest.db.models import JobStatus, School, SummaryJob, User  # noqa: E402
 from peerdigest.db.session import session_scope  # noqa: E402
-from peerdigest.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from peerdigest.seed import load_demo, seed_evaluation  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from peerdigest.dev.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from peerdigest.dev.seed import load_demo, seed_evaluation  # noqa: E402
 from tests.support.api import wait_until_serving  # noqa: E402
 from tests.support.fake_llm import FakeLLM, Reply, reply_with_sentences  # noqa: E402
 

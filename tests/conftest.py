@@ -25,9 +25,9 @@ from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
 from peerdigest.db.models import Base, School, User
 from peerdigest.db.session import engine_for, session_scope
-from peerdigest.embedded_redis import EmbeddedRedis
+from peerdigest.dev.embedded_redis import EmbeddedRedis
+from peerdigest.dev.seed import seed_demo
 from peerdigest.queue.connection import DEFAULT_URL, answers, connect
-from peerdigest.seed import seed_demo
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import run_cli, settings_env
 from tests.support.api import PREFIX, TEACHER, api_client, wait_until_serving
 

@@ -9,7 +9,7 @@ import httpx
 import psutil
 import pytest
 
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import settings_env
 from tests.support.api import PREFIX, TEACHER, wait_until_serving
 

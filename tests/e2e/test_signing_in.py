@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from peerdigest.config import AuthMode
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import settings_env
 from tests.support.api import wait_until_serving
 

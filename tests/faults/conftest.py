@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from peerdigest.db.session import session_scope
-from peerdigest.embedded_redis import EmbeddedRedis
-from peerdigest.seed import seed_demo
+from peerdigest.dev.embedded_redis import EmbeddedRedis
+from peerdigest.dev.seed import seed_demo
 from tests.conftest import make_settings
 from tests.faults.harness import Scenario, Verdict
 from tests.support.fake_llm import FakeLLM

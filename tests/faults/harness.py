@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.embedded_redis import EmbeddedRedis, free_port
+from peerdigest.dev.embedded_redis import EmbeddedRedis, free_port
 from peerdigest.queue.connection import connect
 from tests.conftest import settings_env
 from tests.support.api import PREFIX, TEACHER, api_client

@@ -9,7 +9,7 @@ from rq.worker import Worker
 
 from peerdigest.db.models import School
 from peerdigest.db.session import session_scope
-from peerdigest.seed import load_demo, seed_evaluation
+from peerdigest.dev.seed import load_demo, seed_evaluation
 from tests.faults.harness import wait_for
 from tests.support.api import PREFIX, TEACHER
 from tests.support.fake_llm import Reply, reply_with_sentences

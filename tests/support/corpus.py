@@ -19,8 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import User
-from peerdigest.feedback import ReceivedFeedback, anonymize, collect, evaluation_students
-from peerdigest.importer import import_file
+from peerdigest.domain.feedback import (
+    ReceivedFeedback,
+    anonymize,
+    collect,
+    evaluation_students,
+)
+from peerdigest.domain.importer import import_file
 from peerdigest.summarize.language import detect, sentences
 from peerdigest.summarize.prompt import MAX_SENTENCES
 

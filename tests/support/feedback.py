@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import FeedbackSummary
-from peerdigest.feedback import collect, feedback_hash
+from peerdigest.domain.feedback import collect, feedback_hash
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "peer-feedback.csv"
 

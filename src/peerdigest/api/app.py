@@ -5,12 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 from redis import Redis
 
-from peerdigest import metrics as metrics_registry
 from peerdigest.api import outages, ratelimit, validation
-from peerdigest.api.routes import evaluations, exports, metrics, queue, scheduled_jobs, summaries
+from peerdigest.api.routes import (
+    evaluations,
+    exports,
+    metrics,
+    queue,
+    scheduled_jobs,
+    summaries,
+)
 from peerdigest.api.schemas import Problem
-from peerdigest.auth import check_startup
 from peerdigest.config import Settings
+from peerdigest.domain.auth import check_startup
+from peerdigest.ops import metrics as metrics_registry
 from peerdigest.queue.connection import connect, ensure_binary_safe
 
 

@@ -10,11 +10,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from peerdigest import auth
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Evaluation, Role, User
 from peerdigest.db.session import session_factory
-from peerdigest.feedback import evaluation_students
+from peerdigest.domain import auth
+from peerdigest.domain.feedback import evaluation_students
 
 
 def get_settings(request: Request) -> Settings:

@@ -24,11 +24,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, Priority, SummaryJob, utcnow
-from peerdigest.feedback import FeedbackError, collect, feedback_hash
+from peerdigest.db.models import (
+    FeedbackSummary,
+    JobStatus,
+    Priority,
+    SummaryJob,
+    utcnow,
+)
+from peerdigest.domain.feedback import FeedbackError, collect, feedback_hash
+from peerdigest.domain.webhooks import announce
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.jobs import find
-from peerdigest.webhooks import announce
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
+from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue.enqueue import summary_queues
-from peerdigest.webhooks import webhook_queue
 
 REGISTRIES = {
     "started": StartedJobRegistry,

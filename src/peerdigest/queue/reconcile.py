@@ -40,12 +40,18 @@ from rq.worker import Worker
 from sqlalchemy import select
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, Priority, SummaryJob, utcnow
+from peerdigest.db.models import (
+    FeedbackSummary,
+    JobStatus,
+    Priority,
+    SummaryJob,
+    utcnow,
+)
 from peerdigest.db.session import session_scope
+from peerdigest.domain.webhooks import announce
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.enqueue import QUEUE_NAMES, put_on_queue, summary_queues
 from peerdigest.queue.jobs import find, lock
-from peerdigest.webhooks import announce
 
 log = logging.getLogger(__name__)
 

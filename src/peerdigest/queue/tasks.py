@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from peerdigest.config import Settings, load_settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.feedback import FeedbackError, anonymize, collect, feedback_hash
+from peerdigest.domain.feedback import FeedbackError, anonymize, collect, feedback_hash
+from peerdigest.domain.webhooks import announce
+from peerdigest.ops.metrics import observe_completed
 from peerdigest.queue.jobs import find, lock
 from peerdigest.queue.llm_slots import llm_slot
 from peerdigest.summarize import Summary, TransientSummaryError, for_settings
-from peerdigest.metrics import observe_completed
-from peerdigest.webhooks import announce
 
 log = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ import peerdigest.queue.tasks  # noqa: F401
 import peerdigest.summarize.builtin  # noqa: F401
 import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
+from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
-from peerdigest.webhooks import webhook_queue
 
 log = logging.getLogger(__name__)
 

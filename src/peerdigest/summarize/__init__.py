@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from peerdigest.config import Settings
-from peerdigest.feedback import ReceivedFeedback
+from peerdigest.domain.feedback import ReceivedFeedback
 
 
 @dataclass(frozen=True)

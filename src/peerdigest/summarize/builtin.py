@@ -20,7 +20,12 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from peerdigest.feedback import PEER_WORD, Comment, CriterionScore, ReceivedFeedback
+from peerdigest.domain.feedback import (
+    PEER_WORD,
+    Comment,
+    CriterionScore,
+    ReceivedFeedback,
+)
 from peerdigest.summarize import Summary
 from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import FUNCTION_WORDS, detect, sentences, words

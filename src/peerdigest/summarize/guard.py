@@ -14,7 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from peerdigest.feedback import PEER_WORD, CriterionScore, ReceivedFeedback, replace_names
+from peerdigest.domain.feedback import (
+    PEER_WORD,
+    CriterionScore,
+    ReceivedFeedback,
+    replace_names,
+)
 from peerdigest.summarize.injection import Screened
 from peerdigest.summarize.language import LANGUAGE_NAMES, detect, sentences, words
 from peerdigest.summarize.prompt import MAX_SENTENCES, Prompt

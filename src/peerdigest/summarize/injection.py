@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from peerdigest.feedback import PEER_WORD, ReceivedFeedback
+from peerdigest.domain.feedback import PEER_WORD, ReceivedFeedback
 from peerdigest.summarize.language import FUNCTION_WORDS, words
 
 # Content a reader of the comment box never sees, so it cannot be feedback.

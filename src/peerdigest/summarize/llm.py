@@ -18,12 +18,17 @@ import openai
 from openai import OpenAI
 
 from peerdigest.config import Settings
-from peerdigest.feedback import ReceivedFeedback
+from peerdigest.domain.feedback import ReceivedFeedback
 from peerdigest.summarize import Summary, TransientSummaryError, guard
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.guard import Verdict
 from peerdigest.summarize.injection import Screened, screen
-from peerdigest.summarize.prompt import MAX_TOKENS, PROMPT_VERSION, TEMPERATURE, Prompt, build
+from peerdigest.summarize.prompt import (
+    MAX_TOKENS,
+    TEMPERATURE,
+    Prompt,
+    build,
+)
 
 log = logging.getLogger(__name__)
 

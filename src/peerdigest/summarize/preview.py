@@ -15,7 +15,7 @@ from rich.text import Text
 
 from peerdigest.config import Settings
 from peerdigest.db.session import session_scope
-from peerdigest.feedback import ReceivedFeedback, anonymize, collect
+from peerdigest.domain.feedback import ReceivedFeedback, anonymize, collect
 from peerdigest.summarize import Summary
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.injection import Screened, screen

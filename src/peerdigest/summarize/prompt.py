@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from peerdigest.feedback import ReceivedFeedback
+from peerdigest.domain.feedback import ReceivedFeedback
 from peerdigest.summarize.language import LANGUAGE_NAMES
 
 PROMPT_VERSION = "2"

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from peerdigest.auth import create_token, hash_token, revoke_token
 from peerdigest.config import AuthMode
 from peerdigest.db.models import ApiToken, User
 from peerdigest.db.session import session_scope
+from peerdigest.domain.auth import create_token, hash_token, revoke_token
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 
 EVALUATIONS = "/api/v1/evaluations"

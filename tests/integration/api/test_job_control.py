@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from peerdigest.db.models import Allocation, FeedbackSummary, Score, SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.feedback import collect, feedback_hash
+from peerdigest.dev.seed import seed_demo
+from peerdigest.domain.feedback import collect, feedback_hash
 from peerdigest.queue.enqueue import QUEUE_NAMES, summary_queues
-from peerdigest.seed import seed_demo
 from tests.conftest import make_settings
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from peerdigest.api.app import create_app
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.reconcile import reconcile
 from tests.conftest import make_settings

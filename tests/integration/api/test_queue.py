@@ -4,8 +4,7 @@ import time
 
 import pytest
 
-from peerdigest.embedded_redis import EmbeddedRedis
-from peerdigest.queue.connection import connect
+from peerdigest.dev.embedded_redis import EmbeddedRedis
 from tests.conftest import make_settings, start_cli
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 

@@ -2,7 +2,7 @@
 
 import time
 
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
 from tests.support.api import PREFIX, TEACHER, api_client
 
 ADMIN = {"X-User-Email": "admin@example.com"}

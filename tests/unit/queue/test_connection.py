@@ -6,7 +6,11 @@ from rq import Queue
 from rq.job import Job
 
 from peerdigest.config import Settings
-from peerdigest.queue.connection import DecodingConnectionError, connect, ensure_binary_safe
+from peerdigest.queue.connection import (
+    DecodingConnectionError,
+    connect,
+    ensure_binary_safe,
+)
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.worker import build_worker
 

@@ -4,7 +4,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from peerdigest.config import Settings
-from peerdigest.feedback import EvaluationNotFound
+from peerdigest.domain.feedback import EvaluationNotFound
 from peerdigest.queue.tasks import Attempt, is_transient, retry_delay
 from peerdigest.summarize import TransientSummaryError
 

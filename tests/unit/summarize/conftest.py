@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from peerdigest.feedback import Comment, CriterionScore, ReceivedFeedback, anonymize
+from peerdigest.domain.feedback import (
+    Comment,
+    CriterionScore,
+    ReceivedFeedback,
+    anonymize,
+)
 
 
 def make_feedback(

@@ -8,7 +8,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, 
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, is_staff, require_staff, visible_evaluation
+from peerdigest.api.deps import (
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    is_staff,
+    require_staff,
+    visible_evaluation,
+)
 from peerdigest.api.routes import summaries
 from peerdigest.api.schemas import (
     CriterionOut,
@@ -24,7 +31,7 @@ from peerdigest.api.schemas import (
 )
 from peerdigest.config import Language
 from peerdigest.db.models import Allocation, Evaluation, User
-from peerdigest.evaluations import (
+from peerdigest.domain.evaluations import (
     CriterionSpec,
     DeadlinePassed,
     EvaluationError,
@@ -37,7 +44,7 @@ from peerdigest.evaluations import (
     takes_part,
     update_evaluation,
 )
-from peerdigest.importer import import_file, too_large
+from peerdigest.domain.importer import import_file, too_large
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from peerdigest.api.deps import CurrentUser, SessionDep, require_staff, visible_evaluation
+from peerdigest.api.deps import (
+    CurrentUser,
+    SessionDep,
+    require_staff,
+    visible_evaluation,
+)
 from peerdigest.api.routes.summaries import ERRORS
-from peerdigest.exporter import MEDIA_TYPES, ExportFormat, export, filename
+from peerdigest.domain.exporter import MEDIA_TYPES, ExportFormat, export, filename
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 

@@ -6,7 +6,13 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from peerdigest.api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep, require_staff
+from peerdigest.api.deps import (
+    CurrentUser,
+    RedisDep,
+    SessionDep,
+    SettingsDep,
+    require_staff,
+)
 from peerdigest.api.schemas import Problem, QueueHealthOut, QueueStatsOut
 from peerdigest.queue import health
 from peerdigest.queue.maintenance import queue_stats

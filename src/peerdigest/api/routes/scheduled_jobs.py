@@ -6,10 +6,22 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest import scheduler
-from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
-from peerdigest.api.schemas import Problem, ScheduledJobIn, ScheduledJobList, ScheduledJobOut, ScheduledJobPatch
+from peerdigest.api.deps import (
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    require_staff,
+    visible_evaluation,
+)
+from peerdigest.api.schemas import (
+    Problem,
+    ScheduledJobIn,
+    ScheduledJobList,
+    ScheduledJobOut,
+    ScheduledJobPatch,
+)
 from peerdigest.db.models import ScheduledJob, User
+from peerdigest.domain import schedules as scheduler
 
 router = APIRouter(prefix="/api/v1/scheduled-jobs", tags=["scheduled jobs"])
 

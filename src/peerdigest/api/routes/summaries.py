@@ -34,11 +34,11 @@ from peerdigest.api.schemas import (
 )
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
-from peerdigest.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
 from peerdigest.queue.enqueue import request_summary
 from peerdigest.queue.jobs import find
-from peerdigest.webhooks import UnsafeWebhookURL, validate_url
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 

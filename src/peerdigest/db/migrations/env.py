@@ -1,5 +1,5 @@
 from alembic import context
-from sqlalchemy import pool, create_engine
+from sqlalchemy import create_engine, pool
 
 from peerdigest.db.models import Base
 

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-28 21:39:14.276951
 """
-from alembic import op
 import sqlalchemy as sa
-import peerdigest.db.models  # noqa: F401 (UTCDateTime)
+from alembic import op
 
+import peerdigest.db.models  # noqa: F401 (UTCDateTime)
 
 revision = '0001'
 down_revision = None

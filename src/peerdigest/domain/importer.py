@@ -36,8 +36,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Criterion, Evaluation, Role, School, Score, User, utcnow
-from peerdigest.evaluations import mark_stale_summaries
+from peerdigest.db.models import (
+    Allocation,
+    Criterion,
+    Evaluation,
+    Role,
+    School,
+    Score,
+    User,
+    utcnow,
+)
+from peerdigest.domain.evaluations import mark_stale_summaries
 
 COLUMNS = (
     "reviewer_email",

@@ -6,17 +6,23 @@ import time
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy import select
 
+from peerdigest.api.deps import evaluation_students
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
 from peerdigest.db.session import session_scope
-from peerdigest.devserver import prepare, spawn, stop_all
-from peerdigest.embedded_redis import resolve
+from peerdigest.dev.devserver import prepare, spawn, stop_all
+from peerdigest.dev.embedded_redis import resolve
 from peerdigest.queue.connection import connect, describe
 from peerdigest.queue.enqueue import request_summary
-from peerdigest.api.deps import evaluation_students
 
 TIMEOUT = 300  # seconds for the whole class; the builtin summarizer needs well under one
 

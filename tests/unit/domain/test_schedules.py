@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from peerdigest.config import Settings
-from peerdigest.scheduler import ScheduleError, next_run, validate_cron
+from peerdigest.domain.schedules import ScheduleError, next_run, validate_cron
 
 
 def test_five_field_expressions_and_at_aliases_are_accepted_and_tidied():

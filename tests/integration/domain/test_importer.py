@@ -2,9 +2,17 @@
 
 from sqlalchemy import func, select
 
-from peerdigest.db.models import Allocation, Criterion, Evaluation, FeedbackSummary, School, Score, User
+from peerdigest.db.models import (
+    Allocation,
+    Criterion,
+    Evaluation,
+    FeedbackSummary,
+    School,
+    Score,
+    User,
+)
 from peerdigest.db.session import session_scope
-from peerdigest.importer import import_file
+from peerdigest.domain.importer import import_file
 from tests.support.feedback import EXAMPLE_CSV as EXAMPLE
 from tests.support.feedback import store_summary
 

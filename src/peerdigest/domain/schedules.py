@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from peerdigest.config import Settings
 from peerdigest.db.models import Priority, ScheduledJob, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.feedback import evaluation_students
+from peerdigest.domain.feedback import evaluation_students
 from peerdigest.queue.enqueue import request_summary
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from peerdigest.queue.jobs import find
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "webhooks"
-TASK = "peerdigest.webhooks.deliver"
+TASK = "peerdigest.domain.webhooks.deliver"
 EVENTS = {JobStatus.completed: "job.completed", JobStatus.failed: "job.failed"}
 SIGNATURE_HEADER = "X-Peerdigest-Signature"
 DELIVERY_HEADER = "X-Peerdigest-Delivery"

@@ -182,7 +182,7 @@ FATAL: dict[str, tuple[str, ...]] = {
 
 
 def probe(settings: Settings) -> Probe:
-    from peerdigest.embedded_redis import resolve
+    from peerdigest.dev.embedded_redis import resolve
 
     url, _ = resolve(settings, allow_embedded=False)
     # A plain client of its own: the queue connection may be exactly what is misconfigured.

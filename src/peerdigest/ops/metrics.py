@@ -27,7 +27,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.registry import Collector, CollectorRegistry
 from redis import Redis
 from redis.exceptions import RedisError
@@ -35,9 +39,9 @@ from sqlalchemy import case, func, select
 
 from peerdigest.db.models import SummaryJob, WebhookDelivery
 from peerdigest.db.session import session_scope
+from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.health import job_counts
-from peerdigest.webhooks import webhook_queue
 
 log = logging.getLogger(__name__)
 

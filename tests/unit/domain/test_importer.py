@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from peerdigest.importer import COLUMNS, parse
+from peerdigest.domain.importer import COLUMNS, parse
 
 HEADER = ",".join(COLUMNS)
 

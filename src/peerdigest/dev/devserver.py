@@ -13,8 +13,8 @@ from pathlib import Path
 from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
 from peerdigest.db.session import session_scope
-from peerdigest.embedded_redis import resolve
-from peerdigest.seed import seed_demo
+from peerdigest.dev.embedded_redis import resolve
+from peerdigest.dev.seed import seed_demo
 
 log = logging.getLogger(__name__)
 

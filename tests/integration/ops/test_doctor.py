@@ -2,8 +2,8 @@
 
 import pytest
 
-from peerdigest.doctor import CHECKS, start_problems
-from peerdigest.embedded_redis import free_port
+from peerdigest.dev.embedded_redis import free_port
+from peerdigest.ops.doctor import CHECKS, start_problems
 from tests.conftest import run_cli
 from tests.support.fake_llm import FakeLLM
 

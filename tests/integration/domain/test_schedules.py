@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from peerdigest import scheduler
 from peerdigest.db.models import Allocation, ScheduledJob, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
+from peerdigest.domain import schedules as scheduler
 from peerdigest.queue.enqueue import summary_queues
 
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from peerdigest.feedback import Comment, ReceivedFeedback, anonymize, replace_names
+from peerdigest.domain.feedback import (
+    Comment,
+    ReceivedFeedback,
+    anonymize,
+    replace_names,
+)
 
 ROSTER = ("Jan de Vries", "Zoë van den Berg", "Anne-Sophie Mulder", "Mohammed El Amrani")
 

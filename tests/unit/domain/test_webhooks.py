@@ -3,7 +3,7 @@
 import pytest
 
 from peerdigest.config import Settings
-from peerdigest.webhooks import UnsafeWebhookURL, retry_delays, validate_url
+from peerdigest.domain.webhooks import UnsafeWebhookURL, retry_delays, validate_url
 
 
 def settings(**overrides) -> Settings:

@@ -15,8 +15,16 @@ from itertools import permutations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Criterion, Evaluation, FeedbackSummary, Score, User, utcnow
-from peerdigest.feedback import collect, feedback_hash
+from peerdigest.db.models import (
+    Allocation,
+    Criterion,
+    Evaluation,
+    FeedbackSummary,
+    Score,
+    User,
+    utcnow,
+)
+from peerdigest.domain.feedback import collect, feedback_hash
 
 
 class EvaluationError(Exception):

@@ -3,9 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from peerdigest.auth import UnsafeAuthConfig, startup_problem
 from peerdigest.api.app import create_app
 from peerdigest.config import Settings
+from peerdigest.domain.auth import UnsafeAuthConfig, startup_problem
 
 
 def settings(**values) -> Settings:

@@ -1,0 +1,82 @@
+"""What every command shares: the consoles, the settings, and one-sentence exits when a service is missing."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from peerdigest.config import Settings, load_settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def redis_or_exit(settings: Settings, allow_embedded: bool = False):
+    """The queue connection for a service; exits with a clear message when Redis does not answer."""
+    from peerdigest.dev.embedded_redis import resolve
+    from peerdigest.queue.connection import answers, describe
+
+    url, embedded = resolve(settings, allow_embedded=allow_embedded)
+    client = connect_or_exit(url)
+    if not answers(client):
+        err.print(
+            f"[red]Redis does not answer at {describe(url)}.[/red] Start it (`make up`), "
+            "or set REDIS_URL to a running Redis."
+        )
+        raise typer.Exit(1)
+    return client, url, embedded
+
+
+def connect_or_exit(url: str):
+    from peerdigest.queue.connection import DecodingConnectionError, connect
+
+    try:
+        return connect(url)
+    except DecodingConnectionError as exc:
+        err.print(f"[red]Refusing a decoding Redis connection:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def refuse_if_unfit(settings: Settings, service: str) -> None:
+    """Run the doctor's checks that would make `service` fail, and exit with their lines if any does."""
+    from peerdigest.ops.doctor import start_problems
+
+    problems = start_problems(settings, service)
+    for finding in problems:
+        err.print(finding.line(), markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        err.print(f"Refusing to start the {service}; `peerdigest doctor` checks everything.", markup=False)
+        raise typer.Exit(1)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def queue_connection(settings: Settings):
+    """The queue connection, whether or not Redis answers now: job commands change the database of record
+    first, and whatever Redis misses is caught up by the workers and the reconciler."""
+    from peerdigest.dev.embedded_redis import resolve
+
+    url, _ = resolve(settings, allow_embedded=False)
+    return connect_or_exit(url)
+
+
+def user_or_exit(session, email: str):
+    from peerdigest.domain.auth import NotAuthenticated, user_by_email
+
+    try:
+        return user_by_email(session, email, header="--user")
+    except NotAuthenticated as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None

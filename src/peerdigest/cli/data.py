@@ -1,0 +1,96 @@
+"""A school's own data: import, export, and the preview of one summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from peerdigest.cli.app import app
+from peerdigest.cli.common import console, err, settings_or_exit
+from peerdigest.config import Language
+from peerdigest.domain.exporter import ExportFormat
+
+
+@app.command()
+def preview(
+    evaluation: Annotated[int, typer.Option(help="The evaluation")],
+    student: Annotated[int, typer.Option(help="The student whose received feedback to summarize")],
+    show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Also print the instructions sent")] = False,
+) -> None:
+    """Show what would be sent to the LLM for one student and what comes back; stores nothing."""
+    from peerdigest.domain.feedback import FeedbackError
+    from peerdigest.summarize.preview import preview as run_preview
+    from peerdigest.summarize.preview import show
+
+    try:
+        shown = run_preview(settings_or_exit(), evaluation, student)
+    except FeedbackError as exc:
+        err.print(f"[red]{exc}.[/red]")
+        raise typer.Exit(1) from exc
+    show(console, shown, show_prompt=show_prompt)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (`,` or `;`), JSON list or JSON Lines")],
+    school: Annotated[str, typer.Option(help="School name; created when missing")],
+    evaluation: Annotated[str, typer.Option(help="Evaluation title; created when missing")],
+    language: Annotated[Language | None, typer.Option(help="Language of the evaluation (default: unchanged, or SUMMARY_LANGUAGE when new)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would change; write nothing")] = False,
+) -> None:
+    """Import peer feedback from a file: all of it, or nothing and a list of every problem."""
+    from rich.progress import Progress
+
+    from peerdigest.db.session import session_scope
+    from peerdigest.domain.importer import import_file
+
+    settings = settings_or_exit()
+    with Progress(console=err, transient=True) as bar, session_scope(settings.database_url) as session:
+        task = bar.add_task(f"Importing {file.name}", total=None)
+        report = import_file(
+            session, file, school=school, evaluation=evaluation, language=language,
+            default_language=settings.summary_language, max_bytes=settings.import_max_bytes,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        if dry_run or not report.ok:
+            session.rollback()
+    if not report.ok:
+        table = Table("line", "problem")
+        for problem in report.problems:
+            table.add_row("-" if problem.line is None else str(problem.line), problem.message)
+        err.print(table)
+        err.print(f"[red]{len(report.problems)} problem(s) in {file}; nothing was imported.[/red]")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print(f"Dry run, nothing written. {report.describe()}")
+    else:
+        console.print(f"{report.describe()} Evaluation id: {report.evaluation_id}.")
+
+
+@app.command()
+def export(
+    evaluation: Annotated[int, typer.Option(help="Evaluation id")],
+    format: Annotated[ExportFormat, typer.Option(help="csv, json or md (printable Markdown)")] = ExportFormat.csv,
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
+) -> None:
+    """Every student of an evaluation with their summary, method, feedback count and date."""
+    from peerdigest.db.models import Evaluation
+    from peerdigest.db.session import session_scope
+    from peerdigest.domain.exporter import export as export_summaries
+
+    settings = settings_or_exit()
+    with session_scope(settings.database_url) as session:
+        found = session.get(Evaluation, evaluation)
+        if found is None:
+            err.print(f"[red]No evaluation {evaluation}.[/red]")
+            raise typer.Exit(1)
+        text = export_summaries(session, found, format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}.")

@@ -1,0 +1,60 @@
+"""`peerdigest queues`: inspect and empty the summary queues on Redis."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from peerdigest.cli.common import console, err, redis_or_exit, settings_or_exit
+
+queues_app = typer.Typer(help="Inspect and empty the summary queues on Redis.", no_args_is_help=True)
+
+
+@queues_app.command("stats")
+def queues_stats() -> None:
+    """Queue depths, registries and workers."""
+    from peerdigest.queue.maintenance import queue_stats
+
+    settings = settings_or_exit()
+    redis, _, _ = redis_or_exit(settings)
+    stats = queue_stats(redis)
+    table = Table("queue", "queued", "started", "scheduled", "failed", "finished")
+    for q in stats["queues"]:
+        table.add_row(q["name"], *(str(q[k]) for k in ("queued", "started", "scheduled", "failed", "finished")))
+    console.print(table)
+    workers_table = Table("worker", "state", "current job", "last heartbeat")
+    for w in stats["workers"]:
+        workers_table.add_row(w["name"], w["state"], w["current_job"] or "-", w["last_heartbeat"] or "-")
+    console.print(workers_table if stats["workers"] else "No workers running.")
+
+
+@queues_app.command("clear")
+def queues_clear(
+    flush_db: Annotated[bool, typer.Option("--flush-db", help="Also FLUSHDB the whole Redis database")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Empty the summary queues and their registries. Never touches the database of record."""
+    from peerdigest.queue.connection import describe
+    from peerdigest.queue.maintenance import clear_queues
+
+    settings = settings_or_exit()
+    redis, url, _ = redis_or_exit(settings)
+    if flush_db and not yes:
+        if not sys.stdin.isatty():
+            err.print("[red]--flush-db needs a confirmation:[/red] type YES at the prompt, or pass --yes.")
+            raise typer.Exit(2)
+        answer = typer.prompt(f"This deletes EVERY key in {describe(url)}. Type YES to go on")
+        if answer != "YES":
+            console.print("Nothing done.")
+            raise typer.Exit(1)
+    removed = clear_queues(redis, flush_db=flush_db)
+    console.print(f"Removed {removed} job(s) from the summary queues and registries.")
+    if flush_db:
+        console.print(f"Flushed Redis database {describe(url)}.")
+    console.print(
+        "Jobs still open in the database are put back on the queues by `peerdigest jobs recover` "
+        "or by the scheduler's reconciler."
+    )
