@@ -200,6 +200,7 @@ class SummaryJob(Base):
     __table_args__ = (
         Index("ix_summary_job_eval_student_status", "evaluation_id", "student_id", "status"),
         Index("ix_summary_job_status", "status"),
+        Index("ix_summary_job_eval_updated", "evaluation_id", "updated_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(String(100), unique=True)
@@ -227,6 +228,9 @@ class SummaryJob(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Bumped by every write of the row (ORM flushes and Core UPDATEs alike), so a
+    # client can ask for "jobs changed since" instead of polling each job.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     webhook_deliveries: Mapped[list[WebhookDelivery]] = relationship(
         back_populates="job", order_by="WebhookDelivery.id", cascade="all, delete-orphan"
