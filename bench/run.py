@@ -30,8 +30,8 @@ from peerdigest.db.models import JobStatus, School, SummaryJob, User  # noqa: E4
 from peerdigest.db.session import session_scope  # noqa: E402
 from peerdigest.dev.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from peerdigest.dev.seed import load_demo, seed_evaluation  # noqa: E402
-from tests.support.api import wait_until_serving  # noqa: E402
-from tests.support.fake_llm import FakeLLM, Reply, reply_with_sentences  # noqa: E402
+from peerdigest.testing.serving import wait_until_serving  # noqa: E402
+from peerdigest.testing.fake_llm import FakeLLM, Reply, reply_with_sentences  # noqa: E402
 
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "200"))
 TARGETS = {

@@ -20,7 +20,7 @@ from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.llm_slots import KEY as LLM_SLOTS
 from tests.conftest import run_cli, settings_env
 from tests.support.api import PREFIX, TEACHER, api_client
-from tests.support.fake_llm import FakeLLM, Reply, reply_with_sentences
+from peerdigest.testing.fake_llm import FakeLLM, Reply, reply_with_sentences
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,8 @@ import pytest
 
 from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import run_cli, settings_env
-from tests.support.api import PREFIX, TEACHER, api_client, wait_until_serving
+from tests.support.api import PREFIX, TEACHER, api_client
+from peerdigest.testing.serving import wait_until_serving
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ import pytest
 
 from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import settings_env
-from tests.support.api import PREFIX, TEACHER, wait_until_serving
+from tests.support.api import PREFIX, TEACHER
+from peerdigest.testing.serving import wait_until_serving
 
 pytestmark = pytest.mark.slow
 

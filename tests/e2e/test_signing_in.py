@@ -9,7 +9,7 @@ import pytest
 from peerdigest.config import AuthMode
 from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import settings_env
-from tests.support.api import wait_until_serving
+from peerdigest.testing.serving import wait_until_serving
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from peerdigest.dev.embedded_redis import EmbeddedRedis
 from peerdigest.dev.seed import seed_demo
 from tests.conftest import make_settings
 from tests.faults.harness import Scenario, Verdict
-from tests.support.fake_llm import FakeLLM
+from peerdigest.testing.fake_llm import FakeLLM
 
 VERDICTS = pytest.StashKey[list]()
 

@@ -12,7 +12,7 @@ from peerdigest.db.session import session_scope
 from peerdigest.dev.seed import load_demo, seed_evaluation
 from tests.faults.harness import wait_for
 from tests.support.api import PREFIX, TEACHER
-from tests.support.fake_llm import Reply, reply_with_sentences
+from peerdigest.testing.fake_llm import Reply, reply_with_sentences
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import pytest
 
 from peerdigest.db.models import JobStatus
 from tests.faults.harness import wait_for
-from tests.support.fake_llm import Reply
+from peerdigest.testing.fake_llm import Reply
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support import local_server
+from peerdigest.testing import local_server
 
 
 @dataclass(frozen=True)

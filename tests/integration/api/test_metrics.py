@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import start_cli
 from tests.support.api import PREFIX, TEACHER, api_client
-from tests.support.fake_llm import FakeLLM, Reply
+from peerdigest.testing.fake_llm import FakeLLM, Reply
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import pytest
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.ops.doctor import CHECKS, start_problems
 from tests.conftest import run_cli
-from tests.support.fake_llm import FakeLLM
+from peerdigest.testing.fake_llm import FakeLLM
 
 pytestmark = pytest.mark.slow
 

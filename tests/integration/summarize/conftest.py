@@ -13,7 +13,7 @@ from peerdigest.db.session import engine_for, session_scope
 from peerdigest.domain.feedback import ReceivedFeedback
 from peerdigest.summarize.llm import LLMSummarizer
 from tests.support.corpus import corpus_sets, load, received
-from tests.support.fake_llm import FakeLLM, Reply
+from peerdigest.testing.fake_llm import FakeLLM, Reply
 
 
 @pytest.fixture(scope="session")

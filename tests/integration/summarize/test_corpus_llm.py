@@ -10,7 +10,7 @@ the builtin summarizer with the reason recorded.
 import pytest
 
 from tests.support.corpus import clearly_weakest, corpus_sets, forbidden_in, problems
-from tests.support.fake_llm import Reply
+from peerdigest.testing.fake_llm import Reply
 
 CHECKS = [(s, check) for s in corpus_sets() for check in s.checks]
 ASKED = [(s, check) for s, check in CHECKS if check.method != "empty"]  # with no comments the model is not asked

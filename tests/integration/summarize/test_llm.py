@@ -8,7 +8,7 @@ from peerdigest.config import Settings
 from peerdigest.summarize import TransientSummaryError
 from peerdigest.summarize.llm import LLMSummarizer
 from peerdigest.summarize.prompt import PROMPT_VERSION
-from tests.support.fake_llm import Reply
+from peerdigest.testing.fake_llm import Reply
 
 
 @pytest.fixture

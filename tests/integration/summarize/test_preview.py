@@ -11,7 +11,7 @@ from peerdigest.cli import app
 from peerdigest.db.models import FeedbackSummary, SummaryJob
 from peerdigest.db.session import session_scope
 from tests.conftest import settings_env
-from tests.support.fake_llm import Reply
+from peerdigest.testing.fake_llm import Reply
 
 DEMO_NAMES = ("Jan", "Vries", "Sanne", "Bakker", "Mohammed", "Amrani", "Lisa", "Jansen")
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
-from tests.support.fake_llm import Reply
+from peerdigest.testing.fake_llm import Reply
 
 pytestmark = pytest.mark.slow
 
