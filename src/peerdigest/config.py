@@ -87,6 +87,26 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="AUTH_MODE=proxy: comma-separated addresses or networks (CIDR) of the reverse proxies"
     )
+    insights_factor_cap: float = Field(1.05, ge=1, description="Highest contribution factor given (e.g. 1.05 or 1.10)")
+    insights_performer_margin: float = Field(
+        0.15, gt=0, lt=1, description="High/low performer: uncapped factor at least this far above/below 1"
+    )
+    insights_confidence_gap: float = Field(
+        0.2, gt=0, le=1, description="Over/underconfident: self-rating this share of the scale from the peers' rating"
+    )
+    insights_manipulator_gap: float = Field(
+        0.2, gt=0, le=1, description="Manipulator: self this share of the scale above each teammate, each teammate below the others' rating"
+    )
+    insights_conflict_gap: float = Field(
+        0.3, gt=0, le=1, description="Conflict: one reviewer this share of the scale below the others and their own habit"
+    )
+    insights_clique_gap: float = Field(
+        0.3, gt=0, le=1, description="Clique: ratings within two groups this share of the scale above those between"
+    )
+    insights_min_reviews: int = Field(2, ge=1, description="A team with fewer members who rated their teammates is unreliable")
+    insights_spread_max: float = Field(
+        0.2, gt=0, le=1, description="A team whose reviewers disagree more (share of the scale) is unreliable"
+    )
     import_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest feedback file `import` accepts, in bytes")
 
     @field_validator("environment")

@@ -9,6 +9,7 @@ from peerdigest.api import outages, ratelimit, validation
 from peerdigest.api.routes import (
     evaluations,
     exports,
+    insights,
     metrics,
     queue,
     scheduled_jobs,
@@ -41,6 +42,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.state.metrics = metrics_registry.registry(settings.database_url, app.state.redis)
     app.include_router(summaries.router)
     app.include_router(exports.router)
+    app.include_router(insights.router)
     app.include_router(evaluations.router)
     app.include_router(scheduled_jobs.router)
     app.include_router(queue.router)

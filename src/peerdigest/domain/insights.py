@@ -1,0 +1,467 @@
+"""What a class's numbers say beyond the summary: contribution factors, team reliability, labels.
+
+The ideas come from the peer-assessment practice teachers know from CATME-style
+tools: a student's average peer rating against the team's average (the
+*factor* used to adjust a group grade), how a self-rating compares with what
+peers gave, and a few patterns worth a conversation. Every formula and
+threshold is in docs/INSIGHTS.md; the thresholds are settings (`INSIGHTS_*`).
+
+`analyse` is pure: it takes a `RatingSheet` (plain data) and returns numbers,
+so it is recomputed on every read and can never be out of date with the scores.
+`rating_sheet` reads that sheet from the database. Nothing here calls an LLM.
+
+Two kinds of numbers are used on purpose:
+- the factor is a ratio of raw averages (as the tools teachers know compute it),
+  so multiplying every score by a constant changes no factor;
+- every "far above / far below" test works on ratings rescaled to the
+  criterion's range (0 = its minimum, 1 = its maximum), so a threshold of 0.2
+  means "a fifth of the scale" whether the scale is 1–5 or 1–10.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+from statistics import fmean, pstdev
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.config import Settings
+from peerdigest.db.models import Allocation, Criterion, Score, User
+
+# A bipartition search over every split of a team; beyond this size a team is not searched for cliques
+# (2^(n-1) splits: 1,024 at 11 members), which no peer-evaluation team reaches in practice.
+CLIQUE_MAX_TEAM = 11
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The thresholds of the labels and verdicts (settings `INSIGHTS_*`, documented in docs/INSIGHTS.md).
+
+    Gaps are shares of the scale (0.2 = a fifth of it), so they mean the same on any scale.
+    """
+
+    factor_cap: float  # factors are capped here (institutions choose 1.05 or 1.10)
+    performer_margin: float  # high/low performer: uncapped factor at least this far from 1
+    confidence_gap: float  # over/underconfident: self-rating this far from peers
+    manipulator_gap: float  # manipulator: self this far above, each teammate this far below
+    conflict_gap: float  # conflict: one reviewer this far below the others and their own habit
+    clique_gap: float  # clique: within-group ratings this far above between-group ratings
+    min_reviews: int  # reliability: fewer submitted reviewers than this is unreliable
+    spread_max: float  # reliability: reviewers disagreeing more than this
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(**{name: getattr(settings, f"insights_{name}") for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class CriterionInfo:
+    id: int
+    name: str
+    min_score: float
+    max_score: float
+
+    def rescale(self, value: float) -> float:
+        span = self.max_score - self.min_score
+        return (value - self.min_score) / span if span > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What one reviewer gave one reviewee: a value per criterion (criteria left empty are absent)."""
+
+    reviewer_id: int
+    reviewee_id: int
+    values: dict[int, float]
+
+
+@dataclass(frozen=True)
+class RatingSheet:
+    """Everything `analyse` needs: who is in which team, the criteria, and every rating given."""
+
+    criteria: tuple[CriterionInfo, ...]
+    names: dict[int, str]  # member id → name (teachers see names; students never see insights)
+    teams: dict[int, str]  # member id → team name
+    ratings: tuple[Rating, ...]
+
+
+@dataclass(frozen=True)
+class Label:
+    code: str  # high_performer, low_performer, overconfident, underconfident, manipulator, conflict, clique, did_not_submit
+    reason: str  # one sentence with the numbers, for a teacher's tooltip
+    numbers: dict[str, float | int | str | list[str]]
+
+
+@dataclass(frozen=True)
+class StudentInsight:
+    student_id: int
+    name: str
+    team: str
+    peer_average: float | None  # mean of the raw scores peers gave (self excluded)
+    criteria: dict[str, float | None]  # criterion name → peer average
+    self_rating: float | None
+    factor: float | None  # peer average / team's average of peer averages, capped
+    factor_with_self: float | None  # the same with the self-rating counted as one more rating, capped
+    uncapped_factor: float | None
+    rank: int | None  # 1 = highest peer average in the team
+    reviews_received: int
+    reviews_given: int
+    labels: tuple[Label, ...]
+
+
+@dataclass(frozen=True)
+class TeamInsight:
+    name: str
+    members: tuple[int, ...]
+    average: float | None  # mean of the members' peer averages
+    spread: float | None  # mean disagreement between reviewers of the same student, in points
+    submitted: int  # members who rated at least one teammate
+    expected: int  # members
+    reliable: bool
+    reasons: tuple[str, ...]  # why not reliable; empty when reliable
+    matrix: dict[int, dict[int, float]]  # reviewer → reviewee → raw average given (self included)
+
+
+@dataclass(frozen=True)
+class Insights:
+    students: tuple[StudentInsight, ...]
+    teams: tuple[TeamInsight, ...]
+    rules: Rules
+
+    def student(self, student_id: int) -> StudentInsight | None:
+        return next((s for s in self.students if s.student_id == student_id), None)
+
+
+def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
+    """Every student's factor and labels and every team's reliability, from the ratings alone."""
+    criteria = {c.id: c for c in sheet.criteria}
+    raw: dict[tuple[int, int], float] = {}  # (reviewer, reviewee) → mean raw value given
+    scaled: dict[tuple[int, int], float] = {}  # the same, rescaled to 0..1
+    per_criterion: dict[tuple[int, int], dict[int, float]] = {}
+    for rating in sheet.ratings:
+        values = {cid: v for cid, v in rating.values.items() if cid in criteria}
+        if not values:
+            continue  # an empty review is no review: it must change nothing
+        key = (rating.reviewer_id, rating.reviewee_id)
+        raw[key] = fmean(values.values())
+        scaled[key] = fmean(criteria[cid].rescale(v) for cid, v in values.items())
+        per_criterion[key] = values
+
+    team_members: dict[str, list[int]] = defaultdict(list)
+    for member in sorted(sheet.teams):
+        team_members[sheet.teams[member]].append(member)
+
+    students: list[StudentInsight] = []
+    teams: list[TeamInsight] = []
+    for team_name in sorted(team_members):
+        members = team_members[team_name]
+        team = _Team(members, raw, scaled)
+        cliques = _clique(team, rules)
+        peer_avgs = {m: team.peer_average(m) for m in members}
+        team_avg = _mean([v for v in peer_avgs.values() if v is not None])
+        with_self = {m: team.average_with_self(m) for m in members}
+        team_avg_self = _mean([v for v in with_self.values() if v is not None])
+        ranks = _ranks(peer_avgs)
+        for member in members:
+            uncapped = _ratio(peer_avgs[member], team_avg)
+            labels = _labels(member, team, sheet.names, uncapped, cliques, rules)
+            students.append(
+                StudentInsight(
+                    student_id=member,
+                    name=sheet.names.get(member, str(member)),
+                    team=team_name,
+                    peer_average=_round(peer_avgs[member]),
+                    criteria={
+                        c.name: _round(_mean([per_criterion[(r, member)][c.id] for r in team.peer_reviewers(member)
+                                              if c.id in per_criterion[(r, member)]]))
+                        for c in sheet.criteria
+                    },
+                    self_rating=_round(raw.get((member, member))),
+                    factor=_round(_cap(uncapped, rules)),
+                    factor_with_self=_round(_cap(_ratio(with_self[member], team_avg_self), rules)),
+                    uncapped_factor=_round(uncapped),
+                    rank=ranks.get(member),
+                    reviews_received=len(team.peer_reviewers(member)),
+                    reviews_given=len(team.rated_by(member)),
+                    labels=tuple(labels),
+                )
+            )
+        teams.append(_team_insight(team_name, team, team_avg, sheet.criteria, rules))
+    return Insights(students=tuple(students), teams=tuple(teams), rules=rules)
+
+
+class _Team:
+    """The ratings between the members of one team (ratings across teams are not compared)."""
+
+    def __init__(self, members: list[int], raw: dict, scaled: dict):
+        self.members = members
+        inside = set(members)
+        self.raw = {k: v for k, v in raw.items() if k[0] in inside and k[1] in inside}
+        self.scaled = {k: v for k, v in scaled.items() if k[0] in inside and k[1] in inside}
+
+    def peer_reviewers(self, member: int) -> list[int]:
+        return [r for (r, e) in self.raw if e == member and r != member]
+
+    def rated_by(self, member: int) -> list[int]:
+        return [e for (r, e) in self.raw if r == member and e != member]
+
+    def peer_average(self, member: int) -> float | None:
+        return _mean([self.raw[(r, member)] for r in self.peer_reviewers(member)])
+
+    def average_with_self(self, member: int) -> float | None:
+        return _mean([v for (r, e), v in self.raw.items() if e == member])
+
+    def scaled_peer_average(self, member: int, without: int | None = None) -> float | None:
+        return _mean([self.scaled[(r, member)] for r in self.peer_reviewers(member) if r != without])
+
+
+def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | None, cliques, rules: Rules) -> list[Label]:
+    labels: list[Label] = []
+    teammates = [m for m in team.members if m != member]
+    given = team.rated_by(member)
+    if teammates and not given:
+        labels.append(Label(
+            "did_not_submit", f"Rated none of {len(teammates)} teammates.",
+            {"reviews_given": 0, "teammates": len(teammates)},
+        ))
+    if uncapped is not None and len(team.peer_reviewers(member)) > 0:
+        if uncapped >= 1 + rules.performer_margin:
+            labels.append(Label(
+                "high_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
+                {"factor": round(uncapped, 2), "threshold": round(1 + rules.performer_margin, 2)},
+            ))
+        elif uncapped <= 1 - rules.performer_margin:
+            labels.append(Label(
+                "low_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
+                {"factor": round(uncapped, 2), "threshold": round(1 - rules.performer_margin, 2)},
+            ))
+    own = team.scaled.get((member, member))
+    peers = team.scaled_peer_average(member)
+    if own is not None and peers is not None:
+        gap = own - peers
+        if gap >= rules.confidence_gap:
+            labels.append(Label(
+                "overconfident", f"Self-rating is {gap:.0%} of the scale above what peers gave.",
+                {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)},
+            ))
+        elif -gap >= rules.confidence_gap:
+            labels.append(Label(
+                "underconfident", f"Self-rating is {-gap:.0%} of the scale below what peers gave.",
+                {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)},
+            ))
+    manipulation = _manipulation(member, team, given, rules)
+    if manipulation is not None:
+        labels.append(manipulation)
+    conflict = _conflict(member, team, names, cliques, rules)
+    if conflict is not None:
+        labels.append(conflict)
+    if cliques is not None and member in cliques.members:
+        labels.append(cliques.label(member, names))
+    return labels
+
+
+def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> Label | None:
+    """Rates themself high and every teammate (at least two) clearly lower than the others rate them."""
+    own = team.scaled.get((member, member))
+    if own is None or len(given) < 2:
+        return None
+    gaps = []
+    for mate in given:
+        others = team.scaled_peer_average(mate, without=member)
+        mine = team.scaled[(member, mate)]
+        if others is None or own - mine < rules.manipulator_gap or others - mine < rules.manipulator_gap:
+            return None
+        gaps.append(others - mine)
+    return Label(
+        "manipulator",
+        f"Rates themself {own:.0%} of the scale and each of {len(given)} teammates at least "
+        f"{min(gaps):.0%} below what the others give them.",
+        {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": round(min(gaps), 2)},
+    )
+
+
+def _conflict(member: int, team: _Team, names: dict[int, str], cliques, rules: Rules) -> Label | None:
+    """One reviewer rates the student far below the other reviewers do, and far below how that reviewer
+    rates the rest of the team: a reviewer who is harsh on everyone, or a split the clique label
+    already explains, is no conflict with this student."""
+    worst = None
+    for reviewer in team.peer_reviewers(member):
+        if cliques is not None and cliques.apart(reviewer, member):
+            continue
+        mine = team.scaled[(reviewer, member)]
+        others = team.scaled_peer_average(member, without=reviewer)
+        habit = _mean([team.scaled[(reviewer, m)] for m in team.rated_by(reviewer) if m != member])
+        if others is None or habit is None:
+            continue
+        gap = min(others - mine, habit - mine)
+        if gap >= rules.conflict_gap and (worst is None or gap > worst[1]):
+            worst = (reviewer, gap, mine, others)
+    if worst is None:
+        return None
+    reviewer, gap, mine, others = worst
+    return Label(
+        "conflict",
+        f"{names.get(reviewer, reviewer)} rates this student {others - mine:.0%} of the scale below the other reviewers.",
+        {"reviewer": names.get(reviewer, str(reviewer)), "rating": round(mine, 2), "others": round(others, 2)},
+    )
+
+
+@dataclass(frozen=True)
+class _Clique:
+    groups: tuple[tuple[int, ...], tuple[int, ...]]
+    within: float
+    between: float
+
+    @property
+    def members(self) -> set[int]:
+        return set(self.groups[0]) | set(self.groups[1])
+
+    def apart(self, a: int, b: int) -> bool:
+        return (a in self.groups[0]) != (b in self.groups[0])
+
+    def label(self, member: int, names: dict[int, str]) -> Label:
+        own = self.groups[0] if member in self.groups[0] else self.groups[1]
+        return Label(
+            "clique",
+            f"The team splits in two groups that rate each other {self.within:.0%} of the scale within "
+            f"and {self.between:.0%} between.",
+            {"within": round(self.within, 2), "between": round(self.between, 2),
+             "group": [names.get(m, str(m)) for m in own]},
+        )
+
+
+def _clique(team: _Team, rules: Rules) -> _Clique | None:
+    """The split of the team into two groups (two or more each) whose members rate their own group
+    far higher than the other group, if there is one."""
+    members = team.members
+    if len(members) < 4 or len(members) > CLIQUE_MAX_TEAM:
+        return None
+    best: _Clique | None = None
+    first, rest = members[0], members[1:]
+    for size in range(1, len(members) - 2):
+        for chosen in combinations(rest, size):  # `first` is always in group one: each split once
+            one = (first, *chosen)
+            two = tuple(m for m in members if m not in one)
+            if len(two) < 2:
+                continue
+            within_one = _mean([v for (r, e), v in team.scaled.items() if r != e and r in one and e in one])
+            within_two = _mean([v for (r, e), v in team.scaled.items() if r != e and r in two and e in two])
+            between = _mean([v for (r, e), v in team.scaled.items() if (r in one) != (e in one)])
+            if within_one is None or within_two is None or between is None:
+                continue
+            within = min(within_one, within_two)
+            if within - between >= rules.clique_gap and (best is None or within - between > best.within - best.between):
+                best = _Clique((one, two), within, between)
+    return best
+
+
+def _team_insight(name: str, team: _Team, average: float | None, criteria, rules: Rules) -> TeamInsight:
+    submitted = sum(1 for m in team.members if team.rated_by(m))
+    disagreement = _mean([
+        pstdev(values) for m in team.members
+        if len(values := [team.scaled[(r, m)] for r in team.peer_reviewers(m)]) >= 2
+    ])
+    reasons = []
+    if submitted < rules.min_reviews:
+        reasons.append(f"Only {submitted} of {len(team.members)} members rated their teammates "
+                       f"(at least {rules.min_reviews} are needed).")
+    if disagreement is not None and disagreement > rules.spread_max:
+        reasons.append(f"Reviewers of the same student disagree by {disagreement:.0%} of the scale on average "
+                       f"(more than {rules.spread_max:.0%}).")
+    span = fmean(c.max_score - c.min_score for c in criteria) if criteria else 0
+    matrix: dict[int, dict[int, float]] = defaultdict(dict)
+    for (reviewer, reviewee), value in sorted(team.raw.items()):
+        matrix[reviewer][reviewee] = round(value, 2)
+    return TeamInsight(
+        name=name,
+        members=tuple(team.members),
+        average=_round(average),
+        spread=_round(disagreement * span) if disagreement is not None else None,
+        submitted=submitted,
+        expected=len(team.members),
+        reliable=not reasons,
+        reasons=tuple(reasons),
+        matrix=dict(matrix),
+    )
+
+
+def _ranks(averages: dict[int, float | None]) -> dict[int, int]:
+    """1 for the highest peer average in the team; equal averages share a rank."""
+    ordered = sorted((v for v in averages.values() if v is not None), reverse=True)
+    return {m: ordered.index(v) + 1 for m, v in averages.items() if v is not None}
+
+
+def _mean(values: list[float]) -> float | None:
+    return fmean(values) if values else None
+
+
+def _ratio(value: float | None, average: float | None) -> float | None:
+    if value is None or not average:
+        return None
+    return value / average
+
+
+def _cap(factor: float | None, rules: Rules) -> float | None:
+    return None if factor is None else min(factor, rules.factor_cap)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def rating_sheet(session: Session, evaluation_id: int) -> RatingSheet:
+    """The evaluation's ratings as plain data. A member's team is the one named on the reviews they
+    received (or gave); members of an evaluation without team names are grouped by who rated whom."""
+    criteria = tuple(
+        CriterionInfo(c.id, c.name, c.min_score, c.max_score)
+        for c in session.scalars(
+            select(Criterion).where(Criterion.evaluation_id == evaluation_id).order_by(Criterion.position, Criterion.id)
+        )
+    )
+    allocations = session.scalars(select(Allocation).where(Allocation.evaluation_id == evaluation_id)).all()
+    values: dict[int, dict[int, float]] = defaultdict(dict)
+    for allocation_id, criterion_id, value in session.execute(
+        select(Score.allocation_id, Score.criterion_id, Score.value)
+        .join(Allocation, Score.allocation_id == Allocation.id)
+        .where(Allocation.evaluation_id == evaluation_id, Score.value.is_not(None))
+    ):
+        values[allocation_id][criterion_id] = value
+    member_ids = {a.reviewer_id for a in allocations} | {a.reviewee_id for a in allocations}
+    names = {user_id: name for user_id, name in session.execute(select(User.id, User.name).where(User.id.in_(member_ids)))}
+    return RatingSheet(
+        criteria=criteria,
+        names=names,
+        teams=_teams(allocations),
+        ratings=tuple(Rating(a.reviewer_id, a.reviewee_id, values.get(a.id, {})) for a in allocations),
+    )
+
+
+def _teams(allocations) -> dict[int, str]:
+    named: dict[int, str] = {}
+    for a in allocations:
+        if a.team:
+            named.setdefault(a.reviewee_id, a.team)
+    for a in allocations:
+        if a.team:
+            named.setdefault(a.reviewer_id, a.team)
+    # Unnamed members: connected groups of who rated whom (union-find), numbered in member order.
+    parent: dict[int, int] = {}
+
+    def root(m: int) -> int:
+        while parent.setdefault(m, m) != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for a in allocations:
+        if a.reviewer_id not in named and a.reviewee_id not in named:
+            parent[root(a.reviewer_id)] = root(a.reviewee_id)
+    unnamed = sorted({m for a in allocations for m in (a.reviewer_id, a.reviewee_id)} - set(named))
+    numbers: dict[int, int] = {}
+    for member in unnamed:
+        group = numbers.setdefault(root(member), len(numbers) + 1)
+        named[member] = f"Team {group}"
+    return named
