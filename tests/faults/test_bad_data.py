@@ -5,6 +5,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from peerdigest.db.models import JobStatus
+from peerdigest.queue import quarantine
 from tests.faults.harness import wait_for
 
 pytestmark = pytest.mark.slow
@@ -37,4 +38,24 @@ def test_a_corrupted_job_hash_and_a_dangling_queue_entry(scenario, record):
     (after,) = scenario.queue([(56, 23)])
     wait_for(lambda: scenario.rows([after])[after].status == JobStatus.completed, "the worker to take the next job",
              scenario)
+    record(scenario.judge(job_ids, recovery))
+
+
+def test_a_poison_queue_entry(scenario, record):
+    redis = scenario.redis
+    redis.lpush("rq:queue:summaries-normal", b"\x78\x9c\xff\xfe")  # the incident's bytes, pushed by hand
+    job_ids = scenario.queue([(56, 19), (56, 20)])
+    worker = scenario.worker()
+    scenario.scheduler()
+    scenario.fault()
+    recovery = scenario.settle(job_ids)
+
+    assert [scenario.rows(job_ids)[j].status for j in job_ids] == ["completed", "completed"]
+    assert worker.poll() is None, "the worker survived it"
+    assert quarantine.count(redis) == 1, "moved once, by the worker or the reconciler"
+    (moved,) = quarantine.entries(redis)
+    assert (moved.source, moved.length) == ("rq:queue:summaries-normal", 4)
+    logs = "\n".join(log.read_text() for log in scenario.logs)
+    assert logs.count("is not a job id") == 1, "logged once"
+    assert "UnicodeDecodeError" not in logs and "reconciling failed" not in logs
     record(scenario.judge(job_ids, recovery))

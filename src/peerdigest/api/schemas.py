@@ -348,6 +348,7 @@ class QueueStatsOut(BaseModel):
     redis_reachable: bool
     queues: list[QueueDepth] = Field(description="Each queue on Redis; empty when Redis does not answer")
     workers: list[WorkerOut]
+    quarantined: int = Field(0, description="Queue entries that were not job ids, moved aside (see `peerdigest doctor`)")
 
 
 class QueueHealthOut(BaseModel):

@@ -29,6 +29,14 @@ def queues_stats() -> None:
     for w in stats["workers"]:
         workers_table.add_row(w["name"], w["state"], w["current_job"] or "-", w["last_heartbeat"] or "-")
     console.print(workers_table if stats["workers"] else "No workers running.")
+    if stats["quarantined"]:
+        from peerdigest.queue import quarantine
+
+        table = Table("quarantined at", "taken from", "bytes", title=f"{stats['quarantined']} queue entries that were not job ids")
+        for entry in quarantine.entries(redis, limit=10):
+            table.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.source, str(entry.length))
+        console.print(table)
+        console.print(f"They are kept in the Redis list {quarantine.QUARANTINE_KEY}; nothing reads them again.")
 
 
 @queues_app.command("clear")

@@ -144,6 +144,24 @@ def _workers(probe: Probe) -> Finding:
     return Finding("workers", Level.ok, f"{len(workers)} running ({', '.join(sorted(w.name for w in workers))})")
 
 
+def _quarantine(probe: Probe) -> Finding:
+    from peerdigest.queue import quarantine
+
+    if probe.redis is None:
+        return Finding("quarantine", Level.warn, "unknown (Redis does not answer)")
+    moved = quarantine.entries(probe.redis, limit=1)
+    if not moved:
+        return Finding("quarantine", Level.ok, "every queue entry was a job id")
+    newest = moved[0]
+    return Finding(
+        "quarantine", Level.warn,
+        f"{quarantine.count(probe.redis)} queue entries were not job ids and were moved aside; the newest, "
+        f"{newest.length} bytes from {newest.source}, at {newest.at:%Y-%m-%d %H:%M:%S} UTC",
+        f"find what writes to the queues besides peerdigest; inspect with "
+        f"`redis-cli LRANGE {quarantine.QUARANTINE_KEY} 0 -1`, then `redis-cli DEL {quarantine.QUARANTINE_KEY}`",
+    )
+
+
 def _clock(probe: Probe) -> Finding:
     if probe.redis is None:
         return Finding("clock", Level.warn, "unknown (Redis does not answer)")
@@ -170,6 +188,7 @@ CHECKS: dict[str, Callable[[Probe], Finding]] = {
     "database": _database,
     "llm": _llm,
     "workers": _workers,
+    "quarantine": _quarantine,
     "clock": _clock,
 }
 

@@ -15,6 +15,7 @@ from rq.registry import (
 )
 
 from peerdigest.domain.webhooks import webhook_queue
+from peerdigest.queue import quarantine
 from peerdigest.queue.enqueue import summary_queues
 
 REGISTRIES = {
@@ -28,7 +29,8 @@ REGISTRIES = {
 
 
 def queue_stats(redis: Redis) -> dict:
-    """Depth of each summary queue (and of the webhook queue) and its registries, and every worker on them."""
+    """Depth of each summary queue (and of the webhook queue) and its registries, every worker on them,
+    and how many queue entries that were not job ids sit in the quarantine."""
     queues = [*summary_queues(redis), webhook_queue(redis)]
     rows = []
     for queue in queues:
@@ -50,12 +52,13 @@ def queue_stats(redis: Redis) -> dict:
                 "failed_jobs": worker.failed_job_count,
             }
         )
-    return {"queues": rows, "workers": workers}
+    return {"queues": rows, "workers": workers, "quarantined": quarantine.count(redis)}
 
 
 def clear_queues(redis: Redis, flush_db: bool = False) -> int:
     """Remove every job of the summary queues and registries; returns how many were removed."""
     job_ids: set[str] = set()
+    quarantine.sweep(redis, summary_queues(redis))  # what is not a job id cannot be listed as one
     for queue in summary_queues(redis):
         job_ids.update(queue.get_job_ids())
         for registry in REGISTRIES.values():

@@ -14,7 +14,9 @@ pass looks at every open job on both sides and repairs each difference:
   writing its row, e.g. a work horse killed hard): the row follows RQ;
 - a job hash RQ cannot read: moved aside to the failed registry with the
   reason, and its row fails (`set_aside`). Workers do the same when they pop
-  one (see queue.worker.SummaryQueue), so bad data never stops a worker.
+  one (see queue.worker.SummaryQueue), so bad data never stops a worker;
+- a queue entry that is not a job id at all: moved to the quarantine
+  (`queue.quarantine`) before anything reads the queues.
 
 Passes are safe from several processes at once: a Redis lock makes them take
 turns, and every row change is a compare-and-set (`jobs.lock`) on the status
@@ -48,7 +50,8 @@ from peerdigest.db.models import (
     utcnow,
 )
 from peerdigest.db.session import session_scope
-from peerdigest.domain.webhooks import announce
+from peerdigest.domain.webhooks import announce, webhook_queue
+from peerdigest.queue import quarantine
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.enqueue import QUEUE_NAMES, put_on_queue, summary_queues
 from peerdigest.queue.jobs import find, lock
@@ -77,11 +80,12 @@ class Report:
     abandoned: int = 0  # abandoned runs without attempts left: failed
     aligned: int = 0  # rows brought in line with the end RQ recorded
     set_aside: int = 0  # unreadable job hashes moved to the failed registry
+    quarantined: int = 0  # queue entries that were not job ids, moved to the quarantine
     skipped: str | None = None  # why this pass did nothing
 
     @property
     def repairs(self) -> int:
-        return self.requeued + self.rerun + self.abandoned + self.aligned + self.set_aside
+        return sum(self.counts().values())
 
     def counts(self) -> dict[str, int]:
         return {name: value for name, value in asdict(self).items() if name not in ("checked", "skipped")}
@@ -134,6 +138,7 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
 
 def _pass(settings: Settings, redis: Redis) -> Report:
     report = Report()
+    report.quarantined = quarantine.sweep(redis, [*summary_queues(redis), webhook_queue(redis)])
     with session_scope(settings.database_url) as session:
         rows = list(session.scalars(select(SummaryJob).where(SummaryJob.status.in_(JobStatus.open()))))
     report.checked = len(rows)

@@ -11,6 +11,8 @@ What this adds to RQ's worker, each where RQ lacks it:
   job hash is missing is skipped in silence, and the job with it. Here an
   unreadable job is set aside (failed registry, reason, row failed) and a
   missing one re-created from its row, and the worker takes the next job.
+  A popped entry that is not a job id at all (RQ decodes it before anything
+  else and raises `UnicodeDecodeError`) is moved to the quarantine.
 - `SummaryWorker.heartbeat`: RQ re-creates a worker's lost hash while a job
   runs, but never its registration. After Redis lost its keys (FLUSHDB, a
   failover) a worker would work on unseen by `queues stats`, `doctor` and
@@ -29,6 +31,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker, worker_registration
 from rq.job import Job
+from rq.utils import as_text
 
 # Imported here, in the worker's parent process, so every forked work horse starts with
 # them loaded; otherwise each job would pay for importing the task's dependencies
@@ -39,6 +42,7 @@ import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
 from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe
+from peerdigest.queue import quarantine
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
 
@@ -48,6 +52,16 @@ MAX_RECONNECT_WAIT = 10  # seconds between attempts at most, in RQ's loop and ou
 
 
 class SummaryQueue(Queue):
+    @classmethod
+    def lpop(cls, queue_keys, timeout: int | None, connection: Redis | None = None):
+        # RQ's `dequeue_any` pops with this (a worker on several queues never takes RQ's single-queue
+        # `lmove` path) and decodes the entry right after; only job ids may get that far.
+        while True:
+            popped = super().lpop(queue_keys, timeout, connection=connection)
+            if popped is None or quarantine.is_job_id(popped[1]):
+                return popped
+            quarantine.record(connection, as_text(popped[0]), popped[1])
+
     @classmethod
     def _fetch_dequeued_job(cls, connection: Redis, queue_key: str, job_id: str, **kwargs) -> tuple[Job, Queue] | None:
         queue_name = queue_key.removeprefix(cls.redis_queue_namespace_prefix)
