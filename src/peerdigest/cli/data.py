@@ -12,7 +12,7 @@ from rich.table import Table
 from peerdigest.cli.app import app
 from peerdigest.cli.common import console, err, settings_or_exit
 from peerdigest.config import Language
-from peerdigest.domain.exporter import ExportFormat
+from peerdigest.domain.exporter import ExportCopy, ExportFormat
 
 
 @app.command()
@@ -76,11 +76,15 @@ def export(
     evaluation: Annotated[int, typer.Option(help="Evaluation id")],
     format: Annotated[ExportFormat, typer.Option(help="csv, json or md (printable Markdown)")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
+    copy: Annotated[
+        ExportCopy, typer.Option(help="teacher: with contribution factor and labels; student: without, to hand out")
+    ] = ExportCopy.teacher,
 ) -> None:
     """Every student of an evaluation with their summary, method, feedback count and date."""
     from peerdigest.db.models import Evaluation
     from peerdigest.db.session import session_scope
     from peerdigest.domain.exporter import export as export_summaries
+    from peerdigest.domain.insights import Rules
 
     settings = settings_or_exit()
     with session_scope(settings.database_url) as session:
@@ -88,7 +92,7 @@ def export(
         if found is None:
             err.print(f"[red]No evaluation {evaluation}.[/red]")
             raise typer.Exit(1)
-        text = export_summaries(session, found, format)
+        text = export_summaries(session, found, format, copy, Rules.from_settings(settings))
     if output is None:
         sys.stdout.write(text)
     else:

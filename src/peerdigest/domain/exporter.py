@@ -1,4 +1,8 @@
-"""Take the summaries back out: every student of an evaluation as CSV, JSON or printable Markdown."""
+"""Take the summaries back out: every student of an evaluation as CSV, JSON or printable Markdown.
+
+The teacher's copy carries each student's contribution factor and labels (docs/INSIGHTS.md); the
+student copy, to hand out, never does.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, User, utcnow
+from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
+
+
+class ExportCopy(StrEnum):
+    teacher = "teacher"  # with factor and labels
+    student = "student"  # without: to hand out
 
 
 class ExportFormat(StrEnum):
@@ -42,10 +52,13 @@ class StudentSummary:
     feedback_count: int | None
     generated_at: datetime | None
     stale: bool
+    factor: float | None = None  # teacher's copy only
+    labels: tuple[str, ...] = ()  # teacher's copy only
 
 
-def class_summaries(session: Session, evaluation: Evaluation) -> list[StudentSummary]:
-    """Every student who takes part in the evaluation, by team and name, with their summary if there is one."""
+def class_summaries(session: Session, evaluation: Evaluation, insights: Insights | None = None) -> list[StudentSummary]:
+    """Every student who takes part in the evaluation, by team and name, with their summary if there is one
+    (and with their factor and labels when `insights` is given)."""
     allocations = session.scalars(
         select(Allocation).where(Allocation.evaluation_id == evaluation.id).order_by(Allocation.id)
     ).all()
@@ -62,6 +75,7 @@ def class_summaries(session: Session, evaluation: Evaluation) -> list[StudentSum
     rows = []
     for student in sorted(students, key=lambda u: (teams[u.id] or "", u.name.lower(), u.id)):
         summary = summaries.get(student.id)
+        insight = insights.student(student.id) if insights is not None else None
         rows.append(
             StudentSummary(
                 student_id=student.id,
@@ -73,18 +87,23 @@ def class_summaries(session: Session, evaluation: Evaluation) -> list[StudentSum
                 feedback_count=summary.feedback_count if summary else None,
                 generated_at=summary.updated_at if summary else None,
                 stale=summary.stale if summary else False,
+                factor=insight.factor if insight else None,
+                labels=tuple(label.code for label in insight.labels) if insight else (),
             )
         )
     return rows
 
 
-def export(session: Session, evaluation: Evaluation, fmt: ExportFormat) -> str:
-    rows = class_summaries(session, evaluation)
+def export(session: Session, evaluation: Evaluation, fmt: ExportFormat, copy: ExportCopy, rules: Rules) -> str:
+    """The class's summaries in `fmt`; the teacher's copy adds each student's factor and labels."""
+    teacher = copy == ExportCopy.teacher
+    insights = analyse(rating_sheet(session, evaluation.id), rules) if teacher else None
+    rows = class_summaries(session, evaluation, insights)
     if fmt == ExportFormat.csv:
-        return to_csv(rows)
+        return to_csv(rows, teacher)
     if fmt == ExportFormat.json:
-        return to_json(evaluation, rows)
-    return to_markdown(evaluation, rows)
+        return to_json(evaluation, rows, teacher)
+    return to_markdown(evaluation, rows, teacher)
 
 
 def filename(evaluation: Evaluation, fmt: ExportFormat) -> str:
@@ -96,11 +115,12 @@ def neutralize(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def to_csv(rows: list[StudentSummary]) -> str:
+def to_csv(rows: list[StudentSummary], teacher: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         ["student_id", "student_name", "student_email", "team", "summary", "method", "feedback_count", "generated_at", "stale"]
+        + (["factor", "labels"] if teacher else [])
     )
     for row in rows:
         writer.writerow(
@@ -112,13 +132,18 @@ def to_csv(rows: list[StudentSummary]) -> str:
                 _iso(row.generated_at),
                 "true" if row.stale else "false",
             ]
+            + (["" if row.factor is None else row.factor, " ".join(row.labels)] if teacher else [])
         )
     # The BOM makes Excel read the file as UTF-8 instead of the system code page.
     return "\ufeff" + out.getvalue()
 
 
-def to_json(evaluation: Evaluation, rows: list[StudentSummary]) -> str:
-    students = [{**asdict(row), "generated_at": _iso(row.generated_at) or None} for row in rows]
+def to_json(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
+    hidden = () if teacher else ("factor", "labels")
+    students = [
+        {k: v for k, v in asdict(row).items() if k not in hidden} | {"generated_at": _iso(row.generated_at) or None}
+        for row in rows
+    ]
     return json.dumps(
         {
             "evaluation_id": evaluation.id,
@@ -141,6 +166,8 @@ _LABELS = {
         "feedback": "reacties",
         "written": "geschreven",
         "stale": "Er is feedback bijgekomen of veranderd sinds deze samenvatting is geschreven.",
+        "factor": "factor",
+        "labels": "signalen",
     },
     "en": {
         "heading": "Feedback from your teammates",
@@ -150,12 +177,15 @@ _LABELS = {
         "feedback": "comments",
         "written": "written",
         "stale": "Feedback was added or changed after this summary was written.",
+        "factor": "factor",
+        "labels": "labels",
     },
 }
 
 
-def to_markdown(evaluation: Evaluation, rows: list[StudentSummary]) -> str:
-    """One section per student, each on its own printed page, to hand out in class."""
+def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
+    """One section per student, each on its own printed page, to hand out in class (the student copy)
+    or to keep (the teacher's copy, with factor and labels under each name)."""
     labels = _LABELS.get(evaluation.language, _LABELS["en"])
     parts = [
         f"# {evaluation.title}",
@@ -171,6 +201,9 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary]) -> str:
             )
         if row.stale:
             section.append(f"> {labels['stale']}")
+        if teacher and row.factor is not None:
+            signals = f" · {labels['labels']}: {', '.join(row.labels)}" if row.labels else ""
+            section.insert(1, f"**{labels['factor']} {row.factor:.2f}**{signals}")
         if index > 0:
             # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
             parts.append('<div style="page-break-before: always"></div>')

@@ -20,8 +20,8 @@ def client(demo_school):
     return api_client(demo_school)
 
 
-def export(client, fmt: str, headers=TEACHER):
-    return client.get(f"{PREFIX}/evaluation/56/export", params={"format": fmt}, headers=headers)
+def export(client, fmt: str, headers=TEACHER, copy: str = "teacher"):
+    return client.get(f"{PREFIX}/evaluation/56/export", params={"format": fmt, "copy": copy}, headers=headers)
 
 
 def test_csv_lists_every_student_and_neutralizes_formula_like_cells(client):
@@ -49,7 +49,7 @@ def test_json_keeps_the_text_as_written_with_the_stale_flag(client):
 
 
 def test_markdown_gives_each_student_a_printed_page_in_the_evaluation_language(client):
-    response = export(client, "md")
+    response = export(client, "md", copy="student")
     assert response.headers["content-type"].startswith("text/markdown")
     text = response.text
     assert text.startswith("# Projectweek duurzaamheid: peer-evaluatie\n")
@@ -62,3 +62,17 @@ def test_markdown_gives_each_student_a_printed_page_in_the_evaluation_language(c
 def test_students_may_not_export_a_class(client):
     response = export(client, "csv", headers=STUDENT_19)
     assert response.status_code == 403
+
+
+def test_the_teachers_copy_has_each_students_factor_and_labels_and_the_student_copy_has_neither(client):
+    teacher_rows = {int(r["student_id"]): r for r in csv.DictReader(io.StringIO(export(client, "csv").text.lstrip("\ufeff")))}
+    assert teacher_rows[24]["factor"] == "1.05" and teacher_rows[24]["labels"] == "high_performer"
+    assert teacher_rows[23]["labels"] == "low_performer"
+
+    header = next(csv.reader(io.StringIO(export(client, "csv", copy="student").text.lstrip("\ufeff"))))
+    assert "factor" not in header and "labels" not in header
+    for fmt in ("json", "md"):
+        text = export(client, fmt, copy="student").text
+        assert "factor" not in text and "performer" not in text
+    assert '"labels": [\n        "high_performer"' in export(client, "json").text
+    assert "**factor 1.05** · signalen: high_performer" in export(client, "md").text

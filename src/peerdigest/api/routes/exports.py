@@ -7,11 +7,13 @@ from fastapi import APIRouter, Query, Response
 from peerdigest.api.deps import (
     CurrentUser,
     SessionDep,
+    SettingsDep,
     require_staff,
     visible_evaluation,
 )
 from peerdigest.api.routes.summaries import ERRORS
-from peerdigest.domain.exporter import MEDIA_TYPES, ExportFormat, export, filename
+from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, export, filename
+from peerdigest.domain.insights import Rules
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 
@@ -32,12 +34,17 @@ def export_summaries(
     evaluation_id: int,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     fmt: ExportFormat = Query(ExportFormat.csv, alias="format", description="csv | json | md (printable)"),
+    copy: ExportCopy = Query(
+        ExportCopy.teacher,
+        description="teacher: with each student's contribution factor and labels; student: without them, to hand out",
+    ),
 ) -> Response:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     return Response(
-        export(session, evaluation, fmt),
+        export(session, evaluation, fmt, copy, Rules.from_settings(settings)),
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename(evaluation, fmt)}"'},
     )
