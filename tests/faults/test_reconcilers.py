@@ -1,10 +1,12 @@
-"""Two reconcilers at once repair each difference once: no job is queued twice."""
+"""Reconcilers racing each other, or racing RQ keys that vanish, repair each difference once: no job is queued twice."""
 
 import re
 
 import pytest
 
 from peerdigest.queue.enqueue import summary_queues
+from peerdigest.testing.fake_llm import Reply
+from tests.faults.harness import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -25,4 +27,28 @@ def test_two_reconcilers_at_once(scenario, record):
     scenario.worker()
     recovery = scenario.settle(job_ids)
     assert {job.attempts for job in scenario.rows(job_ids).values()} == {1}
+    record(scenario.judge(job_ids, recovery))
+
+
+def test_a_reconciler_pass_racing_a_vanished_execution(scenario, llm, record):
+    llm.then(Reply(delay=30))  # the first summary hangs in its LLM call until its worker is killed
+    job_ids = scenario.queue([(56, 19), (56, 20)])
+    doomed = scenario.worker()
+    wait_for(lambda: llm.in_flight == 1, "the first job to be in its LLM call", scenario)
+
+    scenario.kill(doomed)
+    redis = scenario.redis
+    (execution,) = redis.keys("rq:execution:*")
+    redis.delete(execution)  # its TTL ran out: the index of the job's executions still lists it
+    scenario.fault()
+    scenario.scheduler()
+    scenario.worker()
+    recovery = scenario.settle(job_ids)
+
+    rows = scenario.rows(job_ids)
+    assert [rows[j].status for j in job_ids] == ["completed", "completed"]
+    assert rows[job_ids[0]].attempts == 2, "handed back once, in one pass"
+    scheduler_log = next(log for log in scenario.logs if log.name.startswith("scheduler")).read_text()
+    assert "not found in Redis" not in scheduler_log and "reconciling failed" not in scheduler_log
+    assert len(llm.requests) == 3, "the lost call, then one per job"
     record(scenario.judge(job_ids, recovery))

@@ -34,12 +34,14 @@ from enum import StrEnum
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.utils import current_timestamp
 from rq.worker import Worker
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from peerdigest.config import Settings
 from peerdigest.db.models import (
@@ -68,6 +70,7 @@ SECOND_LOOK = 1.0
 # a run older than that has ended, whatever heartbeats say.
 HARD_KILL_GRACE = 60
 FAILURE_TTL = 7 * 24 * 3600
+FORGET_TRIES = 3  # deletes of a job hash whose executions vanish underneath (see `_forget`)
 
 
 @dataclass
@@ -149,15 +152,25 @@ def _pass(settings: Settings, redis: Redis) -> Report:
         if sighting.seen in (Seen.missing, Seen.stranded):
             lost.append(row)
         else:
-            _repair(settings, redis, row, sighting, report)
+            _repair_one(settings, redis, row, sighting, report)
     if lost:
         time.sleep(SECOND_LOOK)
         waiting = _waiting_ids(redis)
         for row in lost:
-            _repair(settings, redis, row, look(redis, row.job_id, waiting), report)
+            _repair_one(settings, redis, row, look(redis, row.job_id, waiting), report)
     if report.repairs:
         log.info("reconciler: %s", ", ".join(f"{n} {k}" for k, n in report.counts().items() if n))
     return report
+
+
+def _repair_one(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting, report: Report) -> None:
+    """One job's repair; a surprise in it is logged and left to the next pass, never the end of this one."""
+    try:
+        _repair(settings, redis, row, sighting, report)
+    except (RedisError, OperationalError):
+        raise  # Redis or the database is away: no other job could be repaired either
+    except Exception:
+        log.exception("job %s: could not be reconciled (Redis: %s); trying again next pass", row.job_id, sighting.seen)
 
 
 def look(redis: Redis, job_id: str, waiting: set[str]) -> Sighting:
@@ -297,11 +310,38 @@ def _hand_back(
 
 
 def _forget(redis: Redis, job_id: str, sighting: Sighting) -> None:
-    """Remove what Redis still has of a job (hash, queue entry, registries) before it is re-created."""
-    if sighting.job is not None:
-        sighting.job.delete()
-    else:
+    """Remove what Redis still has of a job (hash, queue entry, registries) before it is re-created.
+
+    Tolerant of keys that vanish meanwhile, so a hand-back is never left half done: RQ's
+    `Job.delete` fetches every execution its index lists and raises `ValueError` ("Execution
+    … not found in Redis") for one whose hash expired (a killed work horse stops renewing it)
+    or that its worker cleaned up a moment ago. Such dangling index entries are dropped first,
+    and the delete is tried again should another vanish in between.
+    """
+    job = sighting.job
+    if job is None:
         redis.delete(Job.key_for(job_id))
+        return
+    for _ in range(FORGET_TRIES):
+        _drop_vanished_executions(redis, job)
+        try:
+            job.delete()
+            return
+        except ValueError:
+            continue
+    log.warning("job %s: its executions kept vanishing while it was deleted; deleting its hash only", job_id)
+    redis.delete(job.key)
+
+
+def _drop_vanished_executions(redis: Redis, job: Job) -> None:
+    index = job.execution_registry
+    for raw in redis.zrange(index.key, 0, -1):
+        execution_id = raw.decode()
+        if not redis.exists(Execution(execution_id, job.id, connection=redis).key):
+            with redis.pipeline() as pipeline:
+                pipeline.zrem(index.key, execution_id)
+                pipeline.zrem(job.started_job_registry.key, f"{job.id}:{execution_id}")
+                pipeline.execute()
 
 
 def _complete_from_summary(settings: Settings, redis: Redis, row: SummaryJob) -> bool:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from rq import Queue
+from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import FailedJobRegistry
@@ -91,6 +92,22 @@ def test_an_abandoned_run_runs_again_and_counts_as_an_attempt(school, redis):
     assert "stopped sending heartbeats on attempt 1" in row.error
     assert _waiting(redis) == [job_id]
     assert Job.fetch(job_id, connection=redis).get_status() == RQStatus.QUEUED, "re-created from the row"
+
+
+def test_an_abandoned_run_whose_execution_vanished_is_handed_back_in_full(school, redis):
+    (job_id,) = _queue(school, 19)
+    _started_by_a_worker_that_died(school, redis, job_id, seconds_ago=10)
+    job = Job.fetch(job_id, connection=redis)
+    with redis.pipeline() as pipeline:
+        execution = Execution.create(job, ttl=60, pipeline=pipeline, worker_name="lost-worker")
+        pipeline.execute()
+    redis.delete(execution.key)  # expired: the killed horse stopped renewing it; RQ's index still lists it
+
+    assert reconcile(school, redis).rerun == 1
+    assert _row(school, job_id).status == JobStatus.queued
+    assert _waiting(redis) == [job_id], "queued again in the same pass, not left for the next one"
+    assert not redis.exists(job.execution_registry.key)
+    assert reconcile(school, redis).repairs == 0
 
 
 def test_a_run_with_a_recent_heartbeat_is_left_alone(school, redis):
