@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, Score, User
+from peerdigest.domain.insights import share_of_scale
 
 PEER_WORD = {"nl": "teamgenoot", "en": "teammate"}
 
@@ -64,6 +65,10 @@ class ReceivedFeedback:
     comments: tuple[Comment, ...]
     roster: tuple[str, ...]  # names of everyone in the evaluation, for anonymization and the output guard
     reviewer_count: int
+    # The student's self-rating minus the peers' average, as a share of the scale (0.25: a quarter of the
+    # scale higher), over the criteria both scored; None without a self-assessment. Summaries may say,
+    # tactfully, that the student sees their work differently (docs/INSIGHTS.md).
+    self_gap: float | None = None
 
     @property
     def scored_criteria(self) -> tuple[CriterionScore, ...]:
@@ -123,6 +128,18 @@ def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFe
         for c in evaluation.criteria
     )
     roster = tuple(session.scalars(select(User.name).where(User.id.in_(member_ids))))
+    own = dict(
+        session.execute(
+            select(Score.criterion_id, Score.value)
+            .join(Allocation, Score.allocation_id == Allocation.id)
+            .where(
+                Allocation.evaluation_id == evaluation_id,
+                Allocation.reviewee_id == student_id,
+                Allocation.is_self.is_(True),
+                Score.value.is_not(None),
+            )
+        ).all()
+    )
     return ReceivedFeedback(
         evaluation_id=evaluation_id,
         student_id=student_id,
@@ -132,7 +149,19 @@ def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFe
         comments=tuple(comments),
         roster=roster,
         reviewer_count=len(reviewer_index),
+        self_gap=_self_gap(own, criteria),
     )
+
+
+def _self_gap(own: dict[int, float], criteria: tuple[CriterionScore, ...]) -> float | None:
+    both = [c for c in criteria if c.criterion_id in own and c.average is not None]
+    if not both:
+        return None
+    gaps = [
+        share_of_scale(own[c.criterion_id], c.min_score, c.max_score) - share_of_scale(c.average, c.min_score, c.max_score)
+        for c in both
+    ]
+    return round(sum(gaps) / len(gaps), 2)
 
 
 def feedback_hash(feedback: ReceivedFeedback) -> str:
@@ -141,6 +170,8 @@ def feedback_hash(feedback: ReceivedFeedback) -> str:
         "language": feedback.language,
         "criteria": [[c.criterion_id, c.name, c.average, c.count] for c in feedback.criteria],
         "comments": [[c.criterion_id, c.reviewer, c.score, c.text] for c in feedback.comments],
+        # A summary may mention how the self-rating compares with the peers', so a change in it matters.
+        "self_gap": feedback.self_gap,
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

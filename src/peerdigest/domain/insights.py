@@ -65,8 +65,12 @@ class CriterionInfo:
     max_score: float
 
     def rescale(self, value: float) -> float:
-        span = self.max_score - self.min_score
-        return (value - self.min_score) / span if span > 0 else 0.0
+        return share_of_scale(value, self.min_score, self.max_score)
+
+
+def share_of_scale(value: float, minimum: float, maximum: float) -> float:
+    """Where `value` lies on its scale: 0 at the minimum, 1 at the maximum."""
+    return (value - minimum) / (maximum - minimum) if maximum > minimum else 0.0
 
 
 @dataclass(frozen=True)

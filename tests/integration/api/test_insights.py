@@ -40,3 +40,20 @@ def test_insights_follow_the_scores_at_once(demo_school):
     after = next(s for s in insights(client).json()["students"] if s["student_id"] == 22)
     assert after["peer_average"] == 5 and after["peer_average"] > before["peer_average"]
     assert "high_performer" in {label["code"] for label in after["labels"]}
+
+
+def test_what_a_student_received_carries_how_their_self_rating_compares_and_it_counts_in_the_fingerprint(demo_school):
+    from peerdigest.domain.feedback import collect, feedback_hash
+
+    with session_scope(demo_school.database_url) as session:
+        before = collect(session, 56, 19)
+        own = session.scalars(
+            select(Score).join(Allocation).where(Allocation.evaluation_id == 56, Allocation.reviewee_id == 19,
+                                                 Allocation.is_self.is_(True))
+        ).all()
+        for score in own:
+            score.value = 5
+        session.flush()
+        after = collect(session, 56, 19)
+    assert after.self_gap > before.self_gap and after.self_gap >= 0.4
+    assert feedback_hash(after) != feedback_hash(before)
