@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     )
     import_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest feedback file `import` accepts, in bytes")
 
+    web_session_hours: float = Field(12.0, gt=0, description="Hours a browser stays signed in to the web app")
+    web_cookie_secure: bool = Field(
+        False, description="Send the web app's sign-in cookie over HTTPS only (set true when the site is served over HTTPS)"
+    )
+
     @field_validator("environment")
     @classmethod
     def _known_environment(cls, value: str) -> str:

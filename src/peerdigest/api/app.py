@@ -15,11 +15,13 @@ from peerdigest.api.routes import (
     scheduled_jobs,
     summaries,
 )
+from peerdigest.api.deps import CsrfChecked
 from peerdigest.api.schemas import Problem
 from peerdigest.config import Settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
 from peerdigest.queue.connection import connect, ensure_binary_safe
+from peerdigest.web import app as web
 
 
 def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
@@ -29,8 +31,9 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         version="0.1.0",
         description="Tactful AI summaries of the peer feedback students give each other. "
         "Summaries are written in the background: queue a job, then follow its status.",
-        # Every route counts against a rate limit (see api/ratelimit.py), so every route can answer 429.
-        dependencies=[ratelimit.RateLimited],
+        # Every route counts against a rate limit (see api/ratelimit.py), so every route can answer 429;
+        # and a signed-in browser's state-changing requests must carry its form token (api/deps.csrf_checked).
+        dependencies=[ratelimit.RateLimited, CsrfChecked],
         responses={429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"}},
     )
     app.add_middleware(ratelimit.RateLimitHeaders)
@@ -47,6 +50,8 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.include_router(scheduled_jobs.router)
     app.include_router(queue.router)
     app.include_router(metrics.router)
+    # The web app's pages and its events stream are served by this same app, over the same deps and rules.
+    web.install(app)
 
     @app.get("/healthz", tags=["operations"], summary="The API process is up")
     def healthz() -> dict:

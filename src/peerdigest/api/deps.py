@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Evaluation, Role, User
 from peerdigest.db.session import session_factory
-from peerdigest.domain import auth
+from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.feedback import evaluation_students
 
 
@@ -56,9 +56,23 @@ def identify(
 ) -> User | auth.NotAuthenticated:
     """The user the request proves it comes from, the way AUTH_MODE says, or why it proves no one.
 
+    A browser that signed in to the web app (in whichever mode) proves itself
+    with its session cookie instead of the mode's header, which it cannot send;
+    `csrf_checked` makes sure a state-changing request of such a browser comes
+    from our own pages. The mode's own credential, when sent, counts first.
+
     A dependency of its own so that `current_user` and `optional_user` (the rate
     limits) share one lookup per request.
     """
+    browser = web_sessions.find(session, request.cookies.get(web_sessions.COOKIE))
+    request.state.web_session = browser
+    sent_credential = {
+        AuthMode.token: bearer is not None,
+        AuthMode.proxy: settings.auth_proxy_header in request.headers,
+        AuthMode.dev: bool(dev_email),
+    }[settings.auth_mode]
+    if browser is not None and not sent_credential:
+        return browser.user
     try:
         if settings.auth_mode == AuthMode.token:
             return auth.user_by_token(session, bearer.credentials if bearer else None)
@@ -86,6 +100,30 @@ def optional_user(identity: Identity) -> User | None:
     return None if isinstance(identity, auth.NotAuthenticated) else identity
 
 
+async def csrf_checked(request: Request, identity: Identity) -> None:
+    """Refuse (403) a state-changing request of a signed-in browser that lacks its session's form token.
+
+    Another site can make a browser send our cookie, but it cannot read the token
+    in our pages, so only they can send it back: as the `X-CSRF-Token` header
+    (fetch) or the `csrf_token` field (forms). Requests without a session cookie
+    prove themselves with a header a browser never adds by itself, and pass.
+    """
+    browser = getattr(request.state, "web_session", None)
+    if browser is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get(web_sessions.CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form()).get(web_sessions.CSRF_FIELD)
+    if not web_sessions.csrf_matches(browser, sent if isinstance(sent, str) else None):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "This request lacks the page's security token (CSRF); reload the page and try again.",
+        )
+
+
+CsrfChecked = Depends(csrf_checked)
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 

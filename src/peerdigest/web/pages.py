@@ -1,0 +1,123 @@
+"""What every page shares: the router to put it on, who is signed in, rendering, and the navigation.
+
+A new page is a route on a router from `page_router()` that takes `PageUser`
+(or `StaffPageUser`) and returns `render(request, "its_template.html", ...)`;
+its template extends `base.html`. A link in the navigation is one `NavLink` in `NAV`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from peerdigest.api.deps import Identity, is_staff
+from peerdigest.config import AuthMode
+from peerdigest.db.models import Role, User
+from peerdigest.domain import auth
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+FLASH_COOKIE = "peerdigest_flash"
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    path: str
+    roles: tuple[str, ...]  # who sees the link
+
+
+NAV: tuple[NavLink, ...] = (
+    NavLink("Evaluations", "/evaluations", (Role.teacher, Role.admin)),
+)
+
+
+def page_router() -> APIRouter:
+    """A router for pages: HTML answers, and kept out of the API's OpenAPI document."""
+    return APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in browser; `web/errors.py` turns this into a redirect to the sign-in page."""
+
+
+def page_user(request: Request, identity: Identity) -> User:
+    """The signed-in user of a page, with the browser session that holds the page's form token.
+
+    In proxy mode the proxy's header names the user on every request; the
+    browser session must belong to that same user (else the sign-in page makes
+    a new one), so a change of user at the proxy never shows another's pages.
+    """
+    browser = getattr(request.state, "web_session", None)
+    if isinstance(identity, auth.NotAuthenticated) or browser is None or browser.user_id != identity.id:
+        raise SignInRequired
+    return identity
+
+
+def staff_page_user(user: Annotated[User, Depends(page_user)]) -> User:
+    if not is_staff(user):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only teachers and admins may open this page.")
+    return user
+
+
+def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
+    if user.role != Role.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a school's admins may open this page.")
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+StaffPageUser = Annotated[User, Depends(staff_page_user)]
+AdminPageUser = Annotated[User, Depends(admin_page_user)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    """The page `template` with what `base.html` needs: the user, the navigation, the form token, a notice."""
+    browser = getattr(request.state, "web_session", None)
+    user: User | None = context.get("user")
+    flash = request.cookies.get(FLASH_COOKIE)
+    response = templates(request).TemplateResponse(
+        request,
+        template,
+        {
+            "nav": [link for link in NAV if user is not None and user.role in link.roles],
+            "csrf_token": browser.csrf_token if browser is not None else "",
+            "dev_sign_in": request.app.state.settings.auth_mode == AuthMode.dev,
+            "notice": _unflash(flash) if flash else None,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(path: str, notice: str | None = None, error: bool = False) -> RedirectResponse:
+    """Go to `path` after a form (303: the browser then GETs it), showing `notice` there once."""
+    response = RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
+    if notice:
+        response.set_cookie(FLASH_COOKIE, quote(("!" if error else "") + notice), path="/", httponly=True, samesite="lax")
+    return response
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    error: bool
+
+
+def _unflash(value: str) -> Notice:
+    text = unquote(value)
+    return Notice(text.removeprefix("!"), text.startswith("!"))

@@ -1,0 +1,140 @@
+"""Signing in and out of the web app, in each AUTH_MODE; `/` sends a signed-in user to their start page.
+
+- `dev`: pick one of the users in the database (a banner says this is development sign-in);
+- `token`: paste a personal API token once (`peerdigest tokens create`);
+- `proxy`: the reverse proxy has signed the user in; opening the sign-in page starts the session at once.
+
+Each ends in a browser session (`domain/web_sessions.py`) in an HttpOnly,
+SameSite=Lax cookie. The sign-in form itself has no session yet, so it carries
+a token that must match a cookie set with the form ("double submit"): another
+site cannot sign a browser in as someone else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Form, Request, status
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from peerdigest.api.deps import Identity, SessionDep, SettingsDep, is_staff
+from peerdigest.config import AuthMode, Settings
+from peerdigest.db.models import School, User
+from peerdigest.domain import auth, web_sessions
+from peerdigest.web.pages import PageUser, page_router, redirect, render
+
+router = page_router()
+
+SIGN_IN_CSRF_COOKIE = "peerdigest_sign_in"
+DEV_USERS_SHOWN = 200
+
+
+def start_page(user: User) -> str:
+    return "/evaluations" if is_staff(user) else "/my-summaries"
+
+
+def _local(target: str | None) -> str | None:
+    """Only a path of this site: `next=https://elsewhere` must not turn sign-in into a redirector."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.get("/")
+def home(user: PageUser) -> RedirectResponse:
+    return RedirectResponse(start_page(user), status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _signed_in(request: Request, settings: Settings, user: User, target: str | None, db) -> RedirectResponse:
+    started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours))
+    db.commit()
+    response = redirect(_local(target) or start_page(user))
+    response.set_cookie(
+        web_sessions.COOKIE,
+        started.secret,
+        max_age=int(settings.web_session_hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.web_cookie_secure,
+    )
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/sign-in")
+    return response
+
+
+def _form(request: Request, db, settings: Settings, target: str | None, problem: str | None = None):
+    """The sign-in page of the current mode, with a fresh double-submit token."""
+    token = secrets.token_urlsafe(24)
+    users = []
+    if settings.auth_mode == AuthMode.dev:
+        users = db.scalars(
+            select(User).join(School).order_by(School.name, User.role.desc(), User.name).limit(DEV_USERS_SHOWN)
+        ).all()
+    response = render(
+        request,
+        "sign_in.html",
+        status_code=status.HTTP_401_UNAUTHORIZED if problem else status.HTTP_200_OK,
+        mode=settings.auth_mode.value,
+        users=users,
+        sign_in_token=token,
+        next=_local(target) or "",
+        problem=problem,
+    )
+    response.set_cookie(SIGN_IN_CSRF_COOKIE, token, path="/sign-in", httponly=True, samesite="lax",
+                        secure=settings.web_cookie_secure)
+    return response
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, identity: Identity, db: SessionDep, settings: SettingsDep, next: str | None = None):
+    browser = getattr(request.state, "web_session", None)
+    if isinstance(identity, User) and browser is not None and browser.user_id == identity.id:
+        return redirect(_local(next) or start_page(identity))
+    if settings.auth_mode == AuthMode.proxy:
+        # The proxy has signed the user in already; if it has not (or the request bypassed it), say so.
+        if isinstance(identity, auth.NotAuthenticated):
+            return render(request, "error.html", status_code=401, title="Please sign in", message=str(identity))
+        return _signed_in(request, settings, identity, next, db)
+    return _form(request, db, settings, next)
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    sign_in_token: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+):
+    expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
+    if not expected or not secrets.compare_digest(expected, sign_in_token):
+        return _form(request, db, settings, next, "The sign-in form had expired; please try again.")
+    try:
+        if settings.auth_mode == AuthMode.token:
+            user = auth.user_by_token(db, token)
+        elif settings.auth_mode == AuthMode.dev:
+            user = auth.user_by_email(db, email, header="email")
+        else:
+            return redirect("/sign-in")  # proxy mode signs in on the page itself
+    except auth.NotAuthenticated as exc:
+        return _form(request, db, settings, next, str(exc))
+    return _signed_in(request, settings, user, next, db)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
+    web_sessions.end(db, request.cookies.get(web_sessions.COOKIE))
+    db.commit()
+    response = RedirectResponse("/signed-out", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(web_sessions.COOKIE, path="/")
+    return response
+
+
+@router.get("/signed-out")
+def signed_out(request: Request, settings: SettingsDep):
+    return render(request, "signed_out.html", proxy=settings.auth_mode == AuthMode.proxy)

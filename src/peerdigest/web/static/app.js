@@ -1,0 +1,46 @@
+// peerdigest web app: the little every page needs. No framework, no build step.
+// pd.send() makes a state-changing request with the page's form token (CSRF) and shows what happened in words.
+"use strict";
+
+const pd = (() => {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  function notice(text, kind) {
+    const box = document.getElementById("notice");
+    if (!box) return;
+    box.textContent = text;
+    box.className = "notice shown" + (kind ? " " + kind : "");
+  }
+
+  async function send(method, url, body) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf(), "Content-Type": "application/json", Accept: "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      notice("The server could not be reached. Check your connection and try again.", "error");
+      throw error;
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const detail = typeof data.detail === "string" ? data.detail : `The server answered ${response.status}.`;
+      notice(detail, "error");
+      throw new Error(detail);
+    }
+    return data;
+  }
+
+  // Every form: disable its button while it is sent, and say what is happening.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    const button = form.querySelector('button[type="submit"], button:not([type])');
+    if (button) button.disabled = true;
+    if (form.dataset.busy) notice(form.dataset.busy, "busy");
+  });
+
+  return { send, notice, csrf };
+})();

@@ -1,0 +1,72 @@
+"""Fixtures of the browser tests: one Chromium per session, a real API + worker per test, screenshots."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from peerdigest.dev.embedded_redis import free_port
+from tests.conftest import start_cli
+from tests.support.api import wait_until_serving
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, RunningApp, Screenshots
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+        pytest.skip(f"no {CHROMIUM}: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(request):
+    return Screenshots(request.node.name)
+
+
+def _started(settings, *, worker: bool) -> RunningApp:
+    port = free_port()
+    api = start_cli(settings, "api", "--port", str(port))
+    app = RunningApp(f"http://127.0.0.1:{port}", settings, [api])
+    try:
+        wait_until_serving(app.base_url, api)
+        if worker:
+            app.start_worker()
+    except BaseException:
+        app.stop()
+        raise
+    return app
+
+
+@pytest.fixture
+def web_app(process_demo_school):
+    """The demo school behind a real `peerdigest api` and `peerdigest worker`."""
+    app = _started(process_demo_school, worker=True)
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def web_app_without_worker(process_demo_school):
+    """The demo school behind a real API with no worker running: queued jobs stay queued."""
+    app = _started(process_demo_school, worker=False)
+    yield app
+    app.stop()
