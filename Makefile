@@ -19,7 +19,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/peerdigest demo
 
+# The browser tests drive Debian's Chromium (never a downloaded one); installed here when missing.
 test: install
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
 
 run: install

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from peerdigest.web import errors, evaluations, signin
+from peerdigest.web import errors, evaluations, signin, student
 from peerdigest.web.pages import STATIC, TEMPLATES
 
 
@@ -16,3 +16,4 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(signin.router)
     app.include_router(evaluations.router)
+    app.include_router(student.router)

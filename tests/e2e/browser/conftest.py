@@ -8,7 +8,7 @@ import pytest
 
 from peerdigest.dev.embedded_redis import free_port
 from tests.conftest import start_cli
-from tests.support.api import wait_until_serving
+from peerdigest.testing.serving import wait_until_serving
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, RunningApp, Screenshots
 
 pytestmark = pytest.mark.slow
