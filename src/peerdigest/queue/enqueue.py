@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback, Queue
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,22 +91,10 @@ def request_summary(
     if existing is not None:
         return Accepted(existing, created=False)
     cached = None if force else cached_result(session, evaluation_id, student_id)
-    job = SummaryJob(
-        job_id=new_job_id(evaluation_id, student_id),
-        evaluation_id=evaluation_id,
-        student_id=student_id,
-        requested_by_id=requested_by_id,
-        status=JobStatus.queued,
-        open_key=SummaryJob.open_key_for(evaluation_id, student_id),
-        priority=priority,
-        force=force,
-        webhook_url=webhook_url,
-        max_retries=settings.max_retries if max_retries is None else max_retries,
-        created_at=utcnow(),
+    job = _new_job(
+        settings, evaluation_id, student_id, requested_by_id, cached,
+        priority=priority, force=force, webhook_url=webhook_url, max_retries=max_retries,
     )
-    if cached is not None:
-        job.cached = True
-        job.finish(JobStatus.completed, result=cached)
     session.add(job)
     try:
         session.commit()
@@ -125,17 +113,111 @@ def request_summary(
     return Accepted(job, created=True)
 
 
-def cached_result(session: Session, evaluation_id: int, student_id: int) -> dict | None:
-    """The stored summary's result when it still describes the student's feedback; else None.
+def request_summaries(
+    session: Session,
+    redis: Redis,
+    settings: Settings,
+    *,
+    evaluation_id: int,
+    student_ids: list[int],
+    requested_by_id: int | None,
+) -> list[Accepted]:
+    """`request_summary` for many students of one evaluation: one transaction and one Redis pipeline.
 
-    A fallback summary is never reused: it was written because the LLM failed,
-    and the next request should give the LLM another chance.
+    The open jobs and stored summaries of all the students are read with one
+    query each, every new row is committed at once, and every id goes onto Redis
+    in one round trip, so queuing a class costs what queuing one student does,
+    plus the rows. When a concurrent request opened a job for one of the
+    students meanwhile, the shared commit fails on the open-job constraint and
+    the students are taken one by one instead, which sorts out who won.
     """
+    keys = [SummaryJob.open_key_for(evaluation_id, student_id) for student_id in student_ids]
+    open_jobs = {
+        job.student_id: job for job in session.scalars(select(SummaryJob).where(SummaryJob.open_key.in_(keys)))
+    }
+    stored = {
+        summary.student_id: summary
+        for summary in session.scalars(
+            select(FeedbackSummary).where(
+                FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id.in_(student_ids)
+            )
+        )
+    }
+    accepted: list[Accepted] = []
+    for student_id in student_ids:
+        if student_id in open_jobs:
+            accepted.append(Accepted(open_jobs[student_id], created=False))
+            continue
+        cached = _reusable(session, stored.get(student_id), evaluation_id, student_id)
+        accepted.append(Accepted(_new_job(settings, evaluation_id, student_id, requested_by_id, cached), created=True))
+    created = [a.job for a in accepted if a.created]
+    session.add_all(created)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        log.info("evaluation %s: a concurrent request opened a job meanwhile; queuing one by one", evaluation_id)
+        return [
+            request_summary(
+                session, redis, settings, evaluation_id=evaluation_id, student_id=student_id, requested_by_id=requested_by_id
+            )
+            for student_id in student_ids
+        ]
+    for job in created:
+        if job.cached:
+            announce(redis, settings, job)
+    put_on_queues(session, redis, settings, [job for job in created if not job.cached])
+    return accepted
+
+
+def _new_job(
+    settings: Settings,
+    evaluation_id: int,
+    student_id: int,
+    requested_by_id: int | None,
+    cached: dict | None,
+    *,
+    priority: str = Priority.normal,
+    force: bool = False,
+    webhook_url: str | None = None,
+    max_retries: int | None = None,
+) -> SummaryJob:
+    """A new job's row: queued, or completed at once from the stored summary when `cached` holds its result."""
+    job = SummaryJob(
+        job_id=new_job_id(evaluation_id, student_id),
+        evaluation_id=evaluation_id,
+        student_id=student_id,
+        requested_by_id=requested_by_id,
+        status=JobStatus.queued,
+        open_key=SummaryJob.open_key_for(evaluation_id, student_id),
+        priority=priority,
+        force=force,
+        webhook_url=webhook_url,
+        max_retries=settings.max_retries if max_retries is None else max_retries,
+        created_at=utcnow(),
+    )
+    if cached is not None:
+        job.cached = True
+        job.finish(JobStatus.completed, result=cached)
+    return job
+
+
+def cached_result(session: Session, evaluation_id: int, student_id: int) -> dict | None:
+    """The stored summary's result when it still describes the student's feedback; else None."""
     stored = session.scalar(
         select(FeedbackSummary).where(
             FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
         )
     )
+    return _reusable(session, stored, evaluation_id, student_id)
+
+
+def _reusable(session: Session, stored: FeedbackSummary | None, evaluation_id: int, student_id: int) -> dict | None:
+    """`stored`'s result when it still describes the student's feedback.
+
+    A fallback summary is never reused: it was written because the LLM failed,
+    and the next request should give the LLM another chance.
+    """
     if stored is None or stored.stale or stored.method == "fallback":
         return None
     try:
@@ -168,24 +250,52 @@ def retry_job(session: Session, redis: Redis, settings: Settings, job_id: str) -
 
 def put_on_queue(session: Session, redis: Redis, settings: Settings, job: SummaryJob) -> bool:
     """Put a recorded job on its Redis queue; False (and logged) when Redis is unreachable."""
-    queue = Queue(QUEUE_NAMES.get(job.priority, QUEUE_NAMES[Priority.normal]), connection=ensure_binary_safe(redis))
-    try:
-        queue.enqueue(
-            TASK,
-            job.job_id,
-            job.evaluation_id,
-            job.student_id,
-            job_id=job.job_id,
-            job_timeout=settings.job_timeout,
-            result_ttl=24 * 3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"summary for student {job.student_id} in evaluation {job.evaluation_id}",
-            # A job stopped on request (cancel) hands back its LLM slot at once instead of when its lease ends.
-            on_stopped=Callback(STOPPED_CALLBACK),
+    return put_on_queues(session, redis, settings, [job])
+
+
+def put_on_queues(session: Session, redis: Redis, settings: Settings, jobs: list[SummaryJob]) -> bool:
+    """Put recorded jobs on their Redis queues in one round trip; False (and logged) when Redis is unreachable.
+
+    Their `enqueued_at` is then committed with one statement. Jobs that did not
+    make it stay without one, and the reconciler queues them later.
+    """
+    if not jobs:
+        return True
+    redis = ensure_binary_safe(redis)
+    by_queue: dict[str, list] = {}
+    for job in jobs:
+        by_queue.setdefault(QUEUE_NAMES.get(job.priority, QUEUE_NAMES[Priority.normal]), []).append(
+            Queue.prepare_data(
+                TASK,
+                (job.job_id, job.evaluation_id, job.student_id),
+                job_id=job.job_id,
+                timeout=settings.job_timeout,
+                result_ttl=24 * 3600,
+                failure_ttl=7 * 24 * 3600,
+                description=f"summary for student {job.student_id} in evaluation {job.evaluation_id}",
+                # A job stopped on request (cancel) hands back its LLM slot at once instead of when its lease ends.
+                on_stopped=Callback(STOPPED_CALLBACK),
+            )
         )
+    try:
+        with redis.pipeline() as pipe:
+            for name, data in by_queue.items():
+                Queue(name, connection=redis).enqueue_many(data, pipeline=pipe)
+            pipe.execute()
     except RedisError as exc:
-        log.warning("job %s recorded but not queued yet (Redis: %s); the reconciler will queue it", job.job_id, exc)
+        log.warning(
+            "%d job(s) recorded but not queued yet (Redis: %s), %s first; the reconciler will queue them",
+            len(jobs), exc, jobs[0].job_id,
+        )
         return False
-    job.enqueued_at = utcnow()
+    now = utcnow()
+    session.execute(
+        update(SummaryJob)
+        .where(SummaryJob.job_id.in_([job.job_id for job in jobs]))
+        .values(enqueued_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for job in jobs:
+        job.enqueued_at = now
     session.commit()
     return True

@@ -37,7 +37,7 @@ from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
-from peerdigest.queue.enqueue import request_summary
+from peerdigest.queue.enqueue import request_summaries, request_summary
 from peerdigest.queue.jobs import find
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
@@ -244,19 +244,28 @@ def batch_queue(
     visible_evaluation(session, user, evaluation_id)
     members = evaluation_students(session, evaluation_id)
     wanted = members if body is None or body.student_ids is None else list(dict.fromkeys(body.student_ids))
+    known = set(members)
+    accepted = iter(
+        request_summaries(
+            session,
+            redis,
+            settings,
+            evaluation_id=evaluation_id,
+            student_ids=[student_id for student_id in wanted if student_id in known],
+            requested_by_id=user.id,
+        )
+    )
     results: list[BatchItem] = []
     for student_id in wanted:
-        if student_id not in members:
+        if student_id not in known:
             results.append(BatchItem(student_id=student_id, status="failed", error="receives no feedback here"))
             continue
-        accepted = request_summary(
-            session, redis, settings, evaluation_id=evaluation_id, student_id=student_id, requested_by_id=user.id
-        )
+        item = next(accepted)
         results.append(
             BatchItem(
                 student_id=student_id,
-                status="queued" if accepted.created else "already_queued",
-                job_id=accepted.job.job_id,
+                status="queued" if item.created else "already_queued",
+                job_id=item.job.job_id,
             )
         )
     return BatchQueueOut(
