@@ -12,7 +12,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         0.2, gt=0, le=1, description="A team whose reviewers disagree more (share of the scale) is unreliable"
     )
     import_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest feedback file `import` accepts, in bytes")
+    request_max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body (JSON) the API reads, in bytes; larger: 413"
+    )
 
     web_session_hours: float = Field(12.0, gt=0, description="Hours a browser stays signed in to the web app")
     web_cookie_secure: bool = Field(
@@ -127,6 +130,45 @@ class Settings(BaseSettings):
         if self.job_abandoned_after < 2 * self.job_heartbeat_interval:
             raise ValueError("JOB_ABANDONED_AFTER must be at least twice JOB_HEARTBEAT_INTERVAL")
         return self
+
+    @field_validator("redis_url", "rate_limit_storage_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # redis-py accepts any query parameter when parsing and fails with a TypeError on the
+        # first connection: making (not opening) a connection checks every part at start.
+        from redis import Redis
+
+        if value is not None:
+            try:
+                Redis.from_url(value).connection_pool.make_connection()
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{redacted(value)!r} is not a Redis URL this client can use ({_reason(exc)}); "
+                                 "it looks like redis://host:6379/0") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise ValueError(f"{redacted(value)!r} is not a database URL this installation can use ({_reason(exc)}); "
+                             "it looks like sqlite:///data/peerdigest.db or postgresql+psycopg://user:pass@host/db") from None
+        return value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{value!r} is not an http(s) URL; it looks like http://localhost:11434/v1")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -173,11 +215,32 @@ class Settings(BaseSettings):
         return None
 
 
+def redacted(url: str) -> str:
+    """The URL without its password, for logs and error messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).rstrip(".").replace("AbstractConnection.__init__() got an ", "")
+
+
 def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
     try:
         return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
     except ValueError as exc:
         raise ValueError(f"TRUSTED_PROXIES must list addresses or networks like 10.0.0.5 or 10.0.0.0/24: {exc}") from exc
+
+
+def explain(error: ValidationError) -> str:
+    """One line per bad setting, named the way it is set: 'REDIS_URL: ... it looks like redis://host:6379/0'."""
+    lines = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
+        lines.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def load_settings(**overrides) -> Settings:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from peerdigest.config import Settings
+from peerdigest.config import Settings, explain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +37,30 @@ def test_a_job_is_never_abandoned_sooner_than_two_missed_heartbeats():
     with pytest.raises(ValidationError, match="JOB_ABANDONED_AFTER must be at least twice JOB_HEARTBEAT_INTERVAL"):
         Settings(_env_file=None, job_heartbeat_interval=30, job_abandoned_after=45)
     assert Settings(_env_file=None, job_heartbeat_interval=30, job_abandoned_after=60).job_abandoned_after == 60
+
+
+@pytest.mark.parametrize(
+    "variable, value, reason",
+    [
+        ("REDIS_URL", "redis://localhost:6379/0?foo=1", "unexpected keyword argument 'foo'"),
+        ("REDIS_URL", "http://localhost:6379", "redis://host:6379/0"),
+        ("RATE_LIMIT_STORAGE_URL", "redis://localhost:port/0", "Port could not be cast"),
+        ("DATABASE_URL", "postgres-please", "postgresql+psycopg://"),
+        ("DATABASE_URL", "oracle+nothing://db", "Can't load plugin"),
+        ("LLM_BASE_URL", "localhost:11434/v1", "http://localhost:11434/v1"),
+    ],
+)
+def test_a_url_that_cannot_work_is_refused_at_start_in_one_sentence(monkeypatch, variable, value, reason):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None)
+    explained = explain(refused.value)
+    assert explained.startswith(f"{variable}: ") and reason in explained
+    assert "\n" not in explained
+
+
+def test_a_refused_url_never_shows_its_password(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://:s3cret@localhost:6379/0?foo=1")
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None)
+    assert "s3cret" not in explain(refused.value)

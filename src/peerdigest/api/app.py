@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from redis import Redis
 
 from peerdigest.api import outages, ratelimit, validation
+from peerdigest.api.body_limit import BodyLimit
 from peerdigest.api.routes import (
     evaluations,
     exports,
@@ -37,6 +38,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         responses={429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"}},
     )
     app.add_middleware(ratelimit.RateLimitHeaders)
+    app.add_middleware(BodyLimit, settings=settings)
     outages.install(app)
     validation.install(app)
     app.state.settings = settings

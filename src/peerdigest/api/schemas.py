@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from peerdigest.config import Language
-from peerdigest.db.models import Priority, SummaryJob
+from peerdigest.db.models import MAX_ID, Priority, SummaryJob, no_nul
+
+# --- What the edge accepts: every value fits the column it ends up in, so no input reaches the
+# database that it would refuse with an error (a 500) instead of a 422 with the reason.
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id (at most 2147483647)")]
+JobId = Annotated[
+    str,
+    Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="A job id like summary-56-19-3f9a1c2b7d4e"),
+]
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 (used like a type: Text(200))
+    """A string of at most `max_length` characters (the column's) without NUL, which PostgreSQL refuses."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(no_nul)]
+
 
 
 class Problem(BaseModel):
@@ -22,7 +40,7 @@ class QueueOptions(BaseModel):
     priority: Priority = Field(
         Priority.normal, description="high | normal | low: workers always take high jobs before normal before low"
     )
-    webhook_url: str | None = Field(
+    webhook_url: Text(2000) | None = Field(
         None,
         description="An http(s) URL that receives a signed POST when the job completes or fails; "
         "hosts resolving to private, loopback or link-local addresses are refused (422)",
@@ -135,7 +153,9 @@ class StoredSummary(BaseModel):
 
 
 class BatchQueueIn(BaseModel):
-    student_ids: list[int] | None = Field(None, description="Default: every student who receives feedback")
+    student_ids: list[Id] | None = Field(
+        None, description="Default: every student who receives feedback; at most as many ids as the evaluation has students"
+    )
 
 
 class BatchItem(BaseModel):
@@ -180,9 +200,9 @@ class QuotesOut(BaseModel):
 
 
 class CriterionIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    min_score: float = 1
-    max_score: float = 5
+    name: Text(200, min_length=1)
+    min_score: float = Field(1, allow_inf_nan=False)
+    max_score: float = Field(5, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> CriterionIn:
@@ -197,11 +217,11 @@ class CriterionOut(CriterionIn):
 
 
 class EvaluationIn(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
+    title: Text(300, min_length=1)
     language: Language | None = Field(None, description="Default: SUMMARY_LANGUAGE")
     deadline: AwareDatetime | None = Field(None, description="Reviewers may submit scores until then; none: no end")
     criteria: list[CriterionIn] = Field(min_length=1)
-    teams: dict[str, list[str]] = Field(
+    teams: dict[Text(100, min_length=1), list[Text(320, min_length=1)]] = Field(
         default_factory=dict,
         description="Team name → member emails (students of your school); every member reviews every teammate",
     )
@@ -215,7 +235,7 @@ class EvaluationIn(BaseModel):
 
 
 class EvaluationPatch(BaseModel):
-    title: str | None = Field(None, min_length=1, max_length=300)
+    title: Text(300, min_length=1) | None = None
     language: Language | None = None
     deadline: AwareDatetime | None = Field(None, description="null removes the deadline")
 
@@ -237,10 +257,12 @@ class EvaluationOut(BaseModel):
 
 
 class ScoreIn(BaseModel):
-    reviewee_id: int
-    criterion_id: int
-    score: float | None = Field(None, description="Within the criterion's scale; null: a comment only")
-    comment: str | None = Field(None, max_length=5000)
+    reviewee_id: Id
+    criterion_id: Id
+    score: float | None = Field(
+        None, allow_inf_nan=False, description="Within the criterion's scale; null: a comment only"
+    )
+    comment: Text(5000) | None = None
 
 
 class ScoresIn(BaseModel):
@@ -280,15 +302,14 @@ class ImportResult(BaseModel):
 class ScheduledJobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    cron: str = Field(
-        max_length=100,
+    name: Text(200, min_length=1)
+    cron: Text(100) = Field(
         description="Five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly ...; "
         "read in SCHEDULE_TIMEZONE",
         examples=["0 8 * * mon"],
     )
-    evaluation_id: int
-    student_ids: list[int] | None = Field(None, description="Students to summarize; null or left out: every student")
+    evaluation_id: Id
+    student_ids: list[Id] | None = Field(None, description="Students to summarize; null or left out: every student")
     enabled: bool = True
 
 
@@ -297,10 +318,10 @@ class ScheduledJobPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    cron: str | None = Field(None, max_length=100)
-    evaluation_id: int | None = None
-    student_ids: list[int] | None = Field(None, description="null: every student of the evaluation")
+    name: Text(200, min_length=1) | None = None
+    cron: Text(100) | None = None
+    evaluation_id: Id | None = None
+    student_ids: list[Id] | None = Field(None, description="null: every student of the evaluation")
     enabled: bool | None = None
 
 

@@ -3,9 +3,14 @@
 FastAPI's own 422 carries a list of pydantic error objects in `detail`; clients
 and people reading it expect the `{"detail": "..."}` of every other error. The
 list is still there, under `errors`, for programs that want the field paths.
+
+Neither echoes more than a short prefix of a bad value: a 50 MB `priority`
+must not come back as a 100 MB answer.
 """
 
 from __future__ import annotations
+
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -13,6 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 WHERE = {"path": "in the URL", "query": "in the query string", "header": "in the headers", "body": "in the body"}
+ECHOED = 40  # characters of a bad value shown back
+MAX_ERRORS = 20  # a list of a million bad ids is reported by its first few
+
+
+def shortened(value: object) -> object:
+    """A bad value as it may be echoed: small numbers and booleans as they are, anything else at most ECHOED characters."""
+    # NaN and Infinity are numbers to Python's JSON reader but not valid JSON to write back.
+    if value is None or isinstance(value, (bool, int, float)) and len(repr(value)) <= ECHOED and math.isfinite(value):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= ECHOED else text[:ECHOED] + "…"
 
 
 def describe(error: dict) -> str:
@@ -20,16 +36,28 @@ def describe(error: dict) -> str:
     location = list(error.get("loc", ()))
     source = WHERE.get(location[0], "") if location else ""
     field = ".".join(str(part) for part in location[1:]) or "request"
-    got = f" (got {error['input']!r})" if error.get("type") != "missing" and "input" in error else ""
+    got = f" (got {shortened(error['input'])!r})" if error.get("type") != "missing" and "input" in error else ""
     place = f"{field} {source}".strip()
     return f"{place}: {error.get('msg', 'invalid value')}{got}"
+
+
+def _shortened_part(key: str, value: object) -> object:
+    if key == "input":
+        return shortened(value)
+    if key == "ctx" and isinstance(value, dict):
+        return {name: shortened(part) for name, part in value.items()}
+    return value
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     detail = "; ".join(describe(e) for e in errors[:5]) + ("; …" if len(errors) > 5 else "")
+    listed = [
+        {key: _shortened_part(key, value) for key, value in e.items() if key != "url"}
+        for e in errors[:MAX_ERRORS]
+    ]
     return JSONResponse(
-        {"detail": f"Invalid request: {detail}.", "errors": jsonable_encoder(errors)},
+        {"detail": f"Invalid request: {detail}.", "errors": jsonable_encoder(listed)},
         status_code=422,
     )
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 # Importing a command module registers its commands on `app`; services first, so they lead --help.
 from peerdigest.cli import services  # noqa: F401, I001
 from peerdigest.cli import data  # noqa: F401, I001
+import sys
+
 from peerdigest.cli.app import app
+from peerdigest.cli.common import OUTAGES, err, outage_sentence
 from peerdigest.cli.jobs import jobs_app
 from peerdigest.cli.queues import queues_app
 from peerdigest.cli.tokens import tokens_app
@@ -16,4 +19,9 @@ app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:
-    app()
+    # Typer would print a traceback of many screens for what is one fact: a service is not there.
+    try:
+        app()
+    except OUTAGES as exc:
+        err.print(outage_sentence(exc), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)

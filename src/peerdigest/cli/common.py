@@ -7,18 +7,36 @@ import logging
 import typer
 from rich.console import Console
 
-from peerdigest.config import Settings, load_settings
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from peerdigest.config import Settings, explain, load_settings
 
 console = Console()
 err = Console(stderr=True)
 
 
+# Errors of reaching a service, not of what was asked of it: a failing statement stays a traceback (a bug).
+OUTAGES = (OperationalError, InterfaceError, PoolTimeoutError, RedisConnectionError, RedisTimeoutError)
+
+
+def outage_sentence(exc: Exception) -> str:
+    """'The database does not answer (connection refused …): start it or check DATABASE_URL.'"""
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return f"Redis does not answer ({exc}): start it (`make up`) or check REDIS_URL."
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"The database does not answer ({reason}): start it or check DATABASE_URL."
+
+
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
-    except Exception as exc:  # pydantic's message names the bad variable
-        err.print(f"[red]Configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    except ValidationError as exc:
+        err.print(f"Configuration error: {explain(exc)}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def redis_or_exit(settings: Settings, allow_embedded: bool = False):

@@ -26,6 +26,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
+# Ids are INTEGER columns: PostgreSQL's hold at most 2**31 - 1 (SQLite's 2**63 - 1); a larger
+# number is no id of anything here, and would make the database raise instead of find nothing.
+MAX_ID = 2**31 - 1
+
+
+def no_nul(text: str) -> str:
+    """`text`, if it has no NUL character: PostgreSQL cannot store one in any text column."""
+    if "\x00" in text:
+        raise ValueError("text cannot contain the NUL character (\\0)")
+    return text
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

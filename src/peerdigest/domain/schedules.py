@@ -36,7 +36,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
-from croniter.croniter import CroniterError
+from croniter.croniter import CroniterBadDateError, CroniterError
 from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # Scheduled runs are background work: anything a person asks for right now goes first.
 PRIORITY = Priority.low
+# A cron expression must match a time within this many years (29 February: every four).
+HORIZON_YEARS = 5
 
 
 class ScheduleError(ValueError):
@@ -69,16 +71,26 @@ def validate_cron(cron: str) -> str:
             "for example '0 8 * * mon' for Mondays at 08:00."
         )
     try:
-        croniter(expression)
+        _following(expression, utcnow())
+    except CroniterBadDateError:
+        raise ScheduleError(
+            f"Cron expression {cron!r} never runs: no time in the next {HORIZON_YEARS} years matches it "
+            "(February has no 30th or 31st)."
+        ) from None
     except (CroniterError, ValueError) as exc:
         raise ScheduleError(f"Invalid cron expression {cron!r}: {exc}") from None
     return expression
 
 
+def _following(cron: str, after: datetime) -> datetime:
+    # croniter searches decades for a date like 30 February before giving up; a schedule
+    # that would first run years from now is a mistake, so the search stops at the horizon.
+    return croniter(cron, after, max_years_between_matches=HORIZON_YEARS).get_next(datetime)
+
+
 def next_run(cron: str, after: datetime, settings: Settings) -> datetime:
     """The first time after `after` the expression matches, read in SCHEDULE_TIMEZONE; returned in UTC."""
-    zone = ZoneInfo(settings.schedule_timezone)
-    following = croniter(cron, after.astimezone(zone)).get_next(datetime)
+    following = _following(cron, after.astimezone(ZoneInfo(settings.schedule_timezone)))
     return following.astimezone(ZoneInfo("UTC"))
 
 

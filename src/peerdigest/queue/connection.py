@@ -16,6 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
+from peerdigest.config import redacted
+
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 DECODING_CONNECTION_MESSAGE = (
@@ -61,10 +63,7 @@ def ensure_binary_safe(client: Redis) -> Redis:
 
 def describe(url: str) -> str:
     """The URL without its password, for logs and error messages."""
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    return redacted(url)
 
 
 def answers(client: Redis) -> bool:

@@ -44,6 +44,25 @@ def test_a_bad_cron_expression_is_422_with_the_reason(client):
     assert client.get(SCHEDULES, headers=TEACHER).json()["total"] == 0
 
 
+@pytest.mark.parametrize("cron", ["0 0 30 2 *", "0 0 31 2 *"])
+def test_a_cron_expression_that_never_runs_is_422_on_create_and_on_change(client, cron):
+    created = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "cron": cron}, headers=TEACHER)
+    assert created.status_code == 422
+    assert "never runs" in created.json()["detail"]
+
+    schedule = client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=TEACHER).json()
+    changed = client.patch(f"{SCHEDULES}/{schedule['id']}", json={"cron": cron}, headers=TEACHER)
+    assert changed.status_code == 422
+    assert "never runs" in changed.json()["detail"]
+
+
+def test_a_cron_expression_that_runs_every_four_years_is_kept(client):
+    created = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "cron": "0 8 29 2 *"}, headers=TEACHER)
+    assert created.status_code == 201
+    next_run = datetime.fromisoformat(created.json()["next_run_at"])
+    assert (next_run.month, next_run.day) == (2, 29)
+
+
 def test_students_must_receive_feedback_in_the_evaluation(client):
     some = client.post(SCHEDULES, json={**MONDAY_MORNINGS, "student_ids": [19, 20, 19]}, headers=TEACHER)
     assert some.status_code == 201 and some.json()["student_ids"] == [19, 20]

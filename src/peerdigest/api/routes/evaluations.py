@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 from sqlalchemy import select
 
 from peerdigest.api.deps import (
@@ -18,6 +19,7 @@ from peerdigest.api.deps import (
 )
 from peerdigest.api.routes import summaries
 from peerdigest.api.schemas import (
+    PathId,
     CriterionOut,
     EvaluationIn,
     EvaluationOut,
@@ -30,7 +32,7 @@ from peerdigest.api.schemas import (
     ScoresSaved,
 )
 from peerdigest.config import Language
-from peerdigest.db.models import Allocation, Evaluation, User
+from peerdigest.db.models import Allocation, Evaluation, User, no_nul
 from peerdigest.domain.evaluations import (
     CriterionSpec,
     DeadlinePassed,
@@ -130,7 +132,10 @@ def import_feedback(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines, UTF-8")],
-    evaluation: Annotated[str, Form(min_length=1, description="Title of the evaluation; created when missing")],
+    evaluation: Annotated[
+        str, Form(min_length=1, max_length=300, description="Title of the evaluation; created when missing"),
+        AfterValidator(no_nul),
+    ],
     language: Annotated[Language | None, Form(description="Language of the evaluation (default: unchanged, or SUMMARY_LANGUAGE when new)")] = None,
 ):
     require_staff(user)
@@ -163,14 +168,14 @@ def import_feedback(
 
 
 @router.get("/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="One evaluation")
-def get_evaluation(evaluation_id: int, user: CurrentUser, session: SessionDep) -> EvaluationOut:
+def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> EvaluationOut:
     return _out(session, _visible_to(session, user, evaluation_id), user)
 
 
 @router.patch(
     "/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="Change title, language or deadline (teachers)"
 )
-def patch_evaluation(evaluation_id: int, body: EvaluationPatch, user: CurrentUser, session: SessionDep) -> EvaluationOut:
+def patch_evaluation(evaluation_id: PathId, body: EvaluationPatch, user: CurrentUser, session: SessionDep) -> EvaluationOut:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     update_evaluation(session, evaluation, body.model_dump(exclude_unset=True))
@@ -184,7 +189,7 @@ def patch_evaluation(evaluation_id: int, body: EvaluationPatch, user: CurrentUse
     responses=ERRORS,
     summary="Delete an evaluation with its scores and summaries; job history stays (teachers)",
 )
-def remove_evaluation(evaluation_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def remove_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     require_staff(user)
     delete_evaluation(session, visible_evaluation(session, user, evaluation_id))
     session.commit()
@@ -197,7 +202,7 @@ def remove_evaluation(evaluation_id: int, user: CurrentUser, session: SessionDep
     responses={**ERRORS, **INVALID},
     summary="Submit your scores and comments for the teammates you review, before the deadline",
 )
-def post_scores(evaluation_id: int, body: ScoresIn, user: CurrentUser, session: SessionDep) -> ScoresSaved:
+def post_scores(evaluation_id: PathId, body: ScoresIn, user: CurrentUser, session: SessionDep) -> ScoresSaved:
     evaluation = _visible_to(session, user, evaluation_id)
     entries = [ScoreEntry(s.reviewee_id, s.criterion_id, s.score, s.comment) for s in body.scores]
     try:

@@ -12,6 +12,7 @@ from peerdigest.api.deps import (
     visible_evaluation,
 )
 from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.schemas import PathId
 from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, export, filename
 from peerdigest.domain.insights import Rules
 
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summarie
     summary="Export every student's summary of an evaluation (teachers)",
 )
 def export_summaries(
-    evaluation_id: int,
+    evaluation_id: PathId,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,

@@ -14,6 +14,7 @@ from peerdigest.api.deps import (
     visible_evaluation,
 )
 from peerdigest.api.schemas import (
+    PathId,
     Problem,
     ScheduledJobIn,
     ScheduledJobList,
@@ -88,7 +89,7 @@ def list_schedules(user: CurrentUser, session: SessionDep) -> ScheduledJobList:
 
 
 @router.get("/{schedule_id}", response_model=ScheduledJobOut, responses=ERRORS, summary="One schedule")
-def get_schedule(schedule_id: int, user: CurrentUser, session: SessionDep) -> ScheduledJobOut:
+def get_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) -> ScheduledJobOut:
     return ScheduledJobOut.model_validate(_own_schedule(session, user, schedule_id))
 
 
@@ -99,7 +100,7 @@ def get_schedule(schedule_id: int, user: CurrentUser, session: SessionDep) -> Sc
     summary="Change a schedule (only the fields sent)",
 )
 def change_schedule(
-    schedule_id: int, body: ScheduledJobPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    schedule_id: PathId, body: ScheduledJobPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ScheduledJobOut:
     schedule = _own_schedule(session, user, schedule_id)
     changes = body.model_dump(exclude_unset=True)
@@ -121,7 +122,7 @@ def change_schedule(
     responses=ERRORS,
     summary="Delete a schedule (jobs it already queued stay)",
 )
-def delete_schedule(schedule_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
     session.delete(_own_schedule(session, user, schedule_id))
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -18,6 +18,8 @@ from peerdigest.api.deps import (
     visible_evaluation,
 )
 from peerdigest.api.schemas import (
+    JobId,
+    PathId,
     BatchItem,
     BatchQueueIn,
     BatchQueueOut,
@@ -59,8 +61,8 @@ def _accept(
     redis: Redis,
     settings: Settings,
     user: User,
-    evaluation_id: int,
-    student_id: int,
+    evaluation_id: PathId,
+    student_id: PathId,
     options: QueueOptions,
     force: bool,
 ) -> JobAccepted:
@@ -98,8 +100,8 @@ def _accept(
     "written, the job is `completed` at once from that summary (`cached: true`) and no worker is involved.",
 )
 def queue_summary(
-    evaluation_id: int,
-    student_id: int,
+    evaluation_id: PathId,
+    student_id: PathId,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
@@ -121,8 +123,8 @@ def queue_summary(
     "job gets that job back (`already_queued`) instead of a second one.",
 )
 def regenerate_summary(
-    evaluation_id: int,
-    student_id: int,
+    evaluation_id: PathId,
+    student_id: PathId,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
@@ -145,7 +147,7 @@ def _visible_job(session: Session, user: User, job_id: str) -> SummaryJob:
 
 
 @router.get("/jobs/{job_id}/status", response_model=JobStatusOut, responses=ERRORS, summary="Follow a job")
-def job_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobStatusOut:
+def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStatusOut:
     return JobStatusOut.of(_visible_job(session, user, job_id))
 
 
@@ -157,7 +159,7 @@ def job_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobStatus
     description="A queued job (also one waiting for a retry) will never run; a running job is stopped and its "
     "summary discarded. The job records `cancelled_at` and `cancelled_by`. Students may cancel their own jobs only.",
 )
-def cancel_job(job_id: str, user: CurrentUser, session: SessionDep, redis: RedisDep) -> JobStatusOut:
+def cancel_job(job_id: JobId, user: CurrentUser, session: SessionDep, redis: RedisDep) -> JobStatusOut:
     _visible_job(session, user, job_id)
     try:
         return JobStatusOut.of(cancel(session, redis, job_id, by_id=user.id))
@@ -171,7 +173,7 @@ def cancel_job(job_id: str, user: CurrentUser, session: SessionDep, redis: Redis
     responses=ERRORS,
     summary="Cancel every open job of an evaluation (teachers)",
 )
-def cancel_evaluation_jobs(evaluation_id: int, user: CurrentUser, session: SessionDep, redis: RedisDep) -> CancelAllOut:
+def cancel_evaluation_jobs(evaluation_id: PathId, user: CurrentUser, session: SessionDep, redis: RedisDep) -> CancelAllOut:
     require_staff(user)
     visible_evaluation(session, user, evaluation_id)
     cancelled = cancel_all(session, redis, evaluation_id, by_id=user.id)
@@ -184,7 +186,7 @@ def cancel_evaluation_jobs(evaluation_id: int, user: CurrentUser, session: Sessi
     responses=ERRORS,
     summary="The stored summary of a student",
 )
-def stored_summary(evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep) -> StoredSummary:
+def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> StoredSummary:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     summary = session.scalar(
@@ -218,7 +220,7 @@ def stored_summary(evaluation_id: int, student_id: int, user: CurrentUser, sessi
     description="Every peer comment the student received (their self-assessment excluded), with the names of "
     "everyone in the evaluation replaced by a neutral word, as the summarizer sees them.",
 )
-def quotes(evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep) -> QuotesOut:
+def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> QuotesOut:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     comments = anonymize(collect(session, evaluation_id, student_id)).comments
@@ -233,7 +235,7 @@ def quotes(evaluation_id: int, student_id: int, user: CurrentUser, session: Sess
     summary="Queue summaries for many students of an evaluation (teachers)",
 )
 def batch_queue(
-    evaluation_id: int,
+    evaluation_id: PathId,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
@@ -280,7 +282,7 @@ def batch_queue(
 
 @router.get("/evaluation/{evaluation_id}/jobs", response_model=JobList, responses=ERRORS, summary="Jobs of an evaluation")
 def evaluation_jobs(
-    evaluation_id: int,
+    evaluation_id: PathId,
     user: CurrentUser,
     session: SessionDep,
     status_filter: JobStatus | None = Query(None, alias="status"),
