@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint (local servers ignore it)")
     llm_timeout: float = Field(60.0, description="Seconds before an LLM request counts as failed")
     llm_max_concurrency: int = Field(4, ge=1, description="LLM calls in flight across all workers at once")
+    llm_seed: int = Field(7, description="Seed sent with every LLM request, so a summary can be reproduced")
     summary_language: Language = Field(Language.nl, description="Default language of new evaluations")
 
     job_timeout: int = Field(300, description="Seconds a worker may spend on one summary job")

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, Score, User
 from peerdigest.domain.insights import share_of_scale
-
-PEER_WORD = {"nl": "teamgenoot", "en": "teammate"}
+from peerdigest.domain.names import PEER_WORD, replace_names
 
 
 class FeedbackError(Exception):
@@ -176,77 +173,11 @@ def feedback_hash(feedback: ReceivedFeedback) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-# Particles are part of Dutch surnames but also everyday words; never replace them on their own.
-_PARTICLES = {"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "da", "di", "von", "'t"}
-
-
-def name_variants(roster: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Full names and their separate parts (first name, surname, halves of a double name), longest first."""
-    variants: set[str] = set()
-    for name in roster:
-        name = " ".join(name.split())
-        if not name:
-            continue
-        variants.add(name)
-        parts = name.split(" ")
-        for part in parts:
-            pieces = [part, *part.split("-")] if "-" in part else [part]
-            variants.update(p for p in pieces if len(p) >= 2 and p.lower() not in _PARTICLES)
-        surname = [p for p in parts[1:]]
-        if len(surname) > 1:
-            variants.add(" ".join(surname))
-    return tuple(sorted(variants, key=len, reverse=True))
-
-
-# Students type "Zoe" for Zoë and "Chloe" for Chloë (and the other way round): letters match their accented forms.
-_ACCENTED = {
-    "a": "aàáâäãå", "e": "eèéêë", "i": "iìíîï", "o": "oòóôöõø", "u": "uùúûü", "c": "cç", "n": "nñ", "y": "yÿý",
-}
-_BASE = {accented: base for base, group in _ACCENTED.items() for accented in group}
-
-
-def _loose(variant: str) -> str:
-    out = []
-    for ch in variant:
-        base = _BASE.get(ch.lower())
-        out.append(f"[{_ACCENTED[base]}]" if base else re.escape(ch))
-    return "".join(out)
-
-
-@lru_cache(maxsize=256)
-def _names_pattern(variants: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not variants:
-        return None
-    alternatives = "|".join(_loose(v) for v in variants)
-    # Possessives: "Jan's", "Jan’s", Dutch "Jans"; word boundaries that also hold next to accents.
-    return re.compile(rf"(?<![\w])(?:{alternatives})(?P<possessive>['’]s|s)?(?![\w])", re.IGNORECASE)
-
-
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
-
-
-def replace_names(text: str, roster: tuple[str, ...] | list[str], replacement: str) -> str:
-    """`text` with every roster name (full, first or last, any case or accent, possessive) replaced.
-
-    "Jan's" keeps its possessive ("teammate's"), and a name that starts a
-    sentence gives a capitalised replacement, so the text still reads well.
-    """
-    pattern = _names_pattern(name_variants(tuple(roster)))
-    if pattern is None:
-        return text
-
-    def substitute(match: re.Match[str]) -> str:
-        word = replacement
-        if _SENTENCE_START.search(text, 0, match.start()):
-            word = word[:1].upper() + word[1:]
-        possessive = match.group("possessive")
-        return word + possessive if possessive and possessive != "s" else word
-
-    return pattern.sub(substitute, text)
-
-
 def anonymize(feedback: ReceivedFeedback) -> ReceivedFeedback:
-    """The same feedback with every name of the evaluation's members replaced by a neutral word."""
+    """The same feedback with every name of the evaluation's members, in any form (see `names`), replaced.
+
+    The one anonymizer: the worker, the prompt, `peerdigest preview` and the `/quotes` endpoint all go through it.
+    """
     word = PEER_WORD.get(feedback.language, PEER_WORD["en"])
     comments = tuple(replace(c, text=replace_names(c.text, feedback.roster, word)) for c in feedback.comments)
     return replace(feedback, comments=comments)

@@ -88,12 +88,20 @@ LLM_LATENCY = RedisHistogram(
 )
 
 
-def observe_completed(redis: Redis, job: SummaryJob, method: str, summarizer_ms: int) -> None:
-    """Record the durations of a job that just completed; a metric is never worth failing a job over."""
+GUARD_REJECTIONS = "peerdigest:metrics:peerdigest_guard_rejections"  # a Redis hash: rule -> count
+
+
+def observe_completed(
+    redis: Redis, job: SummaryJob, method: str, summarizer_ms: int, rejections: tuple[str, ...] = ()
+) -> None:
+    """Record the durations of a job that just completed and the guard rules its LLM answers broke;
+    a metric is never worth failing a job over."""
     try:
         JOB_DURATION.observe(redis, (job.completed_at - job.started_at).total_seconds())
         if method == "ai":
             LLM_LATENCY.observe(redis, summarizer_ms / 1000)
+        for rule in rejections:
+            redis.hincrby(GUARD_REJECTIONS, rule, 1)
     except RedisError as exc:
         log.warning("job %s: durations not recorded in the metrics (Redis: %s)", job.job_id, exc)
 
@@ -139,6 +147,12 @@ class PeerdigestCollector(Collector):
             for queue in [*summary_queues(self.redis), webhook_queue(self.redis)]:
                 depth.add_metric([queue.name], queue.count)
             histograms = [JOB_DURATION.family(self.redis), LLM_LATENCY.family(self.redis)]
+            rejections = CounterMetricFamily(
+                "peerdigest_guard_rejections", "LLM answers the output guard rejected, by the rule that fired",
+                labels=["rule"],
+            )
+            for rule, count in sorted(self.redis.hgetall(GUARD_REJECTIONS).items()):
+                rejections.add_metric([rule.decode()], int(count))
         except RedisError as exc:
             log.warning("metrics: Redis does not answer (%s); only the database's series are shown", exc)
             up.add_metric([], 0)
@@ -148,6 +162,7 @@ class PeerdigestCollector(Collector):
         yield up
         yield depth
         yield from histograms
+        yield rejections
 
 
 def registry(database_url: str, redis: Redis) -> CollectorRegistry:

@@ -146,8 +146,10 @@ def _summarize(
         job.finish(JobStatus.completed, result=stored.as_result())
         if summary.fallback_reason:
             job.error = f"fell back to the builtin summarizer: {summary.fallback_reason}"
+        elif summary.rejections:
+            job.error = f"the output guard rejected the first answer [{', '.join(summary.rejections)}]; the next one was used"
     announce(redis, settings, job)
-    observe_completed(redis, job, summary.method, summary.duration_ms)
+    observe_completed(redis, job, summary.method, summary.duration_ms, summary.rejections)
     log.info("job %s: completed (%s)", job_id, summary.method)
     return job.result
 

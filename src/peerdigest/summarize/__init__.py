@@ -22,6 +22,7 @@ class Summary:
     model: str | None = None
     prompt_version: str | None = None
     fallback_reason: str | None = None
+    rejections: tuple[str, ...] = ()  # the output guard's rule for each rejected LLM answer, in order
 
 
 class TransientSummaryError(Exception):

@@ -1,12 +1,16 @@
 """The output guard: every LLM answer is checked here before anyone reads it.
 
-Names of the evaluation's members are replaced (full, first or last name, any
-case, possessive). An answer is rejected when it is empty, cut off, a refusal,
-longer than the sentence limit, in another language, not written to the
-student, repeats the instructions, mentions a criterion or score that was not
-given, leaves out a criterion that scored clearly below the others, or
-repeats text that only a comment giving orders contained. The
-caller asks once more and then falls back to the builtin summarizer.
+The guard never repairs an answer: an answer with a name in it, an address,
+an invented criterion or an obeyed injection is rejected, with a reason that
+says exactly what was wrong (in our words, never the answer's and never a
+name), and the caller asks once more with that reason, then falls back to
+the builtin summarizer. Each rejection names the rule that fired (`Verdict.rule`),
+so the job and the metrics can say which rules models break.
+
+It is also careful not to reject good answers: an injection is judged on a run
+of consecutive words (or two words only the injection used), never on one
+shared ordinary word, and the weakest criterion counts as named when the
+answer uses its name, a stem of it, or a synonym (see `criteria`).
 """
 
 from __future__ import annotations
@@ -14,82 +18,165 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from peerdigest.domain.feedback import (
-    PEER_WORD,
-    CriterionScore,
-    ReceivedFeedback,
-    replace_names,
-)
-from peerdigest.summarize.injection import Screened
-from peerdigest.summarize.language import LANGUAGE_NAMES, detect, sentences, words
-from peerdigest.summarize.prompt import MAX_SENTENCES, Prompt
+from peerdigest.domain.feedback import CriterionScore, ReceivedFeedback
+from peerdigest.domain.names import mentions_a_name
+from peerdigest.summarize import criteria
+from peerdigest.summarize.injection import Screened, gives_orders
+from peerdigest.summarize.language import FUNCTION_WORDS, LANGUAGE_NAMES, detect, sentences, words
+from peerdigest.summarize.prompt import MAX_SENTENCES, RETRY_NOTE, Prompt
 
 MAX_CHARACTERS = 1500  # seven long sentences; more is a runaway answer even if it has few full stops
 WEAKEST_GAP = 0.75  # an average this far below every other one is a weakness a summary must not hide
 
+
+class Rule:
+    """Why an answer was rejected: the names recorded in the job and counted in the metrics."""
+
+    EMPTY = "empty"
+    CUT_OFF = "cut_off"
+    REFUSAL = "refusal"
+    NAME = "name"
+    CONTACT = "contact"
+    TOO_LONG = "too_long"
+    LANGUAGE = "language"
+    NOT_TO_STUDENT = "not_to_student"
+    ORDERS = "orders"
+    ROLE_PLAY = "role_play"
+    ECHO_NOTE = "echo_note"
+    ECHO_RULES = "echo_rules"
+    META = "meta"
+    INJECTION = "injection"
+    UNSCORED = "unscored_criterion"
+    NUMBER = "number"
+    WEAKEST = "weakest_missing"
+    NO_REFERENCE = "no_reference"
+
+
+# The fixed wording of every reason: a model that repeats one is echoing our note, not summarizing.
+REASONS = {
+    Rule.EMPTY: "empty answer",
+    Rule.CUT_OFF: "the answer was cut off",
+    Rule.REFUSAL: "the model refused",
+    Rule.NAME: "uses a teammate's name or nickname (call them only teammates)",
+    Rule.CONTACT: "contains an e-mail address, phone number or web address",
+    Rule.TOO_LONG: "too long ({count} sentences, {chars} characters; at most {limit} sentences)",
+    Rule.LANGUAGE: "not in {language} ({seen})",
+    Rule.NOT_TO_STUDENT: "not written to the student (no second person)",
+    Rule.ORDERS: "gives instructions instead of summarizing",
+    Rule.ROLE_PLAY: "plays a role or speaks as itself instead of summarizing",
+    Rule.ECHO_NOTE: "repeats the note about the previous answer",
+    Rule.ECHO_RULES: "repeats the instructions",
+    Rule.META: "talks about its instructions, the data or the task instead of the student",
+    Rule.INJECTION: "repeats a comment that tried to give orders",
+    Rule.UNSCORED: "mentions a criterion that was not scored ({criterion})",
+    Rule.NUMBER: "mentions a number that is not in the feedback ({number})",
+    Rule.WEAKEST: "leaves out the clearly weakest criterion ({criterion})",
+    Rule.NO_REFERENCE: "refers to no criterion and no comment",
+}
+
 _REFUSAL = re.compile(
     r"\b(?:i'?m sorry|i am sorry|i can(?:no|')t|i am (?:not able|unable)|i'?m (?:not able|unable)|as an ai|"
-    r"language model|i won'?t|het spijt me|sorry,? (?:maar )?ik kan|ik kan (?:je )?(?:hier )?niet|als ai|"
-    r"taalmodel|ik ben niet in staat)\b",
+    r"i won'?t|het spijt me|sorry,? (?:maar )?ik kan|ik kan (?:je )?(?:hier )?niet|als ai|"
+    r"ik ben niet in staat)\b",
     re.I,
 )
-_GREETING = re.compile(r"^\s*(?:hi|hey|hello|dear|hoi|hallo|beste|lieve)\b[^,.!?\n]{0,40}[,!:]\s*", re.I)
 _ENDS_A_SENTENCE = re.compile(r"[.!?…][\"'”’)\]*]*\s*$")
 _SECOND_PERSON = {"nl": frozenset("je jij jou jouw jezelf u uw".split()), "en": frozenset("you your yourself".split())}
-# What only the prompt talks about; a summary that says these is talking about its instructions.
-_META = ("feedback_data", "json", "prompt", "instruction", "instructie", "system message", "systeembericht",
-         "as an ai", "als ai", "language model", "taalmodel")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|io|eu|be|edu|info)\b(?:/\S*)?", re.I)
+_PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\d(?:[\s-]?\d){7,}(?!\w)")
+_FIRST_PERSON = {"nl": frozenset("ik mij mijn me".split()), "en": frozenset("i i'm i've i'll me my myself".split())}
+_ROLE_PLAY = re.compile(
+    r"\b(?:arr+|ahoy|matey|ye scallywag|beep boop|as your (?:teacher|coach|mentor|friend)|"
+    r"als (?:je|jouw) (?:docent|leraar|coach|mentor)|in character|roleplay|role-play|rollenspel)\b|^\s*\*[^*]+\*",
+    re.I,
+)
+# What only the prompt and the task talk about; a summary that says these talks about its data or job.
+_META = re.compile(
+    r"feedback[_ ]data|\bjson\b|\bprompt\b|\binstruct(?:ion|ie)s?\b|system ?(?:message|bericht)|systeembericht|"
+    r"language model|taalmodel|\bdataset\b|\bthe data\b|\bde data\b|\bde gegevens\b|\bthe (?:provided|given) "
+    r"(?:comments|feedback|scores)\b|\bbased on the (?:comments|feedback|data|scores)\b|"
+    r"\bop basis van de (?:feedback|opmerkingen|gegevens|scores)\b|\bhere(?:'s| is) (?:a|the|your) summary\b|"
+    r"\bhier is (?:de|een|je) samenvatting\b|\b(?:this|the) summary\b|\bdeze samenvatting\b|\bthe student\b|"
+    r"\bde leerling\b|\bdeze leerling\b|\bthe task\b",
+    re.I,
+)
+_SCORE_TALK = re.compile(
+    r"\b(?:scor\w*|gemiddeld\w*|average\w*|rated|rating|beoordee\w*|cijfer\w*)\b|\d\s*/\s*\d|"
+    r"\bout of\b|\bvan de \d",
+    re.I,
+)
+_HEADING = re.compile(r"(?:^|\n)\s*(?:[#*-]+\s*)?\**([A-Za-zÀ-ÿ][\wÀ-ÿ ]{2,30}?)\**\s*:(?!\S)", re.M)
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?")
-_SHINGLE = 6  # this many consecutive words from the instructions count as repeating them
+_QUOTED = re.compile(r"[\"“„‘][^\"“”„‘’]*[\"”’]")
+_ECHO_RUN = 4  # this many consecutive words from our note count as repeating it
+_RULES_RUN = 5  # this many consecutive words from the rules count as reciting them
+_INJECTION_RUN = 3  # this many consecutive words only an injection wrote count as repeating it
+_COMMON = frozenset().union(*FUNCTION_WORDS.values())
+# Words a summary uses whatever the comments said.
+_SUMMARY_WORDS = frozenset(
+    """
+    score scores scoort scoorde gemiddeld gemiddelde average punt punten point points teamgenoot teamgenoten
+    teammate teammates feedback opmerking opmerkingen comment comments project groep group team werk work noemen
+    noemt mention mentions beter better goed good sterk strong sterkste strongest zwakste weakest laagste lowest
+    hoogste highest tip tips verbeteren improve samenvatting summary criterium criteria criterion hele whole
+    """.split()
+)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """An accepted answer (`text`, names replaced) or the reason it was rejected."""
+    """An accepted answer (`text`) or why it was rejected (`reason`, and the `rule` that fired)."""
 
     text: str | None = None
     reason: str | None = None
+    rule: str | None = None
 
     @property
     def accepted(self) -> bool:
         return self.reason is None
 
 
+def _reject(rule: str, **details) -> Verdict:
+    return Verdict(reason=REASONS[rule].format(**details), rule=rule)
+
+
 def check(answer: str | None, *, screened: Screened, prompt: Prompt, finish_reason: str | None = None) -> Verdict:
+    """The verdict on one answer; the order puts what must never be stored (names, addresses) first."""
     feedback = screened.feedback
     language = feedback.language
     text = (answer or "").strip()
     if not text:
-        return Verdict(reason="empty answer")
+        return _reject(Rule.EMPTY)
+    if mentions_a_name(text, feedback.roster):
+        return _reject(Rule.NAME)
+    if _EMAIL.search(text) or _URL.search(text) or _PHONE.search(text):
+        return _reject(Rule.CONTACT)
     if finish_reason == "length" or not _ENDS_A_SENTENCE.search(text):
-        return Verdict(reason="the answer was cut off")
+        return _reject(Rule.CUT_OFF)
     if _REFUSAL.search(text):
-        return Verdict(reason="the model refused")
-    text = _GREETING.sub("", text, count=1)
-    if not text:
-        return Verdict(reason="empty answer")
-    text = replace_names(text, feedback.roster, PEER_WORD.get(language, PEER_WORD["en"]))
-    text = text[0].upper() + text[1:]
-
+        return _reject(Rule.REFUSAL)
+    tokens = words(text)
+    if echo := _echoes(tokens, prompt):
+        return echo
     count = len(sentences(text))
     if count > MAX_SENTENCES or len(text) > MAX_CHARACTERS:
-        return Verdict(reason=f"too long ({count} sentences, {len(text)} characters; at most {MAX_SENTENCES} sentences)")
+        return _reject(Rule.TOO_LONG, count=count, chars=len(text), limit=MAX_SENTENCES)
     found = detect(text)
     if found != language:
         seen = f"looks like {LANGUAGE_NAMES[found]}" if found else "the language is unclear"
-        return Verdict(reason=f"not in {LANGUAGE_NAMES.get(language, language)} ({seen})")
-    tokens = words(text)
+        return _reject(Rule.LANGUAGE, language=LANGUAGE_NAMES.get(language, language), seen=seen)
     if not _SECOND_PERSON.get(language, _SECOND_PERSON["en"]) & set(tokens):
-        return Verdict(reason="not written to the student (no second person)")
-    if reason := _repeats_instructions(text, tokens, prompt, screened):
-        return Verdict(reason=reason)
-    if screened.traces() & set(tokens):
-        return Verdict(reason="repeats a comment that tried to give orders")
-    if reason := _mentions_what_was_not_given(text, screened, prompt):
-        return Verdict(reason=reason)
+        return _reject(Rule.NOT_TO_STUDENT)
+    for rejected in (_talks_about_itself(text, screened), _repeats_injection(text, screened, prompt),
+                     _mentions_what_was_not_given(text, screened, prompt)):
+        if rejected is not None:
+            return rejected
+    if not _refers_to_the_feedback(text, feedback):
+        return _reject(Rule.NO_REFERENCE)
     weakest = clearly_weakest(feedback)
-    if weakest is not None and not _names(text, weakest.name):
-        return Verdict(reason=f"leaves out the clearly weakest criterion ({weakest.name})")
+    if weakest is not None and not criteria.mentions(text, weakest.name, language):
+        return _reject(Rule.WEAKEST, criterion=weakest.name)
     return Verdict(text=text)
 
 
@@ -101,29 +188,77 @@ def clearly_weakest(feedback: ReceivedFeedback) -> CriterionScore | None:
     return None
 
 
-def _names(text: str, name: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", text.lower()) is not None
+def _runs(tokens: list[str], size: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
-def _repeats_instructions(text: str, tokens: list[str], prompt: Prompt, screened: Screened) -> str | None:
-    data_words = " ".join(words(" ".join(c.text for c in screened.feedback.comments)))
-    lowered = text.lower()
-    for meta in _META:
-        if meta in lowered and meta not in data_words:
-            return "talks about its instructions"
-    instruction_words = words(prompt.instructions)
-    shingles = {tuple(instruction_words[i : i + _SHINGLE]) for i in range(len(instruction_words) - _SHINGLE + 1)}
-    if any(tuple(tokens[i : i + _SHINGLE]) in shingles for i in range(len(tokens) - _SHINGLE + 1)):
-        return "repeats the instructions"
+def _echoes(tokens: list[str], prompt: Prompt) -> Verdict | None:
+    """Our own words coming back: the retry note (with any reason in it) or the rules."""
+    note = words(" ".join([RETRY_NOTE, *REASONS.values()]))
+    if _runs(tokens, _ECHO_RUN) & _runs(note, _ECHO_RUN):
+        return _reject(Rule.ECHO_NOTE)
+    if _runs(tokens, _RULES_RUN) & _runs(words(prompt.instructions), _RULES_RUN):
+        return _reject(Rule.ECHO_RULES)
     return None
 
 
-def _mentions_what_was_not_given(text: str, screened: Screened, prompt: Prompt) -> str | None:
-    for criterion in screened.feedback.criteria:
-        if criterion.average is None and _names(text, criterion.name):
-            return f"mentions a criterion that was not scored ({criterion.name})"
+def _talks_about_itself(text: str, screened: Screened) -> Verdict | None:
+    if gives_orders(text):
+        return _reject(Rule.ORDERS)
+    outside_quotes = _QUOTED.sub(" ", text)
+    language = screened.feedback.language
+    if _ROLE_PLAY.search(text) or _FIRST_PERSON.get(language, _FIRST_PERSON["en"]) & set(words(outside_quotes)):
+        return _reject(Rule.ROLE_PLAY)
+    data = " ".join(c.text for c in screened.feedback.comments).lower()
+    for match in _META.finditer(text):
+        if match.group(0).lower() not in data:  # a comment may say "the task" too; then the answer may repeat it
+            return _reject(Rule.META)
+    return None
+
+
+def _repeats_injection(text: str, screened: Screened, prompt: Prompt) -> Verdict | None:
+    """A sentence that carries what a removed order said: a run of its words, or two words only it used.
+
+    Words the prompt itself uses ("score", "comments", the criteria) and words any summary uses
+    are never traces, so a victim's summary does not fail because the injection said "score" too.
+    """
+    if not screened.removed:
+        return None
+    # The prompt holds the screened comments too: a word a kept comment used is no trace either.
+    ordinary = _COMMON | _SUMMARY_WORDS | set(words(" ".join(m["content"] for m in prompt.messages)))
+    removed_runs: set[tuple[str, ...]] = set()
+    traces: set[str] = set()
+    for part in screened.removed:
+        removed_runs |= _runs(words(part), _INJECTION_RUN)
+        traces |= {w for w in words(part) if len(w) >= 3 and w not in ordinary}
+    kept_runs = set().union(*(_runs(words(c.text), _INJECTION_RUN) for c in screened.feedback.comments))
+    for sentence in sentences(text):
+        tokens = words(sentence)
+        shared = {run for run in _runs(tokens, _INJECTION_RUN) & removed_runs - kept_runs
+                  if any(w not in _COMMON for w in run)}
+        if shared or len(traces & set(tokens)) >= 2:
+            return _reject(Rule.INJECTION)
+    return None
+
+
+def _mentions_what_was_not_given(text: str, screened: Screened, prompt: Prompt) -> Verdict | None:
+    feedback = screened.feedback
+    language = feedback.language
+    scored = feedback.scored_criteria
+    for criterion in feedback.criteria:
+        if criterion.average is None and criteria.mentions_by_name(text, criterion.name):
+            return _reject(Rule.UNSCORED, criterion=criterion.name)
+    known = [concept for c in scored for concept in criteria.concepts_of(c.name)]
+    for heading in _HEADING.findall(text):
+        if not any(criteria.mentions(heading, c.name, language) for c in scored):
+            return _reject(Rule.UNSCORED, criterion=heading.strip())
+    for sentence in sentences(text):
+        if not _SCORE_TALK.search(sentence):
+            continue
+        for noun, concept in criteria.criterion_nouns(sentence, language):
+            if concept not in known and not any(criteria.mentions_by_name(noun, c.name) for c in scored):
+                return _reject(Rule.UNSCORED, criterion=noun)
     # Whole numbers up to the top of the scale may be counts ("two points"); anything else must be in the data.
-    scored = screened.feedback.scored_criteria
     top = max((c.max_score for c in scored), default=MAX_SENTENCES)
     given = {prompt.data["reviewers"], len(prompt.data["comments"])}
     for criterion in scored:
@@ -131,5 +266,16 @@ def _mentions_what_was_not_given(text: str, screened: Screened, prompt: Prompt) 
     for number in _NUMBER.findall(text):
         value = float(number.replace(",", "."))
         if value not in given and not (number.isdigit() and value <= top):
-            return f"mentions a number that is not in the feedback ({number})"
+            return _reject(Rule.NUMBER, number=number)
     return None
+
+
+def _stems(text: str) -> set[str]:
+    return {w[: criteria.STEM + 1] for w in words(text) if len(w) >= 5 and w not in _COMMON}
+
+
+def _refers_to_the_feedback(text: str, feedback: ReceivedFeedback) -> bool:
+    """Names a scored criterion, or shares at least two telling words with the comments."""
+    if any(criteria.mentions(text, c.name, feedback.language) for c in feedback.scored_criteria):
+        return True
+    return len(_stems(text) & _stems(" ".join(c.text for c in feedback.comments))) >= 2

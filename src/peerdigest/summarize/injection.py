@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from peerdigest.domain.feedback import PEER_WORD, ReceivedFeedback
-from peerdigest.summarize.language import FUNCTION_WORDS, words
+from peerdigest.domain.feedback import Comment, ReceivedFeedback
+from peerdigest.summarize.language import words
 
 # Content a reader of the comment box never sees, so it cannot be feedback.
 _HIDDEN = [
@@ -72,29 +72,25 @@ _ORDER = re.compile(
 )
 _PIECE = re.compile(r"(?<=[.!?])\s+|\n+")
 
-# Words a summary may use whatever a comment said.
-_ORDINARY = frozenset(
-    {"summary", "samenvatting", "student", "leerling", "feedback", "teammates", "teamgenoten", "team", "groep",
-     "group", "project", "work", "werk", *PEER_WORD.values()}
-)
-
-
 @dataclass(frozen=True)
 class Screened:
     feedback: ReceivedFeedback  # the comments with every order and all hidden content taken out
     removed: tuple[str, ...]  # what was taken out, in the order found
+    flagged: tuple[Comment, ...] = ()  # the (screened) comments something was taken out of
 
-    def traces(self) -> frozenset[str]:
-        """Words only the taken-out text used: a summary containing one repeats an order."""
-        kept = set(_ORDINARY)
-        for comment in self.feedback.comments:
-            kept.update(words(comment.text))
-        for criterion in self.feedback.criteria:
-            kept.update(words(criterion.name))
-        common = frozenset().union(*FUNCTION_WORDS.values())
-        return frozenset(
-            w for text in self.removed for w in words(text) if len(w) >= 4 and w not in kept and w not in common
-        )
+    def trusted(self) -> ReceivedFeedback:
+        """The feedback without any comment that tried to give orders: what may be quoted or paraphrased.
+
+        The honest words before an order still reach the LLM as data, but a quote or paraphrase of
+        them in a summary would lend the writer of an injection a voice; the builtin summarizer and
+        the `/quotes` endpoint use this instead.
+        """
+        return replace(self.feedback, comments=tuple(c for c in self.feedback.comments if c not in self.flagged))
+
+
+def gives_orders(text: str) -> bool:
+    """Whether `text` contains an order to a model or a chat role tag (used on comments and on answers)."""
+    return bool(_ORDER.search(text) or _ROLE_TAG.search(text))
 
 
 def strip_orders(text: str) -> tuple[str, list[str]]:
@@ -108,7 +104,7 @@ def strip_orders(text: str) -> tuple[str, list[str]]:
     pieces = [p for p in _PIECE.split(text) if p.strip()]
     kept: list[str] = []
     for index, piece in enumerate(pieces):
-        if _ORDER.search(piece) or _ROLE_TAG.search(piece):
+        if gives_orders(piece):
             removed.append(" ".join(pieces[index:]))
             break
         kept.append(piece)
@@ -119,10 +115,13 @@ def strip_orders(text: str) -> tuple[str, list[str]]:
 def screen(feedback: ReceivedFeedback) -> Screened:
     """The feedback with orders and hidden content taken out of every comment (empty ones dropped)."""
     comments = []
+    flagged = []
     removed: list[str] = []
     for comment in feedback.comments:
         clean, taken = strip_orders(comment.text)
         removed.extend(taken)
         if clean:
             comments.append(replace(comment, text=clean))
-    return Screened(replace(feedback, comments=tuple(comments)), tuple(removed))
+            if taken:
+                flagged.append(comments[-1])
+    return Screened(replace(feedback, comments=tuple(comments)), tuple(removed), tuple(flagged))

@@ -62,9 +62,10 @@ class Outcome:
 
 
 class LLMSummarizer:
-    def __init__(self, client: OpenAI, model: str):
+    def __init__(self, client: OpenAI, model: str, seed: int):
         self.client = client
         self.model = model
+        self.seed = seed
         self.fallback = BuiltinSummarizer()
 
     @classmethod
@@ -75,7 +76,7 @@ class LLMSummarizer:
             timeout=settings.llm_timeout,
             max_retries=0,  # retries are the queue's business, with back-off and a record of each attempt
         )
-        return cls(client, settings.llm_model)
+        return cls(client, settings.llm_model, settings.llm_seed)
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         return self.run(feedback, final_attempt=final_attempt).summary
@@ -102,11 +103,12 @@ class LLMSummarizer:
             verdict = guard.check(completion.text, screened=screened, prompt=prompt, finish_reason=completion.finish_reason)
             attempts.append(Attempt(request, answer=completion.text, verdict=verdict))
             if verdict.accepted:
-                summary = Summary(verdict.text, "ai", _ms_since(started), self.model, prompt.version)
+                summary = Summary(verdict.text, "ai", _ms_since(started), self.model, prompt.version,
+                                  rejections=_rules(attempts))
                 return Outcome(summary, screened, prompt, tuple(attempts))
-            log.warning("LLM answer rejected by the output guard: %s", verdict.reason)
+            log.warning("LLM answer rejected by the output guard [%s]: %s", verdict.rule, verdict.reason)
             request = prompt.retry(verdict.reason, feedback.language)
-        reasons = "; ".join(a.verdict.reason for a in attempts)
+        reasons = "; ".join(f"{a.verdict.reason} [{a.verdict.rule}]" for a in attempts)
         return self._fall_back(feedback, started, f"the output guard rejected the answers: {reasons}", screened, prompt, attempts)
 
     def complete(self, prompt: Prompt) -> Completion:
@@ -115,6 +117,7 @@ class LLMSummarizer:
             model=self.model,
             temperature=TEMPERATURE,
             max_tokens=MAX_TOKENS,
+            seed=self.seed,
             messages=list(prompt.messages),
         )
         choice = response.choices[0]
@@ -123,9 +126,14 @@ class LLMSummarizer:
     def _fall_back(self, feedback, started, reason, screened, prompt, attempts) -> Outcome:
         log.warning("using the builtin summarizer instead: %s", reason)
         summary = replace(
-            self.fallback.summarize(feedback), method="fallback", fallback_reason=reason[:500], duration_ms=_ms_since(started)
+            self.fallback.summarize(feedback), method="fallback", fallback_reason=reason[:500],
+            duration_ms=_ms_since(started), rejections=_rules(attempts),
         )
         return Outcome(summary, screened, prompt, tuple(attempts))
+
+
+def _rules(attempts: list[Attempt]) -> tuple[str, ...]:
+    return tuple(a.verdict.rule for a in attempts if a.verdict is not None and not a.verdict.accepted)
 
 
 def _transient(exc: openai.OpenAIError) -> bool:

@@ -3,8 +3,8 @@
 Whatever the model answers, what is stored must hold the corpus properties:
 no names, at most seven sentences, the right language, the weakest criterion
 named, no unscored criterion, no trace of an injection attempt. Bad answers
-are repaired (names) or rejected (everything else): one more request, then
-the builtin summarizer with the reason recorded.
+are rejected, never repaired: one more request, then the builtin summarizer
+with the reason recorded.
 """
 
 import pytest
@@ -64,11 +64,11 @@ def names_answer(received):
 
 
 @pytest.mark.parametrize("corpus_set, check", ASKED, ids=[s.name for s, _ in ASKED])
-def test_names_in_an_answer_are_replaced_not_stored(corpus, llm, fake_llm, corpus_set, check):
+def test_an_answer_with_names_is_rejected_not_repaired(corpus, llm, fake_llm, corpus_set, check):
     received = corpus[corpus_set.name][check.student]
-    outcome = run(llm, fake_llm, received, names_answer(received))
-    assert outcome.summary.method == "ai" and len(fake_llm.requests) == 1
-    assert outcome.summary.text.startswith("Teamgenoot, je " if received.language == "nl" else "Teammate, your ")
+    outcome = run(llm, fake_llm, received, names_answer(received))  # then the careful default
+    assert [a.verdict.rule for a in outcome.attempts] == ["name", None]
+    assert outcome.summary.method == "ai" and outcome.summary.rejections == ("name",)
     assert_trustworthy(outcome, received, check)
 
 
@@ -131,5 +131,6 @@ def test_an_answer_about_an_unscored_criterion_is_rejected(corpus, llm, fake_llm
                   else f"Your {about} was strong and you work well with others.")
     outcome = run(llm, fake_llm, received, wrong)
     assert outcome.attempts[0].verdict.reason == f"mentions a criterion that was not scored ({check.unscored[0]})"
+    assert outcome.attempts[0].verdict.rule == "unscored_criterion"
     assert outcome.summary.method == "ai"
     assert_trustworthy(outcome, received, check)

@@ -22,10 +22,14 @@ def test_a_job_whose_llm_answers_cannot_be_trusted_completes_with_the_reason(pro
     status = client.get(f"{PREFIX}/jobs/{job_id}/status", headers=TEACHER).json()
     assert status["status"] == "completed"
     assert status["result"]["generation_method"] == "fallback"
-    assert status["error_message"].startswith(
-        "fell back to the builtin summarizer: the output guard rejected the answers: the model refused; "
-        "too long (10 sentences"
+    # The rule that fired for each answer is named; a name is never repaired, and never repeated here.
+    assert status["error_message"] == (
+        "fell back to the builtin summarizer: the output guard rejected the answers: the model refused [refusal]; "
+        "uses a teammate's name or nickname (call them only teammates) [name]"
     )
+    metrics = client.get("/metrics").text
+    assert 'peerdigest_guard_rejections_total{rule="refusal"} 1.0' in metrics
+    assert 'peerdigest_guard_rejections_total{rule="name"} 1.0' in metrics
     stored = client.get(f"{PREFIX}/evaluation/57/student/19", headers=TEACHER).json()
     assert stored["generation_method"] == "fallback" and "Jan" not in stored["summary_text"]
     assert len(fake_llm.requests) == 2

@@ -37,6 +37,7 @@ from peerdigest.api.schemas import (
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
 from peerdigest.queue.enqueue import request_summaries, request_summary
@@ -218,12 +219,13 @@ def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser,
     responses=ERRORS,
     summary="The comments a student received, anonymized",
     description="Every peer comment the student received (their self-assessment excluded), with the names of "
-    "everyone in the evaluation replaced by a neutral word, as the summarizer sees them.",
+    "everyone in the evaluation replaced by a neutral word; a comment that tried to give the summarizer orders "
+    "is left out whole.",
 )
 def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> QuotesOut:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
-    comments = anonymize(collect(session, evaluation_id, student_id)).comments
+    comments = screen(anonymize(collect(session, evaluation_id, student_id))).trusted().comments
     return QuotesOut(quotes=[Quote(text=c.text, criterion_id=c.criterion_id) for c in comments], count=len(comments))
 
 

@@ -1,0 +1,261 @@
+"""Names of an evaluation's members in every form a teenager writes them, found and replaced.
+
+Students rarely write a teammate's name as the class list spells it: "jan",
+"Jans deel", "Jantje", "Mo" for Mohammed, "Chris" for Christopher, "Tommy",
+"JB". Every member's name therefore yields a set of forms: the full name, its
+parts (first name, surname, halves of a double name), short forms (the first
+syllable or two, a small table of pet forms), Dutch and English diminutives
+and pet forms (-je, -tje, -pje, -etje, -ie, -y), initials, each also with a
+possessive and matched without regard to case or accents.
+
+Some names are ordinary words too (Joy, Iris, Mees, Sky, Vos, and short forms
+like "Dan" or "Max"). Replacing those everywhere garbles sentences ("it was a
+teammate to work with"), so they count only where they are used as a name:
+capitalized (except when they open a sentence the ordinary way: "Dan is het
+af"), followed by a possessive, or in address ("hey joy", "@joy"). The same rules find names in what an
+LLM wrote, so the output guard rejects exactly what the anonymizer would have
+replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Particles are part of Dutch surnames but also everyday words; never a name on their own.
+_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "da", "di", "von", "'t"})
+
+# Words that are names as well as ordinary Dutch or English words, and the short words a
+# short form could collide with. Kept by hand: a frequency list cannot tell "joy" the word
+# from Joy the girl, because names are frequent words too.
+ORDINARY_WORDS = frozenset(
+    """
+    joy iris mees sky vos roos storm bo lot max ben bas al dan fleur jade amber ivy lily poppy holly daisy
+    sunny summer hope grace faith rose ruby dawn april may june jack will mark rob bill pat sterre lieve
+    zon maan noor vera wolf fox bos berg dijk hoek haan kok smit visser bakker boer mulder dekker klein groot
+    prins koster brink meer wit zwart groen king young brown white green black wood hill long strong
+    baker smith cook miller fisher park hall wall page rich love star rain river brook glen sage jay kit
+    lies els job boy sop an and the are art bar car cat can con dat der die doe don dot een eer emo end
+    for fat gem man mar mat met min mis nat net nog non not now oma opa pet ros son ten ter til toe ton
+    van ven via wel wil win zij hij hun het
+    """.split()
+)
+# Pet forms no rule derives, by the name they come from (lower case).
+PET_FORMS = {
+    "mohammed": ("mo", "momo", "moos"), "mohamed": ("mo", "momo"), "muhammad": ("mo",),
+    "alexander": ("alex", "lex", "sander", "xander"), "alexandra": ("alex", "lexie", "sandra"),
+    "sebastiaan": ("bas", "seb"), "sebastian": ("seb", "bas"), "johannes": ("hans", "joop", "jo"),
+    "elisabeth": ("lies", "els", "lisa", "betty"), "elizabeth": ("liz", "lizzy", "beth", "betty"),
+    "catharina": ("karin", "rina", "tineke"), "katherine": ("kate", "katie", "kat", "kathy"),
+    "william": ("will", "bill", "billy", "liam"), "robert": ("rob", "bob", "bobby", "robbie"),
+    "richard": ("rick", "richie", "rich"), "margaret": ("maggie", "meg", "peggy"), "james": ("jim", "jimmy", "jamie"),
+    "joseph": ("joe", "joey"), "daniel": ("dan", "danny", "daan"), "benjamin": ("ben", "benny", "benji"),
+    "nicholas": ("nick", "nicky"), "nicolaas": ("klaas", "niek"), "cornelis": ("kees", "cor"),
+    "abdelkader": ("abdel",), "abdullah": ("abdul",), "jonathan": ("jon", "jonny", "jonna"),
+    "matthijs": ("thijs", "mats"), "maximiliaan": ("max",), "maximilian": ("max",), "wilhelmina": ("mien", "willy"),
+    "gerardus": ("gerard", "gert", "ger"), "theodoor": ("theo", "door"), "anastasia": ("ana", "stacy", "tasha"),
+    "christopher": ("chris", "topher"), "christiaan": ("chris", "stijn"), "josephine": ("josie", "fien", "jo"),
+}
+PEER_WORD = {"nl": "teamgenoot", "en": "teammate"}
+
+_VOWELS = "aeiouyàáâäãåèéêëìíîïòóôöõøùúûüýÿ"
+# Students type "Zoe" for Zoë and "Chloe" for Chloë (and the other way round): letters match their accented forms.
+_ACCENTED = {
+    "a": "aàáâäãå", "e": "eèéêë", "i": "iìíîï", "o": "oòóôöõø", "u": "uùúûü", "c": "cç", "n": "nñ", "y": "yÿý",
+}
+_BASE = {accented: base for base, group in _ACCENTED.items() for accented in group}
+_POSSESSIVE = r"(?P<possessive>['’]s|['’]|s)?"
+_GREETING = r"(?:hoi|hey|hi|hai|hallo|hello|yo|thanks|thank\s+you|thx|bedankt|dank\s+je|dankjewel|sorry|@)"
+# Words that open ordinary sentences ("Dan is het af", "Hope you..."): never a name at the start of one.
+# Any other name-word that starts a sentence is taken for the name: in peer feedback "Roos hielp" is far
+# more likely than a sentence about roses.
+_SENTENCE_OPENERS = frozenset(
+    "al an and are can dan dat der die doe een for het hij hun hope job let love man may met mis net nog not now "
+    "ten ter the toe van via wel wil will win zij".split()
+)
+@dataclass(frozen=True)
+class NameForms:
+    """The forms of the members' names: `anywhere` is replaced wherever it occurs, `as_name` only where used as a name."""
+
+    anywhere: tuple[str, ...]
+    as_name: tuple[str, ...]
+    initials: tuple[str, ...]
+
+
+def _clean(name: str) -> str:
+    return " ".join(name.split())
+
+
+def _syllable_forms(first: str) -> set[str]:
+    """"Chris" from Christopher, "Kim" from Kimberley, "Alex" from Alexander: one or two syllables and a consonant."""
+    lower = first.lower()
+    found: set[str] = set()
+    index, syllables = 0, 0
+    while index < len(lower) and syllables < 2:
+        while index < len(lower) and lower[index] not in _VOWELS:
+            index += 1
+        while index < len(lower) and lower[index] in _VOWELS:
+            index += 1
+        if index >= len(lower):
+            break
+        index += 1  # the consonant that closes the syllable
+        syllables += 1
+        form = lower[:index]
+        if 3 <= len(form) <= 5 and len(form) <= len(lower) - 2:
+            found.add(form)
+            if form.startswith("th"):
+                found.add("t" + form[2:])
+    return found
+
+
+def _diminutives(base: str) -> set[str]:
+    """Dutch and English pet forms: Jantje, Basje, Kimpje, Jannetje, Tommy, Sammie, Annie (from Anna)."""
+    base = base.lower()
+    if len(base) < 3:
+        return set()  # "Bo" + "y" is a boy: two letters leave too little to tell a pet form from a word
+    stems = {base}
+    if base[-1] in "aeo" and len(base) >= 4:
+        stems.add(base[:-1])  # Anna -> Annie, Lotte -> Lotje
+    found: set[str] = set()
+    for stem in stems:
+        found.update(stem + ending for ending in ("je", "tje", "pje", "etje", "ie", "y", "ey", "ke"))
+        if stem[-1] not in _VOWELS:
+            doubled = stem + stem[-1]
+            found.update(doubled + ending for ending in ("etje", "ie", "y"))
+    found.discard(base)
+    return found
+
+
+def _initials(parts: list[str]) -> set[str]:
+    surname = [p for p in parts[1:] if p.lower() not in _PARTICLES]
+    if not parts or not surname:
+        return set()
+    a, b = parts[0][0].upper(), surname[-1][0].upper()
+    return {f"{a}{b}", f"{a}.{b}.", f"{a}. {b}.", f"{a}.{b}"}
+
+
+@lru_cache(maxsize=256)
+def name_forms(roster: tuple[str, ...]) -> NameForms:
+    """Every form of every member's name, split by whether it is also an ordinary word."""
+    forms: set[str] = set()
+    initials: set[str] = set()
+    for name in map(_clean, roster):
+        if not name:
+            continue
+        forms.add(name.lower())
+        parts = name.split(" ")
+        surname = [p for p in parts[1:]]
+        if len(surname) > 1:
+            forms.add(" ".join(surname).lower())
+        pieces = [piece for part in parts for piece in ([part, *part.split("-")] if "-" in part else [part])]
+        forms.update(p.lower() for p in pieces if len(p) >= 2 and p.lower() not in _PARTICLES)
+        first_names = [p for p in (parts[0], *parts[0].split("-")) if len(p) >= 2]
+        short: set[str] = set()
+        for first in first_names:
+            short |= _syllable_forms(first)
+            short |= set(PET_FORMS.get(first.lower(), ()))
+        forms |= short
+        for base in {*(f.lower() for f in first_names), *short}:
+            forms |= _diminutives(base)
+        initials |= _initials(parts)
+    # "de vos" is a surname with its particle, and also just "the fox": ordinary when every word is.
+    as_name = {f for f in forms if all(w in ORDINARY_WORDS or w in _PARTICLES for w in f.split(" "))}
+    by_length = lambda found: tuple(sorted(found, key=lambda f: (-len(f), f)))  # noqa: E731 - longest first
+    return NameForms(by_length(forms - as_name), by_length(as_name), by_length(initials))
+
+
+def _loose(form: str) -> str:
+    out = []
+    for ch in form:
+        base = _BASE.get(ch.lower())
+        out.append(f"[{_ACCENTED[base]}]" if base else (r"\s+" if ch == " " else re.escape(ch)))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    anywhere: re.Pattern[str] | None
+    as_name: re.Pattern[str] | None
+    initials: re.Pattern[str] | None
+
+
+@lru_cache(maxsize=256)
+def _patterns(roster: tuple[str, ...]) -> _Patterns:
+    forms = name_forms(roster)
+
+    def compile_(found: tuple[str, ...], flags: int, possessive: str = _POSSESSIVE) -> re.Pattern[str] | None:
+        if not found:
+            return None
+        alternatives = "|".join(_loose(f) for f in found)
+        return re.compile(rf"(?<![\w])(?P<name>{alternatives}){possessive}(?![\w])", flags)
+
+    return _Patterns(
+        compile_(forms.anywhere, re.IGNORECASE),
+        compile_(forms.as_name, re.IGNORECASE, r"(?P<possessive>['’]s|['’])?"),
+        # Initials are capitals, matched as written: "jb" or "j.b." in lower case are not initials.
+        re.compile(rf"(?<![\w.])(?P<name>{'|'.join(re.escape(i) for i in forms.initials)})(?P<possessive>['’]s)?(?![\w])")
+        if forms.initials
+        else None,
+    )
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*|[\"“(]\s*)$")
+_ADDRESS_BEFORE = re.compile(rf"(?:^|[\s,])(?:{_GREETING})[\s,]*$", re.IGNORECASE)
+
+
+def _used_as_name(text: str, match: re.Match[str]) -> bool:
+    """Whether an ordinary word that is also a member's name stands in `text` as that name."""
+    word = match.group("name")
+    if match.group("possessive"):
+        return True
+    before = text[: match.start()]
+    if before.endswith("@") or _ADDRESS_BEFORE.search(before):
+        return True
+    if not any(part[:1].isupper() for part in word.split()):
+        return False
+    if not _SENTENCE_START.search(before):
+        return True  # capitalized in the middle of a sentence
+    return word.lower() not in _SENTENCE_OPENERS
+
+
+def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
+    """Where `text` names a member: (start, end, possessive) for each, in order, none overlapping."""
+    patterns = _patterns(tuple(roster))
+    found: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, judge in ((patterns.anywhere, None), (patterns.initials, None), (patterns.as_name, _used_as_name)):
+        if pattern is None:
+            continue
+        for match in pattern.finditer(text):
+            span = match.span()
+            if any(span[0] < end and start < span[1] for start, end in taken):
+                continue
+            if judge is None or judge(text, match):
+                taken.append(span)
+                found.append((span[0], span[1], match.group("possessive") or ""))
+    return sorted(found)
+
+
+def mentions_a_name(text: str, roster: tuple[str, ...] | list[str]) -> bool:
+    return bool(find_names(text, roster))
+
+
+def replace_names(text: str, roster: tuple[str, ...] | list[str], replacement: str) -> str:
+    """`text` with every member's name, in any form, replaced by `replacement`.
+
+    "Jan's" keeps its possessive ("teammate's"), and a name that starts a
+    sentence gives a capitalised replacement, so the text still reads well.
+    """
+    out: list[str] = []
+    last = 0
+    for start, end, possessive in find_names(text, roster):
+        word = replacement
+        if _SENTENCE_START.search(text, 0, start) or start == 0:
+            word = word[:1].upper() + word[1:]
+        out.append(text[last:start])
+        # "Jan's" -> "teammate's"; Dutch "Jans" and "Thomas'" just lose the possessive ("teamgenoot").
+        out.append(word + possessive if len(possessive) == 2 else word)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
