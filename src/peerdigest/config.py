@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     retry_base_delay: int = Field(120, ge=0, description="Seconds before the first retry; doubles each retry")
     retry_max_delay: int = Field(3600, ge=0, description="Upper bound of the retry delay in seconds")
     job_heartbeat_interval: int = Field(
-        30, ge=1, description="Seconds between the heartbeats of a worker running a job (RQ's job monitoring interval)"
+        30, ge=1, description="Seconds between a worker's heartbeats, running a job (RQ's job monitoring interval) or idle"
     )
     job_abandoned_after: int = Field(
         120, ge=2, description="Seconds without a heartbeat before a running job counts as abandoned and runs again"

@@ -16,7 +16,9 @@ pass looks at every open job on both sides and repairs each difference:
   reason, and its row fails (`set_aside`). Workers do the same when they pop
   one (see queue.worker.SummaryQueue), so bad data never stops a worker;
 - a queue entry that is not a job id at all: moved to the quarantine
-  (`queue.quarantine`) before anything reads the queues.
+  (`queue.quarantine`) before anything reads the queues;
+- a retry that is due while no RQ scheduler is alive to queue it: queued
+  (`queue.due_retries`).
 
 Passes are safe from several processes at once: a Redis lock makes them take
 turns, and every row change is a compare-and-set (`jobs.lock`) on the status
@@ -53,7 +55,7 @@ from peerdigest.db.models import (
 )
 from peerdigest.db.session import session_scope
 from peerdigest.domain.webhooks import announce, webhook_queue
-from peerdigest.queue import quarantine
+from peerdigest.queue import due_retries, quarantine
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.enqueue import QUEUE_NAMES, put_on_queue, summary_queues
 from peerdigest.queue.jobs import find, lock
@@ -84,6 +86,7 @@ class Report:
     aligned: int = 0  # rows brought in line with the end RQ recorded
     set_aside: int = 0  # unreadable job hashes moved to the failed registry
     quarantined: int = 0  # queue entries that were not job ids, moved to the quarantine
+    promoted: int = 0  # due retries queued because no RQ scheduler did
     skipped: str | None = None  # why this pass did nothing
 
     @property
@@ -141,7 +144,9 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
 
 def _pass(settings: Settings, redis: Redis) -> Report:
     report = Report()
-    report.quarantined = quarantine.sweep(redis, [*summary_queues(redis), webhook_queue(redis)])
+    queues = [*summary_queues(redis), webhook_queue(redis)]
+    report.quarantined = quarantine.sweep(redis, queues)
+    report.promoted = len(due_retries.promote(redis, queues))
     with session_scope(settings.database_url) as session:
         rows = list(session.scalars(select(SummaryJob).where(SummaryJob.status.in_(JobStatus.open()))))
     report.checked = len(rows)

@@ -17,11 +17,19 @@ What this adds to RQ's worker, each where RQ lacks it:
   runs, but never its registration. After Redis lost its keys (FLUSHDB, a
   failover) a worker would work on unseen by `queues stats`, `doctor` and
   `/queue/health`; its next heartbeat registers it again.
+- A scheduler that is looked after. RQ's worker runs its scheduler (which
+  brings retries back when they are due) in a child process, and starts it
+  again only in its maintenance tasks: every ten minutes, and for an idle
+  worker only when its 405 s wait for a job ends. A scheduler that died with a
+  lost Redis connection left due retries waiting that long. Here every
+  heartbeat checks the child and starts it again, and an idle worker beats
+  every JOB_HEARTBEAT_INTERVAL seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 
@@ -82,9 +90,18 @@ class SummaryQueue(Queue):
 
 class SummaryWorker(Worker):
     queue_class = SummaryQueue
+    idle_heartbeat: int | None = None  # seconds an idle worker waits for a job before it beats again
+    looks_after_scheduler = False  # restart a dead scheduler child (never in burst mode: it would outlive the burst)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return self.idle_heartbeat or super().dequeue_timeout
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         super().heartbeat(timeout, pipeline)
+        # The work horse beats too (as it prepares a job); only the worker's own process has the child.
+        if self.looks_after_scheduler and os.getpid() == self.pid:
+            self._revive_scheduler()
         if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
             log.warning("worker %s: its registration on Redis was lost; registering again", self.name)
             with self.connection.pipeline() as again:
@@ -92,6 +109,16 @@ class SummaryWorker(Worker):
                 again.expire(self.key, timeout or self.worker_ttl + 60)
                 worker_registration.register(self, again)
                 again.execute()
+
+    def _revive_scheduler(self) -> None:
+        """Start the scheduler child again if it died; what RQ's maintenance tasks do, at every heartbeat."""
+        scheduler = self.scheduler
+        if scheduler is None or (scheduler._process is not None and scheduler._process.is_alive()):
+            return
+        if scheduler._process is not None:
+            log.warning("worker %s: its RQ scheduler (pid %s) stopped; starting it again", self.name, scheduler._process.pid)
+        # Starts it only when it gets the queues' locks; when another worker's scheduler holds them, that one works.
+        scheduler.acquire_locks(auto_start=True)
 
 
 def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> SummaryWorker:
@@ -104,6 +131,7 @@ def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> S
         job_monitoring_interval=settings.job_heartbeat_interval,
     )
     worker.max_connection_wait_time = MAX_RECONNECT_WAIT
+    worker.idle_heartbeat = settings.job_heartbeat_interval
     return worker
 
 
@@ -122,6 +150,7 @@ def run(redis: Redis, settings: Settings, *, burst: bool = False, name: str | No
         lost = False
         try:
             worker = build_worker(redis, settings, name)
+            worker.looks_after_scheduler = not burst
             worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
         except RedisError as exc:
             # Lost while starting, or raised by RQ's own teardown after it lost Redis mid-job.
