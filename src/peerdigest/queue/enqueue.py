@@ -7,7 +7,8 @@ queue (`enqueued_at` empty) is put there later by the reconciler.
 Two requests never reach a worker: one for a student who already has an open
 job (that job is returned), and one whose feedback has not changed since the
 stored summary was written (the job completes at once from that summary,
-`cached`, unless the request forces a fresh one).
+`cached`, unless the request forces a fresh one, or the stored summary was
+written by another method, model or prompt version than the settings give now).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from peerdigest.domain.feedback import FeedbackError, collect, feedback_hash
 from peerdigest.domain.webhooks import announce
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.jobs import find
+from peerdigest.summarize import writer
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def request_summary(
     existing = open_job(session, evaluation_id, student_id)
     if existing is not None:
         return Accepted(existing, created=False)
-    cached = None if force else cached_result(session, evaluation_id, student_id)
+    cached = None if force else cached_result(session, settings, evaluation_id, student_id)
     job = _new_job(
         settings, evaluation_id, student_id, requested_by_id, cached,
         priority=priority, force=force, webhook_url=webhook_url, max_retries=max_retries,
@@ -148,7 +150,7 @@ def request_summaries(
         if student_id in open_jobs:
             accepted.append(Accepted(open_jobs[student_id], created=False))
             continue
-        cached = _reusable(session, stored.get(student_id), evaluation_id, student_id)
+        cached = _reusable(session, settings, stored.get(student_id), evaluation_id, student_id)
         accepted.append(Accepted(_new_job(settings, evaluation_id, student_id, requested_by_id, cached), created=True))
     created = [a.job for a in accepted if a.created]
     session.add_all(created)
@@ -202,23 +204,29 @@ def _new_job(
     return job
 
 
-def cached_result(session: Session, evaluation_id: int, student_id: int) -> dict | None:
+def cached_result(session: Session, settings: Settings, evaluation_id: int, student_id: int) -> dict | None:
     """The stored summary's result when it still describes the student's feedback; else None."""
     stored = session.scalar(
         select(FeedbackSummary).where(
             FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
         )
     )
-    return _reusable(session, stored, evaluation_id, student_id)
+    return _reusable(session, settings, stored, evaluation_id, student_id)
 
 
-def _reusable(session: Session, stored: FeedbackSummary | None, evaluation_id: int, student_id: int) -> dict | None:
-    """`stored`'s result when it still describes the student's feedback.
+def _reusable(
+    session: Session, settings: Settings, stored: FeedbackSummary | None, evaluation_id: int, student_id: int
+) -> dict | None:
+    """`stored`'s result when it still describes the student's feedback and was written the way one would be now.
 
     A fallback summary is never reused: it was written because the LLM failed,
-    and the next request should give the LLM another chance.
+    and the next request should give the LLM another chance. Nor is one written
+    by another method, model or prompt version than the settings give now
+    (`summarize.writer`); an `empty` one (no comments) is the same whoever writes it.
     """
     if stored is None or stored.stale or stored.method == "fallback":
+        return None
+    if stored.method != "empty" and (stored.method, stored.model, stored.prompt_version) != writer(settings):
         return None
     try:
         received = collect(session, evaluation_id, student_id)

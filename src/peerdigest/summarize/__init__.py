@@ -39,6 +39,19 @@ class Summarizer(Protocol):
         ...
 
 
+def writer(settings: Settings) -> tuple[str, str | None, str | None]:
+    """How a summary would be written now: (method, model, prompt version), as stored with each summary.
+
+    Part of the cache key: a summary written another way (builtin before an LLM was configured, another
+    model, an older prompt) is written again instead of reused.
+    """
+    if not settings.llm_base_url:
+        return ("builtin", None, None)
+    from peerdigest.summarize.prompt import PROMPT_VERSION
+
+    return ("ai", settings.llm_model, PROMPT_VERSION)
+
+
 def for_settings(settings: Settings) -> Summarizer:
     from peerdigest.summarize.builtin import BuiltinSummarizer
 

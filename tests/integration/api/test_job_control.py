@@ -8,6 +8,7 @@ from peerdigest.db.models import Allocation, FeedbackSummary, Score, SummaryJob
 from peerdigest.db.session import session_scope
 from peerdigest.dev.seed import seed_demo
 from peerdigest.domain.feedback import collect, feedback_hash
+from peerdigest.summarize.prompt import PROMPT_VERSION
 from peerdigest.queue.enqueue import QUEUE_NAMES, summary_queues
 from tests.conftest import make_settings
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
@@ -108,6 +109,25 @@ def test_a_stale_or_fallback_summary_is_not_reused(client, demo_school, redis, s
     body = client.post(QUEUE.format(student=19), headers=TEACHER).json()
     assert (body["status"], body["cached"]) == ("queued", False)
     assert _on_redis(redis)[QUEUE_NAMES["normal"]] == [body["job_id"]]
+
+
+@pytest.mark.parametrize("how", ["queue", "batch-queue"])
+def test_configuring_or_changing_the_llm_makes_a_stored_summary_stale_not_cached(demo_school, redis, how):
+    """The cache key holds how a summary was written: method, model and prompt version."""
+    _store_summary(demo_school, 19)  # written by the builtin summarizer
+    _store_summary(demo_school, 20, method="ai", model="small-model", prompt_version=PROMPT_VERSION)
+    _store_summary(demo_school, 21, method="ai", model="big-model", prompt_version=PROMPT_VERSION)
+    _store_summary(demo_school, 22, method="ai", model="big-model", prompt_version="0")
+    llm = api_client(demo_school.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "big-model"}))
+    students = (19, 20, 21, 22)
+    if how == "queue":
+        jobs = [llm.post(QUEUE.format(student=student), headers=TEACHER).json()["job_id"] for student in students]
+    else:
+        body = {"student_ids": list(students)}
+        items = llm.post(f"{PREFIX}/evaluation/56/batch-queue", json=body, headers=TEACHER).json()["results"]
+        jobs = [item["job_id"] for item in items]
+    cached = {student: _row(demo_school, job_id).cached for student, job_id in zip(students, jobs)}
+    assert cached == {19: False, 20: False, 21: True, 22: False}
 
 
 def test_changed_feedback_is_summarized_again(client, demo_school, redis):
