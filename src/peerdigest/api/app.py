@@ -13,6 +13,7 @@ from peerdigest.api.routes import (
     insights,
     metrics,
     queue,
+    review,
     scheduled_jobs,
     summaries,
 )
@@ -46,6 +47,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)
     app.state.metrics = metrics_registry.registry(settings.database_url, app.state.redis)
     app.include_router(summaries.router)
+    app.include_router(review.router)
     app.include_router(exports.router)
     app.include_router(insights.router)
     app.include_router(evaluations.router)

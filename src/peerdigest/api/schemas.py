@@ -9,7 +9,8 @@ from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from peerdigest.config import Language
-from peerdigest.db.models import MAX_ID, Priority, SummaryJob, no_nul
+from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
+from peerdigest.domain.review import is_released
 
 # --- What the edge accepts: every value fits the column it ends up in, so no input reaches the
 # database that it would refuse with an error (a 500) instead of a 422 with the reason.
@@ -150,6 +151,81 @@ class StoredSummary(BaseModel):
     cached: bool = Field(description="True: this is the stored summary, not freshly generated for this request")
     stale: bool = Field(description="True when the feedback changed after this summary was written")
     updated_at: datetime
+    released: bool = Field(
+        description="True when the student may read it: the evaluation releases automatically, or a teacher approved it"
+    )
+    approved_by: int | None = Field(description="Id of the teacher who approved this text; null: not approved")
+    approved_at: datetime | None
+    edited: bool = Field(description="True when a teacher changed the text the summarizer wrote")
+    edited_by: int | None = Field(description="Id of the teacher who last changed the text")
+    edited_at: datetime | None
+
+    @classmethod
+    def of(cls, summary: FeedbackSummary, student_name: str, released: bool) -> StoredSummary:
+        return cls(
+            student_id=summary.student_id,
+            student_name=student_name,
+            summary_text=summary.text,
+            generation_method=summary.method,
+            feedback_count=summary.feedback_count,
+            cached=True,
+            stale=summary.stale,
+            updated_at=summary.updated_at,
+            released=released,
+            approved_by=summary.approved_by_id,
+            approved_at=summary.approved_at,
+            edited=summary.edited,
+            edited_by=summary.edited_by_id,
+            edited_at=summary.edited_at,
+        )
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary_text: str | None = Field(
+        None, description="The text as the student should read it; left out: approve the text as it stands"
+    )
+
+
+class ReviewRow(BaseModel):
+    student_id: int
+    student_name: str
+    has_summary: bool
+    stale: bool
+    released: bool = Field(description="The student may read their summary")
+    approved_by: int | None
+    approved_at: datetime | None
+    edited: bool
+    flagged_comments: int = Field(description="Comments this student received that a teacher should read themself")
+
+    @classmethod
+    def of(
+        cls, student_id: int, name: str, summary: FeedbackSummary | None, evaluation: Evaluation, flagged: int
+    ) -> ReviewRow:
+        return cls(
+            student_id=student_id,
+            student_name=name,
+            has_summary=summary is not None,
+            stale=summary.stale if summary else False,
+            released=is_released(evaluation, summary),
+            approved_by=summary.approved_by_id if summary else None,
+            approved_at=summary.approved_at if summary else None,
+            edited=summary.edited if summary else False,
+            flagged_comments=flagged,
+        )
+
+
+class ReviewOut(BaseModel):
+    evaluation_id: int
+    release: str = Field(description="automatic | after_review")
+    students: list[ReviewRow]
+
+
+class ApproveAllOut(BaseModel):
+    evaluation_id: int
+    approved: int = Field(description="How many summaries were approved now (those approved before are left alone)")
+    student_ids: list[int]
 
 
 class BatchQueueIn(BaseModel):
@@ -189,6 +265,9 @@ class CancelAllOut(BaseModel):
 class Quote(BaseModel):
     text: str = Field(description="A comment as the student received it, with every name replaced")
     criterion_id: int
+    flagged: str | None = Field(
+        None, description="Teachers only: offensive | threat | self_harm when a teacher should read it themself"
+    )
 
 
 class QuotesOut(BaseModel):
@@ -220,6 +299,11 @@ class EvaluationIn(BaseModel):
     title: Text(300, min_length=1)
     language: Language | None = Field(None, description="Default: SUMMARY_LANGUAGE")
     deadline: AwareDatetime | None = Field(None, description="Reviewers may submit scores until then; none: no end")
+    release: Release = Field(
+        Release.after_review,
+        description="automatic: students read their summary as soon as it is written; "
+        "after_review: only once a teacher approved it",
+    )
     criteria: list[CriterionIn] = Field(min_length=1)
     teams: dict[Text(100, min_length=1), list[Text(320, min_length=1)]] = Field(
         default_factory=dict,
@@ -238,6 +322,7 @@ class EvaluationPatch(BaseModel):
     title: Text(300, min_length=1) | None = None
     language: Language | None = None
     deadline: AwareDatetime | None = Field(None, description="null removes the deadline")
+    release: Release | None = None
 
 
 class Reviewee(BaseModel):
@@ -250,6 +335,7 @@ class EvaluationOut(BaseModel):
     title: str
     language: str
     deadline: datetime | None
+    release: str = Field(description="automatic | after_review")
     created_at: datetime
     criteria: list[CriterionOut]
     students: int = Field(description="How many students take part")

@@ -99,6 +99,13 @@ class Priority(StrEnum):
     low = "low"
 
 
+class Release(StrEnum):
+    """When a student gets to see their summary."""
+
+    automatic = "automatic"  # as soon as it is written
+    after_review = "after_review"  # once a teacher approved it
+
+
 class School(Base):
     __tablename__ = "school"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +132,7 @@ class Evaluation(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="nl")
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    release: Mapped[str] = mapped_column(String(20), default=Release.after_review)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School] = relationship()
@@ -192,8 +200,18 @@ class FeedbackSummary(Base):
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     prompt_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The review (see domain/review.py): who approved this text for the student and when, and
+    # who last changed the text by hand. A newly written summary starts without either.
+    approved_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    edited_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def edited(self) -> bool:
+        return self.edited_at is not None
 
     def as_result(self) -> dict:
         """The `result` a job that produced (or reused) this summary reports."""

@@ -20,6 +20,7 @@ from peerdigest.db.models import (
     Criterion,
     Evaluation,
     FeedbackSummary,
+    Release,
     Score,
     User,
     utcnow,
@@ -91,6 +92,7 @@ def create_evaluation(
     deadline: datetime | None,
     criteria: list[CriterionSpec],
     teams: dict[str, list[str]],
+    release: Release = Release.after_review,
 ) -> Evaluation:
     """An evaluation in which every member of a team (given by email) reviews every other member of that team."""
     team_of: dict[str, str] = {}
@@ -105,7 +107,9 @@ def create_evaluation(
     unknown = sorted(emails - users.keys())
     if unknown:
         raise EvaluationError(f"No user with email {', '.join(unknown)} in this school.")
-    evaluation = Evaluation(title=title, school_id=school_id, language=language, deadline=deadline, created_at=utcnow())
+    evaluation = Evaluation(
+        title=title, school_id=school_id, language=language, deadline=deadline, release=release, created_at=utcnow()
+    )
     evaluation.criteria = [
         Criterion(name=c.name, position=i, min_score=c.min_score, max_score=c.max_score) for i, c in enumerate(criteria)
     ]
@@ -122,9 +126,9 @@ def create_evaluation(
 
 
 def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -> Evaluation:
-    """Change title, language and/or deadline; a deadline of None removes it, other Nones change nothing."""
+    """Change title, language, release and/or deadline; a deadline of None removes it, other Nones change nothing."""
     language_before = evaluation.language
-    for field in ("title", "language"):
+    for field in ("title", "language", "release"):
         if changes.get(field) is not None:
             setattr(evaluation, field, changes[field])
     if "deadline" in changes:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from peerdigest.config import Settings, load_settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, utcnow
 from peerdigest.db.session import session_scope
+from peerdigest.domain import review
 from peerdigest.domain.feedback import FeedbackError, anonymize, collect, feedback_hash
 from peerdigest.domain.webhooks import announce
 from peerdigest.ops.metrics import observe_completed
@@ -174,6 +175,7 @@ def _store(
     stored.prompt_version = summary.prompt_version
     stored.stale = False
     stored.updated_at = utcnow()
+    review.start_over(stored)
     return stored
 
 

@@ -215,6 +215,7 @@ def test_quotes_are_the_comments_received_without_any_name(client, demo_school):
     assert not any(name in q["text"] for q in body["quotes"] for name in ("Jan", "Sanne", "Mohammed", "Lisa"))
     assert any("teamgenoot" in q["text"] for q in body["quotes"])
 
-    assert client.get(f"{PREFIX}/evaluation/56/student/19/quotes", headers=STUDENT_19).status_code == 200
+    # A student reads their quotes only once their teacher released the summary (tests/integration/api/test_review.py).
+    assert client.get(f"{PREFIX}/evaluation/56/student/19/quotes", headers=STUDENT_19).status_code == 404
     assert client.get(f"{PREFIX}/evaluation/56/student/20/quotes", headers=STUDENT_19).status_code == 403
     assert client.get(f"{PREFIX}/evaluation/56/student/999/quotes", headers=TEACHER).status_code == 404

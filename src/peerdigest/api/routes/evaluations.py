@@ -72,6 +72,7 @@ def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationO
         title=evaluation.title,
         language=evaluation.language,
         deadline=evaluation.deadline,
+        release=evaluation.release,
         created_at=evaluation.created_at,
         criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in evaluation.criteria],
         students=len({user_id for pair in members for user_id in pair}),
@@ -108,6 +109,7 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
             title=body.title,
             language=body.language or settings.summary_language,
             deadline=body.deadline,
+            release=body.release,
             criteria=[CriterionSpec(c.name, c.min_score, c.max_score) for c in body.criteria],
             teams=body.teams,
         )
@@ -173,7 +175,10 @@ def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep
 
 
 @router.patch(
-    "/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="Change title, language or deadline (teachers)"
+    "/{evaluation_id}",
+    response_model=EvaluationOut,
+    responses=ERRORS,
+    summary="Change title, language, release or deadline (teachers)",
 )
 def patch_evaluation(evaluation_id: PathId, body: EvaluationPatch, user: CurrentUser, session: SessionDep) -> EvaluationOut:
     require_staff(user)

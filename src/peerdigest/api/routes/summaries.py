@@ -35,7 +35,8 @@ from peerdigest.api.schemas import (
     StoredSummary,
 )
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
+from peerdigest.db.models import Evaluation, JobStatus, Release, SummaryJob, User
+from peerdigest.domain import review
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
@@ -51,6 +52,7 @@ ERRORS = {
     404: {"model": Problem, "description": "Evaluation, student or job not found (or of another school)"},
 }
 # Malformed options and refused webhook URLs alike answer {"detail": "..."} (see api/validation.py).
+NOT_RELEASED = "Your summary has not been released yet: your teacher reads it first."
 OPTION_ERRORS = {
     **ERRORS,
     422: {"model": Problem, "description": "Malformed options, or a webhook URL this server refuses to call"},
@@ -71,6 +73,11 @@ def _accept(
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     if options.webhook_url is not None:
+        if not is_staff(user) and evaluation.release == Release.after_review:
+            # A webhook carries the summary text, which the student may read only once it is approved.
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "Your teacher reviews summaries first: a webhook is for teachers here."
+            )
         try:
             validate_url(options.webhook_url, settings)
         except UnsafeWebhookURL as exc:
@@ -136,6 +143,17 @@ def regenerate_summary(
     return _accept(session, redis, settings, user, evaluation_id, student_id, options, force=options.force)
 
 
+def _job_out(session: Session, user: User, job: SummaryJob) -> JobStatusOut:
+    """The job as this user may see it: a student reads its result only as the released summary's text."""
+    out = JobStatusOut.of(job)
+    if out.result is None or is_staff(user):
+        return out
+    released = review.released_summary(session, session.get(Evaluation, job.evaluation_id), job.student_id)
+    # A teacher's edit replaces what the job wrote; the student reads only the text their teacher let through.
+    out.result = out.result.model_copy(update={"summary_text": released.text}) if released else None
+    return out
+
+
 def _visible_job(session: Session, user: User, job_id: str) -> SummaryJob:
     """The job, if the user may see it: staff of its school, or the student it is about."""
     job = find(session, job_id)
@@ -149,7 +167,7 @@ def _visible_job(session: Session, user: User, job_id: str) -> SummaryJob:
 
 @router.get("/jobs/{job_id}/status", response_model=JobStatusOut, responses=ERRORS, summary="Follow a job")
 def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStatusOut:
-    return JobStatusOut.of(_visible_job(session, user, job_id))
+    return _job_out(session, user, _visible_job(session, user, job_id))
 
 
 @router.post(
@@ -163,7 +181,7 @@ def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStat
 def cancel_job(job_id: JobId, user: CurrentUser, session: SessionDep, redis: RedisDep) -> JobStatusOut:
     _visible_job(session, user, job_id)
     try:
-        return JobStatusOut.of(cancel(session, redis, job_id, by_id=user.id))
+        return _job_out(session, user, cancel(session, redis, job_id, by_id=user.id))
     except JobAlreadyEnded as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
@@ -186,31 +204,22 @@ def cancel_evaluation_jobs(evaluation_id: PathId, user: CurrentUser, session: Se
     response_model=StoredSummary,
     responses=ERRORS,
     summary="The stored summary of a student",
+    description="Under review (`release: after_review`) a student gets 404 until a teacher approved their summary.",
 )
 def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> StoredSummary:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
-    summary = session.scalar(
-        select(FeedbackSummary).where(
-            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
-        )
-    )
+    summary = review.summary_of(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"No summary yet for student {student_id}: queue one with "
             f"POST /api/v1/feedback-summaries/evaluation/{evaluation_id}/student/{student_id}/queue.",
         )
-    return StoredSummary(
-        student_id=student_id,
-        student_name=session.get(User, student_id).name,
-        summary_text=summary.text,
-        generation_method=summary.method,
-        feedback_count=summary.feedback_count,
-        cached=True,
-        stale=summary.stale,
-        updated_at=summary.updated_at,
-    )
+    released = review.is_released(evaluation, summary)
+    if not released and not is_staff(user):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_RELEASED)
+    return StoredSummary.of(summary, session.get(User, student_id).name, released)
 
 
 @router.get(
@@ -220,13 +229,21 @@ def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser,
     summary="The comments a student received, anonymized",
     description="Every peer comment the student received (their self-assessment excluded), with the names of "
     "everyone in the evaluation replaced by a neutral word; a comment that tried to give the summarizer orders "
-    "is left out whole.",
+    "is left out whole. Teachers see why a comment is flagged (`flagged`: offensive, threat, self_harm); a student "
+    "never sees a flagged comment, and sees their quotes only once their summary is released.",
 )
 def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> QuotesOut:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     comments = screen(anonymize(collect(session, evaluation_id, student_id))).trusted().comments
-    return QuotesOut(quotes=[Quote(text=c.text, criterion_id=c.criterion_id) for c in comments], count=len(comments))
+    if is_staff(user):
+        found = review.flagged(comments, evaluation.language)
+        shown = [Quote(text=c.text, criterion_id=c.criterion_id, flagged=f.concern if f else None) for c, f in found]
+        return QuotesOut(quotes=shown, count=len(shown))
+    if review.released_summary(session, evaluation, student_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_RELEASED)
+    shown = [Quote(text=c.text, criterion_id=c.criterion_id) for c in review.visible_to_student(comments, evaluation.language)]
+    return QuotesOut(quotes=shown, count=len(shown))
 
 
 @router.post(
@@ -295,5 +312,5 @@ def evaluation_jobs(
         query = query.where(SummaryJob.student_id == user.id)
     if status_filter is not None:
         query = query.where(SummaryJob.status == status_filter)
-    jobs = [JobStatusOut.of(job) for job in session.scalars(query)]
+    jobs = [_job_out(session, user, job) for job in session.scalars(query)]
     return JobList(evaluation_id=evaluation_id, total=len(jobs), jobs=jobs)

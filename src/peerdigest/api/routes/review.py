@@ -1,0 +1,82 @@
+"""Review before release: teachers approve summaries, as written or edited, and see what waits for them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from sqlalchemy import select
+
+from peerdigest.api.deps import CurrentUser, SessionDep, check_student, require_staff, visible_evaluation
+from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.schemas import ApproveAllOut, ApproveIn, Problem, ReviewOut, ReviewRow, StoredSummary
+from peerdigest.db.models import FeedbackSummary, User
+from peerdigest.domain import review
+from peerdigest.domain.feedback import evaluation_students
+
+router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before release"])
+
+
+@router.post(
+    "/evaluation/{evaluation_id}/student/{student_id}/approve",
+    response_model=StoredSummary,
+    responses={**ERRORS, 422: {"model": Problem, "description": "The edited text is empty or too long"}},
+    summary="Release a student's summary, as written or with your edit (teachers)",
+    description="Without a body the stored text is approved; with `summary_text` the text is replaced and approved "
+    "in one step. Who approved and edited, and when, is recorded and shown in the summary.",
+)
+def approve(
+    evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep, body: ApproveIn | None = None
+) -> StoredSummary:
+    require_staff(user)
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    check_student(session, user, evaluation, student_id)
+    summary = review.summary_of(session, evaluation_id, student_id)
+    if summary is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Student {student_id} has no summary yet to approve.")
+    try:
+        if body is not None and body.summary_text is not None:
+            review.edit_and_approve(summary, body.summary_text, user)
+        else:
+            review.approve(summary, user)
+    except review.ReviewError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    session.commit()
+    return StoredSummary.of(summary, session.get(User, student_id).name, review.is_released(evaluation, summary))
+
+
+@router.post(
+    "/evaluation/{evaluation_id}/approve-all",
+    response_model=ApproveAllOut,
+    responses=ERRORS,
+    summary="Release every written summary of the evaluation that is not approved yet (teachers)",
+)
+def approve_all(evaluation_id: int, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
+    require_staff(user)
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    approved = review.approve_all_completed(session, evaluation, user)
+    session.commit()
+    return ApproveAllOut(
+        evaluation_id=evaluation_id, approved=len(approved), student_ids=[s.student_id for s in approved]
+    )
+
+
+@router.get(
+    "/evaluation/{evaluation_id}/review",
+    response_model=ReviewOut,
+    responses=ERRORS,
+    summary="Every student's summary state for review, with how many flagged comments each received (teachers)",
+)
+def review_state(evaluation_id: int, user: CurrentUser, session: SessionDep) -> ReviewOut:
+    require_staff(user)
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    student_ids = evaluation_students(session, evaluation_id)
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(student_ids))).all())
+    summaries = {
+        s.student_id: s
+        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation_id))
+    }
+    flags = review.flag_counts(session, evaluation)
+    rows = [
+        ReviewRow.of(student_id, names[student_id], summaries.get(student_id), evaluation, flags[student_id])
+        for student_id in sorted(student_ids, key=lambda i: (names[i].lower(), i))
+    ]
+    return ReviewOut(evaluation_id=evaluation_id, release=evaluation.release, students=rows)
