@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
-from peerdigest.domain.review import is_released
+from peerdigest.domain.release import released
 
 # --- What the edge accepts: every value fits the column it ends up in, so no input reaches the
 # database that it would refuse with an error (a 500) instead of a 422 with the reason.
@@ -208,7 +208,7 @@ class ReviewRow(BaseModel):
             student_name=name,
             has_summary=summary is not None,
             stale=summary.stale if summary else False,
-            released=is_released(evaluation, summary),
+            released=released(evaluation, summary),
             approved_by=summary.approved_by_id if summary else None,
             approved_at=summary.approved_at if summary else None,
             edited=summary.edited if summary else False,

@@ -1,20 +1,41 @@
 """When a student may read their summary, and whether they may ask for one themselves.
 
-The one place the student's pages and answers ask. Until review before release
-exists, every written summary counts as released and students may ask for
-their own summary.
+The one place every student-facing read asks (the API's summary, quotes and
+job results, the student's page, the print view). An evaluation's `release`
+says when: `automatic` as soon as a summary is written, `after_review` (the
+default) only once a teacher approved it (see domain/review.py).
 """
 
 from __future__ import annotations
 
-from peerdigest.db.models import Evaluation, FeedbackSummary
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.db.models import Evaluation, FeedbackSummary, Release
 
 
-def released(summary: FeedbackSummary) -> bool:
+def released(evaluation: Evaluation, summary: FeedbackSummary | None) -> bool:
     """Whether the student the summary is about may read it."""
-    return True
+    if summary is None:
+        return False
+    return evaluation.release == Release.automatic or summary.approved_at is not None
 
 
 def students_may_generate(evaluation: Evaluation) -> bool:
-    """Whether a student may queue their own summary (release is automatic: nobody reviews it first)."""
-    return True
+    """Whether a student may queue their own summary from their page (release is automatic: nobody reviews it first)."""
+    return evaluation.release == Release.automatic
+
+
+def summary_of(session: Session, evaluation_id: int, student_id: int) -> FeedbackSummary | None:
+    """The student's stored summary, released or not (for teachers and the rule above)."""
+    return session.scalar(
+        select(FeedbackSummary).where(
+            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
+        )
+    )
+
+
+def released_summary(session: Session, evaluation: Evaluation, student_id: int) -> FeedbackSummary | None:
+    """The student's summary if they may read it, else None (none written, or not approved yet)."""
+    summary = summary_of(session, evaluation.id, student_id)
+    return summary if released(evaluation, summary) else None

@@ -1,11 +1,11 @@
-"""Review before release: whether a student may read their summary, and the teacher's approvals and edits.
+"""Review before release: the teacher's approvals and edits, and the comments flagged for them.
 
-An evaluation's `release` says when students see their summaries:
-`automatic` as soon as one is written, `after_review` (the default) only once
-a teacher approved it, as written or edited. Every approval and edit records
-who and when. A summary written anew (regenerated, or rewritten after the
-feedback changed) is new text no teacher has read: it starts unapproved, and
-under review the student sees nothing until it is approved again.
+Whether a student may read a summary is domain/release.py's rule: under
+`release: after_review` only once a teacher approved it, as written or edited.
+Every approval and edit records who and when. A summary written anew
+(regenerated, or rewritten after the feedback changed) is new text no teacher
+has read: it starts unapproved, and under review the student sees nothing
+until it is approved again.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Release, Score, User, utcnow
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
 from peerdigest.domain.feedback import Comment
 from peerdigest.domain.flags import Flag, flag
 
@@ -24,30 +24,6 @@ MAX_TEXT = 5000
 
 class ReviewError(Exception):
     """A review action that cannot be done as asked; the message says why."""
-
-
-def is_released(evaluation: Evaluation, summary: FeedbackSummary | None) -> bool:
-    """Whether the student this summary is about may read it.
-
-    The one rule every student-facing read (API, pages, print view) asks.
-    """
-    if summary is None:
-        return False
-    return evaluation.release == Release.automatic or summary.approved_at is not None
-
-
-def summary_of(session: Session, evaluation_id: int, student_id: int) -> FeedbackSummary | None:
-    return session.scalar(
-        select(FeedbackSummary).where(
-            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
-        )
-    )
-
-
-def released_summary(session: Session, evaluation: Evaluation, student_id: int) -> FeedbackSummary | None:
-    """The student's summary if they may read it, else None (none written, or not approved yet)."""
-    summary = summary_of(session, evaluation.id, student_id)
-    return summary if is_released(evaluation, summary) else None
 
 
 def approve(summary: FeedbackSummary, by: User) -> FeedbackSummary:

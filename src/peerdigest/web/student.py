@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import select
 
 from peerdigest.api.deps import SessionDep
 from peerdigest.db.models import Evaluation, FeedbackSummary, SummaryJob
@@ -32,12 +31,7 @@ def my_summaries(request: Request, user: PageUser, session: SessionDep):
     for evaluation in evaluations_of(session, user, staff=False):
         if user.id not in evaluation_students(session, evaluation.id):
             continue
-        summary = session.scalar(
-            select(FeedbackSummary).where(
-                FeedbackSummary.evaluation_id == evaluation.id, FeedbackSummary.student_id == user.id
-            )
-        )
-        shown = summary if summary is not None and release.released(summary) else None
+        shown = release.released_summary(session, evaluation, user.id)
         rows.append(
             OwnSummary(
                 evaluation=evaluation,

@@ -9,7 +9,7 @@ from peerdigest.api.deps import CurrentUser, SessionDep, check_student, require_
 from peerdigest.api.routes.summaries import ERRORS
 from peerdigest.api.schemas import ApproveAllOut, ApproveIn, Problem, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import FeedbackSummary, User
-from peerdigest.domain import review
+from peerdigest.domain import release, review
 from peerdigest.domain.feedback import evaluation_students
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before release"])
@@ -29,7 +29,7 @@ def approve(
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
-    summary = review.summary_of(session, evaluation_id, student_id)
+    summary = release.summary_of(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Student {student_id} has no summary yet to approve.")
     try:
@@ -40,7 +40,7 @@ def approve(
     except review.ReviewError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     session.commit()
-    return StoredSummary.of(summary, session.get(User, student_id).name, review.is_released(evaluation, summary))
+    return StoredSummary.of(summary, session.get(User, student_id).name, release.released(evaluation, summary))
 
 
 @router.post(

@@ -36,7 +36,7 @@ from peerdigest.api.schemas import (
 )
 from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, JobStatus, Release, SummaryJob, User
-from peerdigest.domain import review
+from peerdigest.domain import release, review
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
@@ -148,7 +148,7 @@ def _job_out(session: Session, user: User, job: SummaryJob) -> JobStatusOut:
     out = JobStatusOut.of(job)
     if out.result is None or is_staff(user):
         return out
-    released = review.released_summary(session, session.get(Evaluation, job.evaluation_id), job.student_id)
+    released = release.released_summary(session, session.get(Evaluation, job.evaluation_id), job.student_id)
     # A teacher's edit replaces what the job wrote; the student reads only the text their teacher let through.
     out.result = out.result.model_copy(update={"summary_text": released.text}) if released else None
     return out
@@ -209,14 +209,14 @@ def cancel_evaluation_jobs(evaluation_id: PathId, user: CurrentUser, session: Se
 def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> StoredSummary:
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
-    summary = review.summary_of(session, evaluation_id, student_id)
+    summary = release.summary_of(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"No summary yet for student {student_id}: queue one with "
             f"POST /api/v1/feedback-summaries/evaluation/{evaluation_id}/student/{student_id}/queue.",
         )
-    released = review.is_released(evaluation, summary)
+    released = release.released(evaluation, summary)
     if not released and not is_staff(user):
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_RELEASED)
     return StoredSummary.of(summary, session.get(User, student_id).name, released)
@@ -240,7 +240,7 @@ def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session
         found = review.flagged(comments, evaluation.language)
         shown = [Quote(text=c.text, criterion_id=c.criterion_id, flagged=f.concern if f else None) for c, f in found]
         return QuotesOut(quotes=shown, count=len(shown))
-    if review.released_summary(session, evaluation, student_id) is None:
+    if release.released_summary(session, evaluation, student_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_RELEASED)
     shown = [Quote(text=c.text, criterion_id=c.criterion_id) for c in review.visible_to_student(comments, evaluation.language)]
     return QuotesOut(quotes=shown, count=len(shown))
