@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
 from peerdigest.domain.release import released
+from peerdigest.domain.review import MAX_TEXT as MAX_SUMMARY_TEXT
 
 # --- What the edge accepts: every value fits the column it ends up in, so no input reaches the
 # database that it would refuse with an error (a 500) instead of a 422 with the reason.
@@ -183,7 +184,7 @@ class StoredSummary(BaseModel):
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    summary_text: str | None = Field(
+    summary_text: Text(MAX_SUMMARY_TEXT) | None = Field(
         None, description="The text as the student should read it; left out: approve the text as it stands"
     )
 

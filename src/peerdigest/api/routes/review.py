@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, SessionDep, check_student, require_staff, visible_evaluation
 from peerdigest.api.routes.summaries import ERRORS
-from peerdigest.api.schemas import ApproveAllOut, ApproveIn, Problem, ReviewOut, ReviewRow, StoredSummary
+from peerdigest.api.schemas import ApproveAllOut, ApproveIn, PathId, Problem, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import FeedbackSummary, User
 from peerdigest.domain import release, review
 from peerdigest.domain.feedback import evaluation_students
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before rel
     "in one step. Who approved and edited, and when, is recorded and shown in the summary.",
 )
 def approve(
-    evaluation_id: int, student_id: int, user: CurrentUser, session: SessionDep, body: ApproveIn | None = None
+    evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep, body: ApproveIn | None = None
 ) -> StoredSummary:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
@@ -49,7 +49,7 @@ def approve(
     responses=ERRORS,
     summary="Release every written summary of the evaluation that is not approved yet (teachers)",
 )
-def approve_all(evaluation_id: int, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
+def approve_all(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     approved = review.approve_all_completed(session, evaluation, user)
@@ -65,7 +65,7 @@ def approve_all(evaluation_id: int, user: CurrentUser, session: SessionDep) -> A
     responses=ERRORS,
     summary="Every student's summary state for review, with how many flagged comments each received (teachers)",
 )
-def review_state(evaluation_id: int, user: CurrentUser, session: SessionDep) -> ReviewOut:
+def review_state(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> ReviewOut:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     student_ids = evaluation_students(session, evaluation_id)
