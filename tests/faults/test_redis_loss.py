@@ -75,6 +75,31 @@ def test_flushdb_mid_batch(scenario, llm, record):
     record(scenario.judge(job_ids, recovery))
 
 
+def test_redis_restarts_mid_job_with_the_llm_answered(scenario, llm, record):
+    llm.then(Reply(delay=3))  # the first job is in its LLM call when Redis goes
+    first, *others = job_ids = scenario.queue([(56, 19), (56, 20), (56, 21)])
+    scenario.worker()
+    scenario.scheduler()
+    wait_for(lambda: llm.in_flight == 1, "the first job to be in its LLM call", scenario)
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    wait_for(lambda: scenario.rows([first])[first].status != "processing", "the first job to end while Redis is down",
+             scenario)
+    assert scenario.rows([first])[first].status == "completed", "the summary in hand was stored, not failed"
+    scenario.redis_server.start()
+    recovery = scenario.settle(job_ids)
+
+    rows = scenario.rows(job_ids)
+    assert [(rows[j].status, rows[j].attempts) for j in job_ids] == [("completed", 1)] * 3
+    worker_log = next(log for log in scenario.logs if log.name.startswith("worker")).read_text()
+    assert [worker_log.count(f"job {j}: processing") for j in job_ids] == [1, 1, 1], (
+        "each job was summarized once: no LLM call repeated for a summary already in hand"
+    )
+    assert f"job {first}: LLM slot not released" in worker_log
+    record(scenario.judge(job_ids, recovery))
+
+
 def test_redis_down_during_a_burst_of_queue_requests(scenario, record):
     base = scenario.api()
     scenario.worker()

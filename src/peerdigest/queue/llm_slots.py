@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.job import Job
 
 from peerdigest.config import Settings
@@ -78,7 +79,12 @@ def llm_slot(redis: Redis, settings: Settings, holder: str) -> Iterator[None]:
 
 
 def _release(redis: Redis, holder: str) -> None:
-    redis.zrem(KEY, holder)
+    try:
+        redis.zrem(KEY, holder)
+    except RedisError as exc:
+        # By now the LLM has answered: a summary in hand is never failed over its slot, which
+        # simply ends with its lease.
+        log.warning("job %s: LLM slot not released (Redis: %s); it frees itself when its lease ends", holder, exc)
 
 
 def release_stopped(job: Job, connection: Redis) -> None:
