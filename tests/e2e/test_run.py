@@ -1,9 +1,10 @@
-"""`peerdigest run` (make run): everything in the foreground, and Ctrl+C stops all of it."""
+"""`peerdigest run` (make run): everything in the foreground, one Redis, and every way of stopping stops all of it."""
 
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import psutil
@@ -17,27 +18,71 @@ from peerdigest.testing.serving import wait_until_serving
 pytestmark = pytest.mark.slow
 
 
-def test_run_serves_the_curl_procedure_and_ctrl_c_stops_every_process(process_settings):
+def start_run(settings, output: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`peerdigest run` with these settings, once its API answers and its workers and scheduler run."""
     port = free_port()
     run = subprocess.Popen(
-        [sys.executable, "-m", "peerdigest", "run", "--port", str(port)],
-        env=settings_env(process_settings), cwd=process_settings.data_dir,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "peerdigest", "run", "--port", str(port), *args],
+        env=settings_env(settings), cwd=settings.data_dir, stdout=output.open("w"), stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}{PREFIX}"
-    try:
-        wait_until_serving(f"http://127.0.0.1:{port}", run, timeout=60)
-        children = psutil.Process(run.pid).children(recursive=True)
-        assert len(children) >= 2, "an API and a worker"
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(base, run, timeout=60)
+    deadline = time.monotonic() + 60
+    while not ("Listening on" in output.read_text() and "scheduler started" in output.read_text()):
+        assert run.poll() is None and time.monotonic() < deadline, output.read_text()
+        time.sleep(0.1)
+    return run, base
 
-        job_id = httpx.post(f"{base}/evaluation/56/student/19/queue", headers=TEACHER).json()["job_id"]
+
+def ours(run: subprocess.Popen) -> list[psutil.Process]:
+    """Every process `run` started, and theirs: only descendants count (others run peerdigest here too)."""
+    return psutil.Process(run.pid).children(recursive=True)
+
+
+def redis_servers(processes: list[psutil.Process]) -> list[psutil.Process]:
+    return [p for p in processes if p.name().startswith("redis-server")]
+
+
+def test_with_embedded_redis_always_run_serves_the_curl_procedure_on_one_redis_and_ctrl_c_stops_all(
+    process_settings, tmp_path
+):
+    settings = process_settings.model_copy(update={"embedded_redis": "always"})
+    output = tmp_path / "run.log"
+    run, base = start_run(settings, output)
+    try:
+        children = ours(run)
+        assert len(redis_servers(children)) == 1, "one embedded Redis, started by run; none by its children"
+
+        job_id = httpx.post(f"{base}{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER).json()["job_id"]
         deadline = time.monotonic() + 60
-        while (status := httpx.get(f"{base}/jobs/{job_id}/status", headers=TEACHER).json())["status"] != "completed":
+        while (status := httpx.get(f"{base}{PREFIX}/jobs/{job_id}/status", headers=TEACHER).json())["status"] != "completed":
             assert status["status"] in ("queued", "processing") and time.monotonic() < deadline, status
             time.sleep(0.1)
+        children = ours(run)  # the pool may have started workers since
     finally:
         # Only the parent is signalled: it must stop its children itself.
         run.send_signal(signal.SIGINT)
         assert run.wait(60) == 0
-    gone, alive = psutil.wait_procs(children, timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, f"left running: {alive}"
+    assert "Traceback" not in output.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
+def test_any_way_of_stopping_run_leaves_no_process_of_ours(process_settings, tmp_path, signum):
+    settings = process_settings.model_copy(update={"embedded_redis": "always"})
+    output = tmp_path / "run.log"
+    run, _ = start_run(settings, output, "--workers", "2")
+    children = ours(run)
+    assert len(redis_servers(children)) == 1
+
+    run.send_signal(signum)
+    if signum == signal.SIGKILL:
+        # No chance to stop anything in order: the children learn of run's death from the kernel
+        # (PR_SET_PDEATHSIG) all at once, Redis included, so workers may complain on their way out.
+        assert run.wait(60) == -signal.SIGKILL
+    else:
+        assert run.wait(60) == 0
+        assert "Traceback" not in output.read_text()
+    _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, f"left running: {alive}"

@@ -39,12 +39,11 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
-def redis_or_exit(settings: Settings, allow_embedded: bool = False):
-    """The queue connection for a service; exits with a clear message when Redis does not answer."""
-    from peerdigest.dev.embedded_redis import resolve
-    from peerdigest.queue.connection import answers, describe
+def redis_or_exit(settings: Settings):
+    """The queue connection for a service and its URL; exits with a clear message when Redis does not answer."""
+    from peerdigest.queue.connection import answers, configured_url, describe
 
-    url, embedded = resolve(settings, allow_embedded=allow_embedded)
+    url = configured_url(settings)
     client = connect_or_exit(url)
     if not answers(client):
         err.print(
@@ -52,7 +51,7 @@ def redis_or_exit(settings: Settings, allow_embedded: bool = False):
             "or set REDIS_URL to a running Redis."
         )
         raise typer.Exit(1)
-    return client, url, embedded
+    return client, url
 
 
 def connect_or_exit(url: str):
@@ -84,10 +83,9 @@ def setup_logging(level: str = "INFO") -> None:
 def queue_connection(settings: Settings):
     """The queue connection, whether or not Redis answers now: job commands change the database of record
     first, and whatever Redis misses is caught up by the workers and the reconciler."""
-    from peerdigest.dev.embedded_redis import resolve
+    from peerdigest.queue.connection import configured_url
 
-    url, _ = resolve(settings, allow_embedded=False)
-    return connect_or_exit(url)
+    return connect_or_exit(configured_url(settings))
 
 
 def user_or_exit(session, email: str):

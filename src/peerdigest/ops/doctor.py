@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from rq.worker import Worker
 
 from peerdigest.config import Settings
-from peerdigest.queue.connection import DecodingConnectionError, connect, describe
+from peerdigest.queue.connection import DecodingConnectionError, configured_url, connect, describe
 
 MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
 CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
@@ -201,9 +201,7 @@ FATAL: dict[str, tuple[str, ...]] = {
 
 
 def probe(settings: Settings) -> Probe:
-    from peerdigest.dev.embedded_redis import resolve
-
-    url, _ = resolve(settings, allow_embedded=False)
+    url = configured_url(settings)
     # A plain client of its own: the queue connection may be exactly what is misconfigured.
     client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     try:

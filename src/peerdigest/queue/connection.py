@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from peerdigest.config import redacted
+from peerdigest.config import Settings, redacted
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -51,6 +51,16 @@ def connect(url: str) -> Redis:
         client_name="peerdigest",
     )
     return ensure_binary_safe(client)
+
+
+def configured_url(settings: Settings) -> str:
+    """The Redis a service uses: REDIS_URL, else localhost:6379.
+
+    No service starts a Redis of its own, whatever EMBEDDED_REDIS says: only the
+    command the user ran (`demo`, `run`, `up`) decides that, once, and hands its
+    children the resulting REDIS_URL.
+    """
+    return settings.redis_url or DEFAULT_URL
 
 
 def ensure_binary_safe(client: Redis) -> Redis:
