@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
+        if not value:
+            return value  # unset: the SQLite file in DATA_DIR (`_database_in_data_dir`)
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
