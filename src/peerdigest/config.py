@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, description="Seconds before an LLM request counts as failed")
     llm_max_concurrency: int = Field(4, ge=1, description="LLM calls in flight across all workers at once")
     llm_seed: int = Field(7, description="Seed sent with every LLM request, so a summary can be reproduced")
+    llm_overload_max_wait: float = Field(
+        120.0,
+        ge=0,
+        description="Seconds one job waits out an overloaded LLM endpoint (429/503, its Retry-After shared by every "
+        "worker) before that counts as a failed attempt; keep it well below JOB_TIMEOUT",
+    )
     summary_language: Language = Field(Language.nl, description="Default language of new evaluations")
 
     worker_processes: int = Field(

@@ -132,7 +132,7 @@ def test_a_transient_llm_failure_is_retried_with_back_off_and_then_succeeds(proc
 
 def test_without_retries_left_the_llm_failure_ends_in_the_builtin_fallback(process_demo_school, fake_llm):
     settings = _with_llm(process_demo_school, fake_llm)
-    fake_llm.then(Reply(status=503))
+    fake_llm.then(Reply(status=500))  # a 429 or 503 would be waited out first (backpressure)
     client = api_client(settings)
     job_id = _queue(client, 56, 19, max_retries=0)
 
@@ -183,6 +183,7 @@ def test_a_running_job_is_stopped_and_its_summary_discarded(process_demo_school,
         response = client.post(f"{PREFIX}/jobs/{job_id}/cancel", headers=TEACHER)
         assert response.status_code == 200
         assert response.json()["status"] == "cancelled"
+        _wait_for(lambda: fake_llm.abandoned == 1, "the LLM request to be aborted", seconds=45)
         _wait_for(lambda: worker.poll() is not None, "the worker to stop the job and run dry", seconds=45)
         assert worker.returncode == 0
 

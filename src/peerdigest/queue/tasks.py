@@ -32,6 +32,7 @@ from peerdigest.domain import review
 from peerdigest.domain.feedback import FeedbackError, anonymize, collect, feedback_hash
 from peerdigest.domain.webhooks import announce
 from peerdigest.ops.metrics import observe_completed
+from peerdigest.queue.backpressure import SharedPause
 from peerdigest.queue.jobs import find, lock
 from peerdigest.queue.llm_slots import llm_slot
 from peerdigest.summarize import Summary, TransientSummaryError, for_settings
@@ -136,7 +137,8 @@ def _summarize(
         received = collect(session, evaluation_id, student_id)
         _progress(session, job_id, 30)
     with llm_slot(redis, settings, holder=job_id):
-        summary = for_settings(settings).summarize(anonymize(received), final_attempt=attempt.final)
+        summarizer = for_settings(settings, SharedPause(redis, settings, holder=job_id))
+        summary = summarizer.summarize(anonymize(received), final_attempt=attempt.final)
     fingerprint = feedback_hash(received)
     with session_scope(settings.database_url) as session:
         job = lock(session, job_id, JobStatus.processing)

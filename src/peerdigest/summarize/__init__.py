@@ -8,10 +8,13 @@ they turn anonymized `ReceivedFeedback` into a `Summary`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from peerdigest.config import Settings
 from peerdigest.domain.feedback import ReceivedFeedback
+
+if TYPE_CHECKING:
+    from peerdigest.summarize.llm import Backpressure
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,12 @@ def writer(settings: Settings) -> tuple[str, str | None, str | None]:
     return ("ai", settings.llm_model, PROMPT_VERSION)
 
 
-def for_settings(settings: Settings) -> Summarizer:
+def for_settings(settings: Settings, backpressure: Backpressure | None = None) -> Summarizer:
+    """The summarizer `settings` ask for; an LLM one tells `backpressure` when its endpoint is overloaded."""
     from peerdigest.summarize.builtin import BuiltinSummarizer
 
     if not settings.llm_base_url:
         return BuiltinSummarizer()
     from peerdigest.summarize.llm import LLMSummarizer
 
-    return LLMSummarizer.from_settings(settings)
+    return LLMSummarizer.from_settings(settings, backpressure)

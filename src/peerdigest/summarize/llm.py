@@ -6,6 +6,12 @@ reason). When the endpoint itself fails in a way that may pass (timeout,
 connection, 429, 5xx), an attempt that is not the job's last raises
 `TransientSummaryError` so the queue retries later with back-off; the last
 attempt falls back instead.
+
+An endpoint that says it is overloaded (429, 503: Ollama's "server busy", a
+full vLLM queue) is a different case when a `Backpressure` is given: every
+worker is asked to hold off for the `Retry-After` the endpoint named, and the
+same request is sent again after it, without spending one of the job's
+attempts, until the job has waited `Backpressure.hold_off` allows.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import openai
 from openai import OpenAI
@@ -33,6 +41,20 @@ from peerdigest.summarize.prompt import (
 log = logging.getLogger(__name__)
 
 GUARD_RETRIES = 1
+OVERLOADED = (429, 503)
+DEFAULT_HOLD_OFF = 5.0  # seconds, when an overloaded endpoint does not say how long (no Retry-After)
+
+
+class Backpressure(Protocol):
+    """What an overloaded endpoint's answers are told to: the queue's shared pause (queue/backpressure.py)."""
+
+    def wait(self) -> None:
+        """Return once no pause is in force; block until then."""
+        ...
+
+    def hold_off(self, seconds: float) -> bool:
+        """The endpoint asked for `seconds` of rest: pause every caller; False when this one should give up."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -62,21 +84,22 @@ class Outcome:
 
 
 class LLMSummarizer:
-    def __init__(self, client: OpenAI, model: str, seed: int):
+    def __init__(self, client: OpenAI, model: str, seed: int, backpressure: Backpressure | None = None):
         self.client = client
         self.model = model
         self.seed = seed
+        self.backpressure = backpressure
         self.fallback = BuiltinSummarizer()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMSummarizer:
+    def from_settings(cls, settings: Settings, backpressure: Backpressure | None = None) -> LLMSummarizer:
         client = OpenAI(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key,
             timeout=settings.llm_timeout,
             max_retries=0,  # retries are the queue's business, with back-off and a record of each attempt
         )
-        return cls(client, settings.llm_model, settings.llm_seed)
+        return cls(client, settings.llm_model, settings.llm_seed, backpressure)
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         return self.run(feedback, final_attempt=final_attempt).summary
@@ -112,7 +135,22 @@ class LLMSummarizer:
         return self._fall_back(feedback, started, f"the output guard rejected the answers: {reasons}", screened, prompt, attempts)
 
     def complete(self, prompt: Prompt) -> Completion:
-        """The one HTTP request to the endpoint (kept alone so a concurrency limit can wrap it)."""
+        """The request to the endpoint, sent again after every pause an overloaded endpoint asks for."""
+        while True:
+            if self.backpressure is not None:
+                self.backpressure.wait()
+            try:
+                return self._request(prompt)
+            except openai.APIStatusError as exc:
+                if self.backpressure is None or exc.status_code not in OVERLOADED:
+                    raise
+                seconds = retry_after(exc.response.headers.get("retry-after"))
+                log.info("LLM endpoint overloaded (HTTP %s); holding off for %.1fs", exc.status_code, seconds)
+                if not self.backpressure.hold_off(seconds):
+                    raise
+
+    def _request(self, prompt: Prompt) -> Completion:
+        """The one HTTP request to the endpoint."""
         response = self.client.chat.completions.create(
             model=self.model,
             temperature=TEMPERATURE,
@@ -134,6 +172,20 @@ class LLMSummarizer:
 
 def _rules(attempts: list[Attempt]) -> tuple[str, ...]:
     return tuple(a.verdict.rule for a in attempts if a.verdict is not None and not a.verdict.accepted)
+
+
+def retry_after(header: str | None) -> float:
+    """Seconds an HTTP `Retry-After` asks for (a number of seconds or a date); `DEFAULT_HOLD_OFF` when absent or unreadable."""
+    if not header:
+        return DEFAULT_HOLD_OFF
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return DEFAULT_HOLD_OFF
 
 
 def _transient(exc: openai.OpenAIError) -> bool:

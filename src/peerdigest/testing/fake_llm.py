@@ -3,12 +3,21 @@
 It runs in a thread on 127.0.0.1 and answers from a script: each request takes
 the next scripted behaviour (or the default one when the script is empty), so
 a test can say "first a 500, then a good answer" and check what the worker did.
-It records every request and the most requests it ever had in flight at once.
+
+It behaves like a real inference server where that matters for throughput:
+`capacity` requests are served at once and the rest wait in line (Ollama's
+parallel slots, vLLM's batch), every answer takes at least `latency` seconds,
+and `overload(seconds)` makes it answer 429 or 503 with `Retry-After` for a
+while, as a server whose queue is full does. It counts every request, the most
+it ever had in flight, and the requests whose client hung up before the answer
+(a cancelled job's work horse killed mid-request).
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -18,14 +27,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from peerdigest.testing import local_server
 
+HANGUP_CHECK = 0.05  # seconds between two looks at whether the client is still there
+
 
 @dataclass
 class Reply:
-    """One scripted behaviour: a text answer, an HTTP error, or a delay first."""
+    """One scripted behaviour: a text answer, an HTTP error (with `Retry-After` when given), or a delay first."""
 
     text: str | None = None
     status: int = 200
     delay: float = 0.0
+    retry_after: float | None = None
 
 
 def reply_with_sentences(request: dict) -> Reply:
@@ -41,11 +53,17 @@ def reply_with_sentences(request: dict) -> Reply:
 @dataclass
 class FakeLLM:
     default: Callable[[dict], Reply] = reply_with_sentences
+    capacity: int | None = None  # requests served at once; None: no limit
+    latency: float = 0.0  # seconds every answer takes at least, once it is served
     script: deque = field(default_factory=deque)
     requests: list = field(default_factory=list)
-    in_flight: int = 0
+    in_flight: int = 0  # requests being served (not those waiting in line)
     max_in_flight: int = 0
+    abandoned: int = 0  # requests whose client hung up before the answer was ready
+    overloaded: int = 0  # requests answered 429/503 by `overload`
+    _overload: tuple[float, int, float] | None = None  # (until, status, retry_after)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slots: threading.Semaphore | None = None
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -56,8 +74,30 @@ class FakeLLM:
         self.script.extend(replies)
         return self
 
+    def overload(self, seconds: float, *, status: int = 429, retry_after: float = 2) -> FakeLLM:
+        """Answer every request with `status` and `Retry-After: retry_after` for the next `seconds`."""
+        self._overload = (time.monotonic() + seconds, status, retry_after)
+        return self
+
+    def reset(self) -> None:
+        """Forget the script, the counts and any overload, keeping the server running."""
+        with self._lock:
+            self.script.clear()
+            self.requests.clear()
+            self.max_in_flight = self.abandoned = self.overloaded = 0
+            self._overload = None
+
+    def _next_reply(self, request: dict) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            if self._overload and time.monotonic() < self._overload[0]:
+                self.overloaded += 1
+                return Reply(status=self._overload[1], retry_after=self._overload[2])
+            return self.script.popleft() if self.script else self.default(request)
+
     def start(self) -> FakeLLM:
         fake = self
+        self._slots = threading.Semaphore(self.capacity) if self.capacity else None
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output quiet
@@ -72,16 +112,22 @@ class FakeLLM:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
+                reply = fake._next_reply(request)
+                if reply.status != 200 and not reply.delay:
+                    self._error(reply)  # an overloaded server turns requests away before they wait in line
+                    return
+                if fake._slots is not None:
+                    fake._slots.acquire()
                 with fake._lock:
-                    fake.requests.append(request)
-                    reply = fake.script.popleft() if fake.script else fake.default(request)
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
-                    if reply.delay:
-                        time.sleep(reply.delay)
+                    if not self._wait(max(reply.delay, fake.latency)):
+                        with fake._lock:
+                            fake.abandoned += 1
+                        return
                     if reply.status != 200:
-                        self._json(reply.status, {"error": {"message": f"scripted {reply.status}", "type": "server_error"}})
+                        self._error(reply)
                         return
                     self._json(200, {
                         "id": f"chatcmpl-{len(fake.requests)}",
@@ -97,12 +143,30 @@ class FakeLLM:
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
+                    if fake._slots is not None:
+                        fake._slots.release()
 
-            def _json(self, status: int, body: dict) -> None:
+            def _wait(self, seconds: float) -> bool:
+                """Sleep `seconds` (the model "thinking"); False as soon as the client hangs up."""
+                deadline = time.monotonic() + seconds
+                while (left := deadline - time.monotonic()) > 0:
+                    readable, _, _ = select.select([self.connection], [], [], min(left, HANGUP_CHECK))
+                    if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                        return False
+                return True
+
+            def _error(self, reply: Reply) -> None:
+                headers = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
+                body = {"error": {"message": f"scripted {reply.status}", "type": "server_error"}}
+                self._json(reply.status, body, headers)
+
+            def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
