@@ -32,6 +32,35 @@ def test_import_summarize_and_export_a_class_from_a_spreadsheet_file(process_dem
     assert all(r["summary"] and r["method"] == "builtin" and r["stale"] == "false" for r in rows)
 
 
+def test_a_file_with_its_own_column_names_and_encoding_imports_with_map_and_encoding(process_demo_school, tmp_path):
+    own = tmp_path / "eigen.csv"
+    own.write_bytes(
+        "Van;Naam;Aan;Naam ontvanger;Criterium;Punten;Opmerking\r\n"
+        "ann@lyceum.example;Anneliës;bob@lyceum.example;Bob;Inzet;4;Goed gedaan, één keer te laat\r\n".encode("cp1252")
+    )
+    mapping = ["--map", "Van=reviewer_email", "--map", "Naam=reviewer_name", "--map", "Aan=reviewee_email",
+               "--map", "Naam ontvanger=reviewee_name", "--map", "Punten=score"]
+    result = run_cli(process_demo_school, "import", str(own), "--school", "Lyceum", "--evaluation", "Eigen",
+                     "--encoding", "windows-1252", *mapping)
+    assert result.returncode == 0, result.stderr
+    assert "1 rows read" in result.stdout
+
+    unmapped = run_cli(process_demo_school, "import", str(own), "--school", "Lyceum", "--evaluation", "Eigen",
+                       "--map", "Punten")
+    assert unmapped.returncode == 2
+    assert "'Punten' does not map a column" in unmapped.stderr
+
+
+def test_an_unterminated_quote_names_its_spreadsheet_row_and_nothing_is_imported(process_demo_school, tmp_path):
+    bad = tmp_path / "quote.csv"
+    bad.write_bytes(EXAMPLE_CSV.read_bytes().replace(b";Werkt door tot het af is.;", b';"Werkt door tot het af is.;', 1))
+    result = run_cli(process_demo_school, "import", str(bad), "--school", "Demo College", "--evaluation", "Projectweek")
+    assert result.returncode == 1
+    report = " ".join(result.stderr.split())
+    assert "a quote (\") opened in this row (file line 5) is never closed" in report
+    assert "Traceback" not in result.stderr
+
+
 def test_a_bad_file_is_reported_line_by_line_and_nothing_is_imported(process_demo_school, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(EXAMPLE_CSV.read_bytes().replace(b";Inzet;4;", b";Inzet;four;"))

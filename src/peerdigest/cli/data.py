@@ -13,6 +13,7 @@ from peerdigest.cli.app import app
 from peerdigest.cli.common import console, err, settings_or_exit
 from peerdigest.config import Language
 from peerdigest.domain.exporter import ExportCopy, ExportFormat
+from peerdigest.domain.importer import Encoding
 
 
 @app.command()
@@ -41,23 +42,33 @@ def import_(
     evaluation: Annotated[str, typer.Option(help="Evaluation title; created when missing")],
     language: Annotated[Language | None, typer.Option(help="Language of the evaluation (default: unchanged, or SUMMARY_LANGUAGE when new)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would change; write nothing")] = False,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="COLUMN=FIELD for a column of another name, e.g. \"Cijfer=score\"; repeat it for more")] = None,
+    encoding: Annotated[Encoding | None, typer.Option(help="The file's encoding (default: UTF-8 when it is, else windows-1252)")] = None,
 ) -> None:
     """Import peer feedback from a file: all of it, or nothing and a list of every problem."""
     from rich.progress import Progress
 
     from peerdigest.db.session import session_scope
-    from peerdigest.domain.importer import import_file
+    from peerdigest.domain.importer import column_map_from, import_file
 
     settings = settings_or_exit()
+    try:
+        column_map = column_map_from(map_ or [])
+    except ValueError as exc:
+        err.print(f"--map: {exc}", markup=False)
+        raise typer.Exit(2) from None
     with Progress(console=err, transient=True) as bar, session_scope(settings.database_url) as session:
         task = bar.add_task(f"Importing {file.name}", total=None)
         report = import_file(
             session, file, school=school, evaluation=evaluation, language=language,
             default_language=settings.summary_language, max_bytes=settings.import_max_bytes,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            encoding=encoding, column_map=column_map,
         )
         if dry_run or not report.ok:
             session.rollback()
+        else:
+            bar.update(task, description=f"Saving {file.name}")
     if not report.ok:
         table = Table("line", "problem")
         for problem in report.problems:

@@ -1,13 +1,20 @@
 """Bring your own feedback: load a file of peer feedback into an evaluation.
 
-One row per (reviewer, reviewee, criterion), as CSV (`,` or `;`, UTF-8 with
-or without a BOM: what spreadsheets export), as a JSON list of objects, or as
-JSON Lines, with the fields
+One row per (reviewer, reviewee, criterion), as CSV (`,` or `;`; UTF-8 with
+or without a BOM, or Windows-1252, which Dutch Excel writes: what
+spreadsheets export), as a JSON list of objects, or as JSON Lines, with the fields
 
-    reviewer_email, reviewer_name, reviewee_email, reviewee_name, team, criterion, score, comment
+    reviewer_email, reviewer_name, reviewee_email, reviewee_name, criterion, score, comment
 
-and optionally `is_self` (true/false, 1/0, yes/no: a self-assessment) and
+and optionally `team`, `is_self` (true/false, 1/0, yes/no: a self-assessment) and
 `scale` (a criterion's lowest and highest score, like `1-5`, the default).
+Columns may also carry their Dutch or English spreadsheet names (`Cijfer`,
+`Beoordelaar`, `Reviewer`, ... see ALIASES), or any name mapped by the caller.
+
+Every problem names its line: for CSV the spreadsheet row (the header is row
+1, a cell with a line break inside still one row), for JSON the file's line.
+Nothing is ever read leniently: a quote that is never closed is a problem of
+its row, never a comment that swallows the rest of the file.
 
 Two steps, so a file can be checked without a database:
 - `parse` reads and validates the file on its own and lists every problem
@@ -31,6 +38,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,13 +61,66 @@ COLUMNS = (
     "reviewer_name",
     "reviewee_email",
     "reviewee_name",
-    "team",
     "criterion",
     "score",
     "comment",
 )
-OPTIONAL_COLUMNS = ("is_self", "scale")
+OPTIONAL_COLUMNS = ("team", "is_self", "scale")
 DEFAULT_SCALE = (1.0, 5.0)
+# Other names spreadsheets give the columns, normalized like every header (lower case, `_` for spaces and dashes).
+ALIASES = {
+    "reviewer": "reviewer_name",
+    "reviewer_e_mail": "reviewer_email",
+    "email_reviewer": "reviewer_email",
+    "reviewee": "reviewee_name",
+    "reviewee_e_mail": "reviewee_email",
+    "email_reviewee": "reviewee_email",
+    "grade": "score",
+    "rating": "score",
+    "feedback": "comment",
+    "self_assessment": "is_self",
+    "beoordelaar": "reviewer_name",
+    "naam_beoordelaar": "reviewer_name",
+    "e_mail_beoordelaar": "reviewer_email",
+    "email_beoordelaar": "reviewer_email",
+    "beoordelaar_e_mail": "reviewer_email",
+    "beoordelaar_email": "reviewer_email",
+    "beoordeelde": "reviewee_name",
+    "naam_beoordeelde": "reviewee_name",
+    "e_mail_beoordeelde": "reviewee_email",
+    "email_beoordeelde": "reviewee_email",
+    "beoordeelde_e_mail": "reviewee_email",
+    "beoordeelde_email": "reviewee_email",
+    "criterium": "criterion",
+    "cijfer": "score",
+    "score_cijfer": "score",
+    "opmerking": "comment",
+    "toelichting": "comment",
+    "commentaar": "comment",
+    "zelfbeoordeling": "is_self",
+    "schaal": "scale",
+}
+
+
+class Encoding(StrEnum):
+    """Encodings a feedback file may come in; without one named, UTF-8 when the bytes are UTF-8, else Windows-1252."""
+
+    utf_8 = "utf-8"
+    windows_1252 = "windows-1252"
+
+
+CODECS = {Encoding.utf_8: "utf-8-sig", Encoding.windows_1252: "cp1252"}  # utf-8-sig: with or without a BOM
+# The longest text each field may hold: the length of the column it is stored in.
+LIMITS = {
+    "reviewer_email": User.email.type.length,
+    "reviewee_email": User.email.type.length,
+    "reviewer_name": User.name.type.length,
+    "reviewee_name": User.name.type.length,
+    "team": Allocation.team.type.length,
+    "criterion": Criterion.name.type.length,
+}
+
+WRITE_BATCH = 500  # rows written per flush; the progress bar moves once per batch
 
 Scale = tuple[float, float]
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
@@ -67,7 +128,10 @@ Progress = Callable[[int, int], None]  # (rows done, rows in total)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 _SCALE = re.compile(rf"^\s*({_NUMBER})\s*(?:-|–|\.\.|to)\s*({_NUMBER})\s*$")
-_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False}
+_BOOLEANS = {
+    "true": True, "1": True, "yes": True, "false": False, "0": False, "no": False, "": False,
+    "ja": True, "waar": True, "nee": False, "onwaar": False,  # Dutch, as people and Dutch Excel write them
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +163,7 @@ class ParsedFile:
     rows: list[FeedbackRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     scales: dict[str, Scale] = field(default_factory=dict)  # every criterion of the file, in order of appearance
+    encoding: Encoding | None = None  # how the file was read
 
     @property
     def ok(self) -> bool:
@@ -152,30 +217,35 @@ class ImportReport:
 # --- reading and validating a file ------------------------------------------
 
 
-def parse(data: bytes, *, max_bytes: int | None = None, known_scales: Mapping[str, Scale] | None = None) -> ParsedFile:
+def parse(
+    data: bytes,
+    *,
+    max_bytes: int | None = None,
+    known_scales: Mapping[str, Scale] | None = None,
+    encoding: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> ParsedFile:
     """Read and validate a feedback file on its own; `rows` is only meaningful when `ok`.
 
     `known_scales` are the scales of criteria that already exist, for checking
-    scores of criteria the file gives no scale for.
+    scores of criteria the file gives no scale for. `encoding` is an
+    Encoding (default: detected); `column_map` names columns of the file
+    ({"Cijfer": "score"}) that neither the fields nor ALIASES know.
     """
     parsed = ParsedFile()
     if max_bytes is not None and len(data) > max_bytes:
         parsed.problems.append(too_large(len(data), max_bytes))
         return parsed
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        parsed.problems.append(
-            ImportProblem(line, "the file is not UTF-8 text; save it as UTF-8 (in a spreadsheet: \"CSV UTF-8\")")
-        )
+    text = _decoded(data, encoding, parsed)
+    if text is None:
         return parsed
     if not text.strip():
         parsed.problems.append(ImportProblem(None, "the file is empty"))
         return parsed
 
+    names = {**ALIASES, **{_column_name(given): _column_name(field) for given, field in (column_map or {}).items()}}
     start = text.lstrip()[0]
-    records = _json_list(text) if start == "[" else _json_lines(text) if start == "{" else _csv(text)
+    records = _json_list(text, names) if start == "[" else _json_lines(text, names) if start == "{" else _csv(text, names)
     for line, record in records:
         if isinstance(record, ImportProblem):
             parsed.problems.append(record)
@@ -187,6 +257,41 @@ def parse(data: bytes, *, max_bytes: int | None = None, known_scales: Mapping[st
     return parsed
 
 
+def _decoded(data: bytes, encoding: str | None, parsed: ParsedFile) -> str | None:
+    """The file's text; None (and the problem added) when it is not in the encoding named or any known one."""
+    tried = [Encoding(encoding)] if encoding is not None else list(Encoding)
+    for name in tried:
+        try:
+            text = data.decode(CODECS[name])
+        except UnicodeDecodeError as exc:
+            failure = exc
+            continue
+        parsed.encoding = name
+        return text
+    line = data[: failure.start].count(b"\n") + 1
+    parsed.problems.append(
+        ImportProblem(
+            line,
+            f"the file is not {' or '.join(tried)} text (byte {data[failure.start]:#04x}); "
+            "save it as \"CSV UTF-8\" or name its encoding",
+        )
+    )
+    return None
+
+
+def column_map_from(pairs: list[str]) -> dict[str, str]:
+    """`["Cijfer=score", "Naam=reviewee_name"]` → {"Cijfer": "score", ...}; ValueError naming a pair that is not one."""
+    mapped = {}
+    for pair in pairs:
+        given, sep, field_name = pair.partition("=")
+        if not sep or not given.strip() or _column_name(field_name) not in COLUMNS + OPTIONAL_COLUMNS:
+            raise ValueError(
+                f"{pair!r} does not map a column: write COLUMN=FIELD, FIELD one of {', '.join(COLUMNS + OPTIONAL_COLUMNS)}"
+            )
+        mapped[given.strip()] = field_name.strip()
+    return mapped
+
+
 def too_large(size: int, max_bytes: int) -> ImportProblem:
     return ImportProblem(
         None, f"the file is {size:,} bytes; the limit is {max_bytes:,} bytes (IMPORT_MAX_BYTES): split it into parts"
@@ -196,28 +301,33 @@ def too_large(size: int, max_bytes: int) -> ImportProblem:
 Record = dict[str, str]
 
 
-def _csv(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+def _csv(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
     header_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed is an error, not a cell that runs to the end of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
+    line = 0  # the spreadsheet row: one per record, however many line breaks its cells hold
     while True:
-        line = reader.line_num + 1
+        line += 1
+        starts_at = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, ImportProblem(line, f"cannot be read as CSV: {exc}")
+            yield line, ImportProblem(line, _unreadable(exc, starts_at, reader.line_num))
             return
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, and spreadsheets' trailing ";;;;;;;" rows
         if header is None:
-            header = [_column_name(cell) for cell in cells]
+            header = [_field_name(cell, names) for cell in cells]
             missing = [c for c in COLUMNS if c not in header]
             if missing:
                 yield line, ImportProblem(
-                    line, f"missing column(s) {', '.join(missing)}; the header must name {', '.join(COLUMNS)}"
+                    line,
+                    f"missing column(s) {', '.join(missing)}; the header must name {', '.join(COLUMNS)} "
+                    "(or a Dutch or English name for each; --map COLUMN=FIELD names any other)",
                 )
                 return
             continue
@@ -229,7 +339,16 @@ def _csv(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
         yield line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
 
 
-def _json_list(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+def _unreadable(exc: csv.Error, starts_at: int, stopped_at: int) -> str:
+    if "unexpected end of data" in str(exc):
+        return (
+            f"a quote (\") opened in this row (file line {starts_at}) is never closed, so the rest of the file "
+            "would be read as one cell; close it or remove it"
+        )
+    return f"cannot be read as CSV (file line {stopped_at}): {exc}"
+
+
+def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -244,10 +363,10 @@ def _json_list(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
             position += 1
         line = lines.at(position)
         _, position = decoder.raw_decode(text, position)
-        yield line, _record(line, item)
+        yield line, _record(line, item, names)
 
 
-def _json_lines(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
+def _json_lines(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
     for line, content in enumerate(text.splitlines(), start=1):
         if not content.strip():
             continue
@@ -256,14 +375,14 @@ def _json_lines(text: str) -> Iterator[tuple[int, Record | ImportProblem]]:
         except json.JSONDecodeError as exc:
             yield line, ImportProblem(line, f"is not valid JSON: {exc.msg}")
             continue
-        yield line, _record(line, value)
+        yield line, _record(line, value, names)
 
 
-def _record(line: int, value: object) -> Record | ImportProblem:
+def _record(line: int, value: object, names: Mapping[str, str]) -> Record | ImportProblem:
     """A JSON object as the same strings a CSV row would hold."""
     if not isinstance(value, dict):
         return ImportProblem(line, "each row must be a JSON object with the feedback fields")
-    record = {_column_name(key): _text(item) for key, item in value.items()}
+    record = {_field_name(key, names): _text(item) for key, item in value.items()}
     missing = [c for c in COLUMNS if c not in record]
     if missing:
         return ImportProblem(line, f"missing field(s) {', '.join(missing)}")
@@ -283,6 +402,12 @@ def _column_name(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
+def _field_name(name: str, names: Mapping[str, str]) -> str:
+    """The field a column holds: its own name, or the one an alias or the caller's map gives it."""
+    normalized = _column_name(name)
+    return names.get(normalized, normalized)
+
+
 class _LineCounter:
     """Line numbers of ascending positions in a text, without rescanning it from the start each time."""
 
@@ -298,6 +423,14 @@ class _LineCounter:
 def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRow:
     """One row, its problems added to `problems`; what cannot be read is left empty so later checks still run."""
     found: list[str] = []
+    for column in COLUMNS + OPTIONAL_COLUMNS:
+        cell = record.get(column, "")
+        if "\x00" in cell:
+            found.append(f"{column} contains a NUL character (\\0), which cannot be stored")
+            record[column] = cell.replace("\x00", "")
+        limit = LIMITS.get(column)
+        if limit is not None and len(cell.strip()) > limit:
+            found.append(f"{column} is {len(cell.strip())} characters long; at most {limit} fit")
     emails = {}
     for column in ("reviewer_email", "reviewee_email"):
         emails[column] = record[column].strip().lower()
@@ -324,7 +457,7 @@ def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRo
         reviewer_name=record["reviewer_name"].strip(),
         reviewee_email=emails["reviewee_email"],
         reviewee_name=record["reviewee_name"].strip(),
-        team=record["team"].strip() or None,
+        team=record.get("team", "").strip() or None,
         criterion=criterion,
         score=score,
         comment=record["comment"].strip() or None,
@@ -424,6 +557,8 @@ def import_file(
     default_language: str = "nl",
     max_bytes: int | None = None,
     progress: Progress | None = None,
+    encoding: str | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Import a feedback file (a path or its bytes) into the evaluation titled `evaluation` of `school`.
 
@@ -437,9 +572,11 @@ def import_file(
         if max_bytes is not None and size > max_bytes:
             return ImportReport(problems=[too_large(size, max_bytes)])
         source = path.read_bytes()
+    if names_wrong := _name_problems(school, evaluation):
+        return ImportReport(problems=names_wrong)
     existing = _find_evaluation(session, school, evaluation)
     known = {c.name: (c.min_score, c.max_score) for c in existing.criteria} if existing else {}
-    parsed = parse(source, max_bytes=max_bytes, known_scales=known)
+    parsed = parse(source, max_bytes=max_bytes, known_scales=known, encoding=encoding, column_map=column_map)
     return apply(
         session, parsed, school=school, evaluation=evaluation, language=language,
         default_language=default_language, progress=progress,
@@ -457,8 +594,8 @@ def apply(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Write a parsed file, or nothing when it or its fit with the database has problems."""
-    report = ImportReport(problems=list(parsed.problems), rows=len(parsed.rows))
-    if not parsed.ok:
+    report = ImportReport(problems=[*_name_problems(school, evaluation), *parsed.problems], rows=len(parsed.rows))
+    if not report.ok:
         return report
     school_row = session.scalar(select(School).where(School.name == school))
     users = _users(session, parsed)
@@ -489,6 +626,20 @@ def apply(
         session, target.id, None if language_changed else changed_students
     )
     return report
+
+
+def _name_problems(school: str, title: str) -> list[ImportProblem]:
+    """The school's name and the evaluation's title must fit their columns, like every cell of the file."""
+    problems = []
+    for what, value, limit in (("school name", school, School.name.type.length),
+                               ("evaluation title", title, Evaluation.title.type.length)):
+        if not value.strip():
+            problems.append(ImportProblem(None, f"the {what} is empty"))
+        elif "\x00" in value:
+            problems.append(ImportProblem(None, f"the {what} contains a NUL character (\\0)"))
+        elif len(value) > limit:
+            problems.append(ImportProblem(None, f"the {what} is {len(value)} characters long; at most {limit} fit"))
+    return problems
 
 
 def _find_evaluation(session: Session, school: str, title: str) -> Evaluation | None:
@@ -582,6 +733,11 @@ def _write_scores(
     }
     changed: set[int] = set()
     for done, row in enumerate(parsed.rows, start=1):
+        if done % WRITE_BATCH == 0:
+            # Written in batches, and progress told after each, so a progress bar shows rows written, not read.
+            session.flush()
+            if progress is not None:
+                progress(done - 1, len(parsed.rows))
         reviewer, reviewee = users[row.reviewer_email], users[row.reviewee_email]
         allocation = allocations.get((reviewer.id, reviewee.id))
         if allocation is None:
@@ -596,7 +752,7 @@ def _write_scores(
             allocation.team, allocation.is_self = row.team, row.is_self
             changed.add(reviewee.id)
         criterion = criteria[row.criterion]
-        # A new allocation has no id before the flush at the end, and no scores yet either.
+        # A new allocation has no id before the next flush, and no scores yet either.
         score = scores.get((allocation.id, criterion.id)) if allocation.id is not None else None
         if score is None:
             session.add(Score(allocation=allocation, criterion=criterion, value=row.score, comment=row.comment))
@@ -608,6 +764,7 @@ def _write_scores(
             changed.add(reviewee.id)
         else:
             report.scores_unchanged += 1
-        if progress is not None:
-            progress(done, len(parsed.rows))
+    session.flush()
+    if progress is not None:
+        progress(len(parsed.rows), len(parsed.rows))
     return changed

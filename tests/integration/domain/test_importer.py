@@ -102,3 +102,53 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(settings):
         report = import_file(session, EXAMPLE, max_bytes=100, **WHERE)
         assert not report.ok and "the limit is 100 bytes" in report.problems[0].message
         assert counts(session)["School"] == 0
+
+
+DUTCH_EXPORT = EXAMPLE.parent / "nederlandse-export.csv"
+
+
+def test_a_dutch_spreadsheet_export_imports_without_editing(settings):
+    """Windows-1252, `;`, Dutch headers, decimal commas, ja/nee, comments with line breaks, a trailing empty row."""
+    with session_scope(settings.database_url) as session:
+        report = import_file(session, DUTCH_EXPORT, school="Lyceum", evaluation="Projectweek 3B", language="nl")
+    assert report.ok, report.problems
+    assert (report.rows, report.users_created, report.criteria_created, report.scores_created) == (13, 3, 2, 13)
+    with session_scope(settings.database_url) as session:
+        zoe = session.scalar(select(User).where(User.email == "zoe.bakker@lyceum.example"))
+        assert zoe.name == "Zoë Bakker"
+        comments = set(session.scalars(select(Score.comment)))
+        assert "Begon sterk.\nIn de laatste week minder aanwezig;\nmaar ze heeft het ingehaald." in comments
+        assert 'Werkt hard, ook in de "drukke" weken.' in comments
+        assert set(session.scalars(select(Score.value))) >= {7.5, 8.5}
+        scales = {(c.name, c.min_score, c.max_score) for c in session.scalars(select(Criterion))}
+        assert scales == {("Samenwerking", 1, 10), ("Inzet", 1, 10)}
+
+
+def test_text_the_database_cannot_store_is_a_problem_before_anything_is_written(settings):
+    bad = (
+        "reviewer_email,reviewer_name,reviewee_email,reviewee_name,criterion,score,comment\n"
+        "a@x.example,Ann,b@x.example,Bob,Inzet,3,nul \x00 here\n"
+    ).encode()
+    with session_scope(settings.database_url) as session:
+        report = import_file(session, bad, school="Lyceum", evaluation="Projectweek")
+        long_title = import_file(session, EXAMPLE, school="Lyceum", evaluation="P" * 301)
+        nul_title = import_file(session, EXAMPLE, school="Lyceum", evaluation="P\x00")
+    assert [str(p) for p in report.problems] == ["line 2: comment contains a NUL character (\\0), which cannot be stored"]
+    assert [str(p) for p in long_title.problems] == ["the evaluation title is 301 characters long; at most 300 fit"]
+    assert [str(p) for p in nul_title.problems] == ["the evaluation title contains a NUL character (\\0)"]
+    with session_scope(settings.database_url) as session:
+        assert counts(session)["School"] == 0
+
+
+def test_progress_is_told_after_the_rows_are_written(settings):
+    told: list[tuple[int, int, int]] = []
+
+    with session_scope(settings.database_url) as session:
+        def written(done: int, total: int) -> None:
+            with session.no_autoflush:  # count what was written, not what is still pending in the session
+                told.append((done, total, session.scalar(select(func.count()).select_from(Score))))
+
+        report = import_file(session, EXAMPLE, progress=written, **WHERE)
+    assert report.ok
+    assert told[-1] == (13, 13, 13)
+    assert all(stored >= done for done, _, stored in told)

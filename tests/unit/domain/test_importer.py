@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from peerdigest.domain.importer import COLUMNS, parse
+from peerdigest.domain.importer import column_map_from, parse
 
-HEADER = ",".join(COLUMNS)
+HEADER = "reviewer_email,reviewer_name,reviewee_email,reviewee_name,team,criterion,score,comment"
 
 
 def csv_file(*rows: str, header: str = HEADER, delimiter: str = ",") -> bytes:
@@ -38,14 +38,14 @@ def test_a_semicolon_spreadsheet_export_with_bom_and_capitalised_headers_is_read
     assert (only.reviewer_email, only.score, only.comment, only.is_self) == ("ann@school.example", 3.5, "Good; on time", False)
 
 
-def test_line_numbers_count_physical_lines_even_inside_multi_line_comments():
+def test_line_numbers_are_spreadsheet_rows_also_after_a_comment_with_line_breaks():
     data = csv_file(
-        'ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,"first line\nsecond line"',
+        'ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,"first line\nsecond line\nthird"',
         "ann@school.example,Ann,bob@school.example,Bob,Red,Care,9,",
     )
     parsed = parse(data)
-    assert messages(parsed) == ["line 4: score 9 is outside the scale 1-5 of 'Care'"]
-    assert parsed.rows[0].comment == "first line\nsecond line"
+    assert messages(parsed) == ["line 3: score 9 is outside the scale 1-5 of 'Care'"]
+    assert parsed.rows[0].comment == "first line\nsecond line\nthird"
 
 
 def test_formula_like_cells_are_kept_as_the_text_they_are():
@@ -96,8 +96,7 @@ def test_a_self_assessment_is_marked_with_is_self():
         (b"", "the file is empty"),
         (b"\xef\xbb\xbf \r\n", "the file is empty"),
         (HEADER.encode() + b"\n", "the file has no rows of feedback"),
-        (b"reviewer_email,reviewee_email,score\n", "line 1: missing column(s) reviewer_name, reviewee_name, team, criterion, comment"),
-        (HEADER.encode() + b"\nann@x.example,Ann,bob@x.example,Bob,Red,Effort,4,caf\xe9", "line 2: the file is not UTF-8 text"),
+        (b"reviewer_email,reviewee_email,score\n", "line 1: missing column(s) reviewer_name, reviewee_name, criterion, comment"),
         (b'[{"reviewer_email": "a@x.example"},\n {"oops"}]', "line 2: is not valid JSON"),
         (b'{"reviewer_email": "a@x.example"}', "line 1: missing field(s) reviewer_name"),
     ],
@@ -126,3 +125,93 @@ def test_scores_are_checked_against_the_scale_a_criterion_already_has():
     data = csv_file("ann@school.example,Ann,bob@school.example,Bob,Red,Effort,8,")
     assert not parse(data).ok
     assert parse(data, known_scales={"Effort": (1.0, 10.0)}).ok
+
+
+def test_an_unterminated_quote_is_a_problem_of_its_row_not_a_comment_that_swallows_the_rest():
+    data = csv_file(
+        'ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,"forgot to close',
+        "bob@school.example,Bob,ann@school.example,Ann,Red,Effort,3,fine",
+    )
+    parsed = parse(data)
+    assert messages(parsed) == [
+        "line 2: a quote (\") opened in this row (file line 2) is never closed, so the rest of the file "
+        "would be read as one cell; close it or remove it"
+    ]
+
+
+def test_a_stray_quote_inside_a_cell_is_a_problem_with_its_row():
+    parsed = parse(csv_file('ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,"quoted" then more'))
+    assert messages(parsed)[0].startswith("line 2: cannot be read as CSV")
+
+
+def test_the_team_column_may_be_left_out():
+    header = "reviewer_email,reviewer_name,reviewee_email,reviewee_name,criterion,score,comment"
+    parsed = parse(csv_file("ann@school.example,Ann,bob@school.example,Bob,Effort,4,Solid", header=header))
+    assert parsed.ok, messages(parsed)
+    assert parsed.rows[0].team is None
+
+
+def test_dutch_headers_are_understood():
+    header = "E-mail beoordelaar;Beoordelaar;E-mail beoordeelde;Beoordeelde;Team;Criterium;Cijfer;Opmerking"
+    parsed = parse(csv_file("ann@school.example;Ann;bob@school.example;Bob;Rood;Inzet;4;Goed", header=header, delimiter=";"))
+    assert parsed.ok, messages(parsed)
+    only = parsed.rows[0]
+    assert (only.reviewer_name, only.reviewee_email, only.criterion, only.score, only.comment) == (
+        "Ann", "bob@school.example", "Inzet", 4.0, "Goed"
+    )
+
+
+def test_english_spreadsheet_names_are_understood():
+    header = "Reviewer E-mail,Reviewer,Reviewee E-mail,Reviewee,Criterion,Grade,Feedback"
+    parsed = parse(csv_file("ann@school.example,Ann,bob@school.example,Bob,Effort,4,Solid", header=header))
+    assert parsed.ok, messages(parsed)
+    assert (parsed.rows[0].reviewee_name, parsed.rows[0].score) == ("Bob", 4.0)
+
+
+def test_a_column_map_names_columns_no_alias_knows():
+    header = "Van,Naam van,Aan,Naam aan,Onderdeel,Punten,Tekst"
+    data = csv_file("ann@school.example,Ann,bob@school.example,Bob,Effort,4,Solid", header=header)
+    assert not parse(data).ok
+    mapped = parse(data, column_map={
+        "Van": "reviewer_email", "Naam van": "reviewer_name", "Aan": "reviewee_email", "Naam aan": "reviewee_name",
+        "Onderdeel": "criterion", "Punten": "score", "Tekst": "comment",
+    })
+    assert mapped.ok, messages(mapped)
+    assert mapped.rows[0].score == 4.0
+
+
+def test_a_mapping_that_names_no_field_is_refused():
+    assert column_map_from(["Cijfer=score", "Naam = reviewee_name"]) == {"Cijfer": "score", "Naam": "reviewee_name"}
+    with pytest.raises(ValueError, match="'Cijfer' does not map a column"):
+        column_map_from(["Cijfer"])
+    with pytest.raises(ValueError, match="'Cijfer=grade' does not map a column"):
+        column_map_from(["Cijfer=grade"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_utf8_with_or_without_bom_and_windows_1252_are_read_without_being_told(encoding):
+    data = csv_file("ann@school.example,Anneliës,bob@school.example,Bob,Red,Effort,4,Één ‘goed’ punt").decode()
+    parsed = parse(data.encode(encoding))
+    assert parsed.ok, messages(parsed)
+    assert (parsed.rows[0].reviewer_name, parsed.rows[0].comment) == ("Anneliës", "Één ‘goed’ punt")
+    assert parsed.encoding == ("windows-1252" if encoding == "cp1252" else "utf-8")
+
+
+def test_a_named_encoding_is_the_only_one_tried():
+    data = csv_file("ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,café").decode().encode("cp1252")
+    assert messages(parse(data, encoding="utf-8"))[0].startswith("line 2: the file is not utf-8 text (byte 0xe9)")
+    assert parse(data, encoding="windows-1252").rows[0].comment == "café"
+
+
+def test_nul_characters_and_cells_longer_than_their_column_are_problems_of_their_row():
+    parsed = parse(csv_file(
+        "ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,nul \x00 here",
+        f"ann@school.example,Ann,cat@school.example,{'C' * 201},{'T' * 101},Effort,4,",
+        f"ann@school.example,Ann,dan@school.example,Dan,Red,{'E' * 201},4,",
+    ))
+    assert messages(parsed) == [
+        "line 2: comment contains a NUL character (\\0), which cannot be stored",
+        "line 3: reviewee_name is 201 characters long; at most 200 fit",
+        "line 3: team is 101 characters long; at most 100 fit",
+        "line 4: criterion is 201 characters long; at most 200 fit",
+    ]

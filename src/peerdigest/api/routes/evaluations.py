@@ -46,7 +46,7 @@ from peerdigest.domain.evaluations import (
     takes_part,
     update_evaluation,
 )
-from peerdigest.domain.importer import import_file, too_large
+from peerdigest.domain.importer import Encoding, column_map_from, import_file, too_large
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 
@@ -133,14 +133,23 @@ def import_feedback(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines, UTF-8")],
+    file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines; UTF-8 or windows-1252")],
     evaluation: Annotated[
         str, Form(min_length=1, max_length=300, description="Title of the evaluation; created when missing"),
         AfterValidator(no_nul),
     ],
     language: Annotated[Language | None, Form(description="Language of the evaluation (default: unchanged, or SUMMARY_LANGUAGE when new)")] = None,
+    encoding: Annotated[Encoding | None, Form(description="The file's encoding (default: UTF-8 when it is, else windows-1252)")] = None,
+    column_map: Annotated[
+        list[str] | None,
+        Form(alias="map", description="COLUMN=FIELD for a column of another name, e.g. Cijfer=score; repeat for more"),
+    ] = None,
 ):
     require_staff(user)
+    try:
+        columns = column_map_from(column_map or [])
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     limit = settings.import_max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -152,6 +161,8 @@ def import_feedback(
         evaluation=evaluation,
         language=language,
         default_language=settings.summary_language,
+        encoding=encoding,
+        column_map=columns,
     )
     if not report.ok:
         session.rollback()
