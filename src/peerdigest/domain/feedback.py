@@ -18,6 +18,10 @@ from peerdigest.db.models import Allocation, Evaluation, Score, User
 from peerdigest.domain.insights import share_of_scale
 from peerdigest.domain.names import PEER_WORD, replace_names
 
+# How far (a share of the scale) a self-rating must lie from the peers' rating before a summary may say the
+# student sees their own work differently; the same default as INSIGHTS_CONFIDENCE_GAP (docs/INSIGHTS.md).
+SELF_VIEW_GAP = 0.2
+
 
 class FeedbackError(Exception):
     """A request about feedback that can never succeed (no retry helps)."""
@@ -70,6 +74,14 @@ class ReceivedFeedback:
     @property
     def scored_criteria(self) -> tuple[CriterionScore, ...]:
         return tuple(c for c in self.criteria if c.average is not None)
+
+    @property
+    def self_view(self) -> str | None:
+        """"higher" or "lower" when the student rates their own work clearly differently from their
+        teammates (at least SELF_VIEW_GAP of the scale); None otherwise or without a self-rating."""
+        if self.self_gap is None or abs(self.self_gap) < SELF_VIEW_GAP:
+            return None
+        return "higher" if self.self_gap > 0 else "lower"
 
 
 def evaluation_students(session: Session, evaluation_id: int) -> list[int]:

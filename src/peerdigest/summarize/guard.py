@@ -50,6 +50,7 @@ class Rule:
     NUMBER = "number"
     WEAKEST = "weakest_missing"
     NO_REFERENCE = "no_reference"
+    SELF_VIEW = "self_view"
 
 
 # The fixed wording of every reason: a model that repeats one is echoing our note, not summarizing.
@@ -72,6 +73,7 @@ REASONS = {
     Rule.NUMBER: "mentions a number that is not in the feedback ({number})",
     Rule.WEAKEST: "leaves out the clearly weakest criterion ({criterion})",
     Rule.NO_REFERENCE: "refers to no criterion and no comment",
+    Rule.SELF_VIEW: "says something about the self-assessment that the scores do not support",
 }
 
 _REFUSAL = re.compile(
@@ -104,6 +106,22 @@ _META = re.compile(
 _SCORE_TALK = re.compile(
     r"\b(?:scor\w*|gemiddeld\w*|average\w*|rated|rating|beoordee\w*|cijfer\w*)\b|\d\s*/\s*\d|"
     r"\bout of\b|\bvan de \d",
+    re.I,
+)
+# A claim about how the student rates themself: a sentence with a self-reference and a comparison.
+_SELF_REFERENCE = re.compile(
+    r"\b(?:jezelf|je eigen (?:werk|inzet|beoordeling|inschatting|bijdrage|oordeel|cijfers?|scores?)|"
+    r"zelfbeoordeling|zelfevaluatie|zelfinschatting|yourself|your own (?:work|ratings?|assessment|view|"
+    r"contribution|scores?)|self-(?:ratings?|assessment|evaluation))\b",
+    re.I,
+)
+_HIGHER = re.compile(r"\b(?:hoger|positiever|gunstiger|rooskleuriger|higher|more positive|more generous|"
+                     r"more favourabl[ey])\b", re.I)
+_LOWER = re.compile(r"\b(?:lager|strenger|kritischer|negatiever|lower|harsher|more critical|stricter)\b", re.I)
+# The insights' labels are for teachers; a summary never uses their words (docs/INSIGHTS.md).
+_LABEL_WORDS = re.compile(
+    r"\b(?:over-?confident|under-?confident|manipulat\w*|manipul\w*|cliques?|kliek\w*|"
+    r"(?:high|low)[- ]performer|overmoedig\w*)\b",
     re.I,
 )
 _HEADING = re.compile(r"(?:^|\n)\s*(?:[#*-]+\s*)?\**([A-Za-zÀ-ÿ][\wÀ-ÿ ]{2,30}?)\**\s*:(?!\S)", re.M)
@@ -174,6 +192,8 @@ def check(answer: str | None, *, screened: Screened, prompt: Prompt, finish_reas
             return rejected
     if not _refers_to_the_feedback(text, feedback):
         return _reject(Rule.NO_REFERENCE)
+    if _claims_another_self_view(text, feedback):
+        return _reject(Rule.SELF_VIEW)
     weakest = clearly_weakest(feedback)
     if weakest is not None and not criteria.mentions(text, weakest.name, language):
         return _reject(Rule.WEAKEST, criterion=weakest.name)
@@ -268,6 +288,19 @@ def _mentions_what_was_not_given(text: str, screened: Screened, prompt: Prompt) 
         if value not in given and not (number.isdigit() and value <= top):
             return _reject(Rule.NUMBER, number=number)
     return None
+
+
+def _claims_another_self_view(text: str, feedback: ReceivedFeedback) -> bool:
+    """A label's word, or a claim that the student rates themself higher or lower than the numbers say."""
+    if _LABEL_WORDS.search(text):
+        return True
+    for sentence in sentences(text):
+        if not _SELF_REFERENCE.search(sentence):
+            continue
+        claims = {view for view, pattern in (("higher", _HIGHER), ("lower", _LOWER)) if pattern.search(sentence)}
+        if claims and claims != {feedback.self_view}:
+            return True
+    return False
 
 
 def _stems(text: str) -> set[str]:

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from peerdigest.cli import app
 from peerdigest.db.models import FeedbackSummary, SummaryJob
 from peerdigest.db.session import session_scope
+from peerdigest.summarize.prompt import PROMPT_VERSION
 from tests.conftest import settings_env
 from peerdigest.testing.fake_llm import Reply
 
@@ -33,7 +34,7 @@ def test_without_an_llm_it_shows_the_data_an_llm_would_get_and_the_builtin_summa
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Evaluation 56, student 19 (nl): 3 reviewer(s)" in out
-    assert "Instructions (prompt version 2)" in out and "Write in Dutch" in out
+    assert f"Instructions (prompt version {PROMPT_VERSION})" in out and "Write in Dutch" in out
     assert "LLM_BASE_URL is not set: nothing is sent anywhere" in out
     assert "<feedback_data>" in out and '"criterion": "Inzet", "average": 2.0' in out
     assert "Een punt om aan te werken is inzet" in out and "method builtin" in out
@@ -52,7 +53,7 @@ def test_with_an_llm_it_shows_every_answer_and_the_guards_verdict(demo_school, f
     assert f"Sent to {fake_llm.base_url} as data" in out and "Instructions" not in out
     assert "Answer 1" in out and "rejected: the model refused" in out
     assert "Answer 2" in out and "accepted" in out
-    assert "method ai, model fake-model, prompt version 2" in out
+    assert f"method ai, model fake-model, prompt version {PROMPT_VERSION}" in out
     assert len(fake_llm.requests) == 2
     assert stored_rows(settings) == (0, 0)
 

@@ -21,9 +21,10 @@ def make_feedback(
     scores: dict[str, list[float | None]] | None = None,
     comments: list[tuple[int, str, float | None, str]] = (),
     roster: tuple[str, ...] = ("Jan de Vries", "Sanne Bakker", "Lisa Jansen", "Daan Visser"),
+    self_gap: float | None = None,
 ) -> ReceivedFeedback:
     """`scores`: criterion -> the score each reviewer gave (None: not scored);
-    `comments`: (reviewer number, criterion, score, text). Names in comments are anonymized as a worker does."""
+    `comments`: (reviewer number, criterion, score, text); `self_gap`: self-rating minus peers (share of the scale). Names in comments are anonymized as a worker does."""
     scores = scores or {}
     ids = {name: index for index, name in enumerate(scores, start=1)}
     criteria = tuple(
@@ -52,6 +53,7 @@ def make_feedback(
         ),
         roster=roster,
         reviewer_count=len(reviewers),
+        self_gap=self_gap,
     )
     return anonymize(received)
 

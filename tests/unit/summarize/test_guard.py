@@ -135,3 +135,24 @@ def test_a_natural_answer_is_not_rejected_for_sharing_words_or_naming_things_its
 
 def test_an_answer_may_quote_the_averages_it_was_given_rounded(case):
     assert check(case, "Je samenwerking scoort gemiddeld 4,5 en je inzet 2.5, van de 5 punten.").accepted
+
+
+SELF_VIEW_NL = ("Je teamgenoten waarderen je samenwerking: je denkt mee en helpt anderen. "
+                "Een punt om aan te werken is inzet (gemiddeld 2,5). "
+                "Je beoordeelt je eigen werk hoger dan je teamgenoten doen; het helpt om samen te bespreken waarom.")
+
+
+@pytest.mark.parametrize(("self_gap", "accepted"), [(0.3, True), (-0.3, False), (0.05, False), (None, False)])
+def test_a_claim_about_the_self_rating_must_match_the_numbers(feedback, self_gap, accepted):
+    received = feedback("nl", scores={"Samenwerking": [4, 5], "Inzet": [2, 3]},
+                        comments=[(1, "Samenwerking", 4, "Jan denkt mee en helpt anderen.")], self_gap=self_gap)
+    screened = screen(received)
+    verdict = guard.check(SELF_VIEW_NL, screened=screened, prompt=build(screened.feedback))
+    assert verdict.accepted is accepted
+    if not accepted:
+        assert verdict.rule == Rule.SELF_VIEW
+
+
+@pytest.mark.parametrize("word", ["overconfident", "een kliek", "low performer", "manipulatief"])
+def test_a_summary_never_uses_the_words_of_the_teachers_labels(case, word):
+    assert check(case, f"{GOOD_NL} Soms lijk je {word} in de groep.").rule == Rule.SELF_VIEW

@@ -66,3 +66,12 @@ def test_a_retry_explains_in_our_words_why_the_answer_was_rejected(feedback):
         "content": "Your previous answer could not be used: not in English (looks like French). "
                    "Write the summary again, in English, and follow every rule.",
     }
+
+
+def test_how_the_student_rates_themself_travels_as_data_only_when_it_clearly_differs(feedback):
+    scores = {"Inzet": [2, 3]}
+    assert data_block(build(feedback("nl", scores=scores, self_gap=0.35)))["self_view"] == "higher"
+    assert data_block(build(feedback("nl", scores=scores, self_gap=-0.25)))["self_view"] == "lower"
+    assert data_block(build(feedback("nl", scores=scores, self_gap=0.1)))["self_view"] is None
+    assert data_block(build(feedback("nl", scores=scores)))["self_view"] is None
+    assert '"self_view"' in INSTRUCTIONS and "say nothing about how the student rates themself" in INSTRUCTIONS
