@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str | None = Field(None, description="Redis for the rate-limit counters; unset: REDIS_URL")
 
     worker_heartbeat_max_age: int = Field(
-        480, ge=1, description="Seconds without any worker heartbeat before /queue/health answers 503"
+        120, ge=1, description="Seconds since a worker's last heartbeat after which it no longer counts as alive"
     )
 
     auth_mode: AuthMode = Field(
@@ -148,9 +148,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _heartbeats_come_before_abandonment(self) -> Settings:
-        # One late heartbeat must not make the reconciler run a live job a second time.
+        # One late heartbeat must not make the reconciler run a live job a second time,
+        # nor make a live worker look dead.
         if self.job_abandoned_after < 2 * self.job_heartbeat_interval:
             raise ValueError("JOB_ABANDONED_AFTER must be at least twice JOB_HEARTBEAT_INTERVAL")
+        if self.worker_heartbeat_max_age < 2 * self.job_heartbeat_interval:
+            raise ValueError("WORKER_HEARTBEAT_MAX_AGE must be at least twice JOB_HEARTBEAT_INTERVAL")
         return self
 
     @field_validator("redis_url", "rate_limit_storage_url")

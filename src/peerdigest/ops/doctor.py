@@ -20,7 +20,6 @@ import httpx
 import rq
 from redis import Redis
 from redis.exceptions import RedisError
-from rq.worker import Worker
 
 from peerdigest.config import Settings
 from peerdigest.queue.connection import DecodingConnectionError, configured_url, connect, describe
@@ -138,10 +137,19 @@ def _llm(probe: Probe) -> Finding:
 def _workers(probe: Probe) -> Finding:
     if probe.redis is None:
         return Finding("workers", Level.warn, "unknown (Redis does not answer)")
-    workers = [worker for worker in Worker.all(connection=probe.redis) if worker.death_date is None]
+    from peerdigest.queue.health import live_workers
+
+    try:
+        workers = live_workers(probe.redis, probe.settings)
+    except DecodingConnectionError:
+        return Finding("workers", Level.warn, "unknown (the queue connection is misconfigured, see above)")
     if not workers:
-        return Finding("workers", Level.warn, "no worker is running: queued jobs wait", "start `peerdigest worker`")
-    return Finding("workers", Level.ok, f"{len(workers)} running ({', '.join(sorted(w.name for w in workers))})")
+        return Finding(
+            "workers", Level.warn,
+            f"no worker is alive (none sent a heartbeat in the last {probe.settings.worker_heartbeat_max_age} s): "
+            "queued jobs wait", "start `peerdigest worker`",
+        )
+    return Finding("workers", Level.ok, f"{len(workers)} alive ({', '.join(sorted(w['name'] for w in workers))})")
 
 
 def _quarantine(probe: Probe) -> Finding:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from peerdigest.config import Settings
 from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.queue.connection import answers
-from peerdigest.queue.maintenance import queue_stats
+from peerdigest.queue.maintenance import workers as registered_workers
 
 
 def job_counts(session: Session) -> dict[str, int]:
@@ -33,23 +33,35 @@ class Health:
         return not self.problems
 
 
-def check(redis: Redis, settings: Settings, now: datetime | None = None) -> Health:
-    """Redis answers, and at least one worker sent a heartbeat within WORKER_HEARTBEAT_MAX_AGE seconds.
+def is_alive(worker: dict, settings: Settings, now: datetime) -> bool:
+    """The one definition of a live worker, for `doctor`, `/queue/health` and the operations page.
 
-    RQ's workers beat while they run a job and each time their wait for one
-    ends (every worker TTL less 15 s, 405 s by default), so the default age
-    of 480 s is what RQ itself allows before it forgets a worker.
+    RQ lists a worker (`maintenance.workers`) from its birth until its death is
+    registered or its key expires; a worker killed hard stays listed until then.
+    So it must also have sent a heartbeat within WORKER_HEARTBEAT_MAX_AGE
+    seconds: our workers beat every JOB_HEARTBEAT_INTERVAL, idle or busy.
     """
+    beat = worker["last_heartbeat"]
+    return beat is not None and now - datetime.fromisoformat(beat) <= timedelta(seconds=settings.worker_heartbeat_max_age)
+
+
+def live_workers(redis: Redis, settings: Settings, now: datetime | None = None) -> list[dict]:
+    """The workers on our queues that are alive (`is_alive`)."""
+    now = now or utcnow()
+    return [worker for worker in registered_workers(redis) if is_alive(worker, settings, now)]
+
+
+def check(redis: Redis, settings: Settings, now: datetime | None = None) -> Health:
+    """Redis answers, and at least one worker is alive (`is_alive`)."""
     now = now or utcnow()
     if not answers(redis):
         return Health(False, problems=["Redis does not answer: no job can be queued or run."])
     try:
-        workers = queue_stats(redis)["workers"]
+        workers = registered_workers(redis)
     except RedisError as exc:
         return Health(False, problems=[f"Redis stopped answering ({type(exc).__name__})."])
-    max_age = timedelta(seconds=settings.worker_heartbeat_max_age)
-    beats = [datetime.fromisoformat(w["last_heartbeat"]) for w in workers if w["last_heartbeat"]]
-    if not any(now - beat <= max_age for beat in beats):
+    if not any(is_alive(worker, settings, now) for worker in workers):
+        beats = [datetime.fromisoformat(w["last_heartbeat"]) for w in workers if w["last_heartbeat"]]
         seen = f"the last heartbeat was at {max(beats).isoformat()}" if beats else "none is registered"
         return Health(
             True,

@@ -38,11 +38,17 @@ def queue_stats(redis: Redis) -> dict:
         for label, registry in REGISTRIES.items():
             row[label] = registry(queue=queue).count
         rows.append(row)
-    workers = []
+    return {"queues": rows, "workers": workers(redis), "quarantined": quarantine.count(redis)}
+
+
+def workers(redis: Redis) -> list[dict]:
+    """Every worker RQ has registered on the summary or webhook queues, alive or not (see `health.live_workers`)."""
+    names = {queue.name for queue in [*summary_queues(redis), webhook_queue(redis)]}
+    found = []
     for worker in Worker.all(connection=redis):
-        if not set(worker.queue_names()) & {q.name for q in queues}:
+        if not set(worker.queue_names()) & names:
             continue
-        workers.append(
+        found.append(
             {
                 "name": worker.name,
                 "state": worker.get_state(),
@@ -52,7 +58,7 @@ def queue_stats(redis: Redis) -> dict:
                 "failed_jobs": worker.failed_job_count,
             }
         )
-    return {"queues": rows, "workers": workers, "quarantined": quarantine.count(redis)}
+    return found
 
 
 def clear_queues(redis: Redis, flush_db: bool = False) -> int:
