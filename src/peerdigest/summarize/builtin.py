@@ -1,15 +1,21 @@
-"""The builtin summarizer: deterministic, no network, Dutch or English.
+"""The builtin summarizer: deterministic, no network, Dutch or English, anchored in the scores.
 
-It reads the feedback the way a teacher would before talking to a student:
-what do the scores say is strongest and weakest, what do the comments praise
-and criticise (judged clause by clause with the sentiment lexicon, the score
-deciding when the words do not), which themes come back from several
-teammates, and which comment says it best. Then it writes at most seven
-sentences in the second person: strengths first, at most two points to work
-on, one practical tip. Comments are paraphrased through themes; a comment is
-quoted only when it reads well on its own (short, one sentence, no
-"teamgenoot"/"he"/"she", no swearing), and the quoted one is the most typical
-of its kind by word similarity, not the first one found.
+It says what the numbers say and lets the comments only support it:
+
+1. the strongest and the weakest criterion (or that the scores lie close
+   together), with their averages; how many reviewers there were when it was
+   one; a criterion the reviewers scored far apart;
+2. for the strongest and the weakest criterion, the most representative
+   comment given on that criterion, quoted when it reads well on its own,
+   else paraphrased through its themes;
+3. one practical tip tied to what the weakest criterion's own comments say.
+
+A comment counts as praise or criticism by the score it was given with (and,
+when that score is in the middle, the criterion's average); its words only
+decide whether it may serve as evidence: a comment whose words say the
+opposite of its score (sarcasm, a slip of the mouse) is not used either way.
+Nothing from a comment that tried to give orders is quoted or paraphrased.
+Feedback that says little gets a short summary that says so.
 """
 
 from __future__ import annotations
@@ -17,118 +23,94 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from peerdigest.domain.feedback import (
-    PEER_WORD,
-    Comment,
-    CriterionScore,
-    ReceivedFeedback,
-)
+from peerdigest.domain.feedback import Comment, CriterionScore, ReceivedFeedback
 from peerdigest.summarize import Summary
 from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import FUNCTION_WORDS, detect, sentences, words
 from peerdigest.summarize.sentiment import clauses, is_profane, polarity, without_emoji
-from peerdigest.summarize.themes import Theme, themes_in
+from peerdigest.summarize.themes import themes_in
 
 MAX_SENTENCES = 7
 QUOTE_MAX_WORDS = 25
+LITTLE_FEEDBACK_WORDS = 12  # fewer words than this in all comments together is too little to summarize
+BALANCED = 0.5  # averages closer than this are "close together"
+WEAKEST_GAP = 0.75  # the lowest average must be this far below the highest to be named as a weakness
+SPLIT = 2  # reviewers whose scores for one criterion differ this much disagree about it
 
 TEXT = {
     "nl": {
         "empty": "Je teamgenoten hebben nog geen opmerkingen bij je werk geschreven, dus er is nog niets samen te vatten.",
         "empty_scores": "Je teamgenoten hebben nog geen opmerkingen bij je werk geschreven, alleen scores gegeven.",
-        "one_reviewer": "Je hebt feedback van één teamgenoot gekregen; lees dit dus als de blik van één persoon.",
-        "all_positive": "Je teamgenoten zijn heel positief over je bijdrage aan het project.",
-        "all_negative": "Je teamgenoten vonden de samenwerking dit keer lastig, maar hun feedback geeft je duidelijke "
-                        "punten om mee aan de slag te gaan.",
-        "mixed": "Je teamgenoten zien duidelijke sterke punten in je werk, en ook een paar dingen die beter kunnen.",
-        "mostly_critical": "Je teamgenoten zien een paar goede dingen in je werk, maar vooral punten die beter kunnen.",
-        "strongest": "Je sterkste punt is {criteria} (gemiddeld {average} van de {top}).",
-        "strongest_two": "Je sterkste punten zijn {criteria} (gemiddeld {average} van de {top}).",
-        "relatively": "Relatief het sterkst is je {criteria} (gemiddeld {average} van de {top}).",
-        "relatively_two": "Relatief het sterkst zijn je {criteria} (gemiddeld {average} van de {top}).",
-        "balanced": "Je scores liggen dicht bij elkaar, rond de {average} van de {top}.",
+        "one_reviewer": "Je kreeg feedback van één teamgenoot, dus lees dit als de blik van één persoon.",
+        "little": "Je teamgenoten schreven weinig bij je werk ({count}), dus dit zegt vooral wat de scores laten zien.",
+        "comments": ("één korte opmerking", "{n} korte opmerkingen"),
+        "strongest": "Het sterkst scoor je op {criteria} (gemiddeld {average} van de {top}).",
         "only": "Voor {criteria} krijg je gemiddeld {average} van de {top}.",
-        "praise": "{who} vooral dat {clauses}.",
-        "praise_who": ("Je teamgenoot waardeert", "Een teamgenoot waardeert", "Meerdere teamgenoten waarderen"),
-        "quote_praise": "Een teamgenoot schreef: \u201c{text}\u201d",
-        "quote_critique": "Een teamgenoot schreef daarover: \u201c{text}\u201d",
-        "weakest": "Een punt om aan te werken is {criteria} (gemiddeld {average}).",
-        "weakest_two": "Punten om aan te werken zijn {criteria} (gemiddeld {average}).",
-        "grow": "Wil je nog verder groeien, dan is {criteria} de plek om te beginnen: daar scoor je iets lager "
-                "(gemiddeld {average}).",
-        "critique": "{who} aan dat {clauses}.",
-        "critique_alone": "Als verbeterpunt {who} aan dat {clauses}.",
-        "critique_who": ("Je teamgenoot geeft", "Een teamgenoot geeft", "Meerdere teamgenoten geven"),
-        "critique_alone_who": ("geeft je teamgenoot", "geeft een teamgenoot", "geven meerdere teamgenoten"),
-        "tip": "Een praktische tip: {tip}",
-        "tip_general": "Een praktische tip: vraag na de volgende les aan iemand uit je groep wat je bij {criteria} "
-                       "concreet anders kunt doen, en probeer dat meteen.",
-        "keep_going": "Ga zo door, en help je groep ook eens met de dingen waar jij goed in bent.",
-        "disagree": "Over {criteria} verschillen je teamgenoten van mening: de een is er tevreden over, de ander "
-                    "ziet het juist als een werkpunt.",
-        "harsh": "Niet elke opmerking was even vriendelijk verwoord; die zijn hier in eigen woorden samengevat.",
+        "balanced": "Je scores liggen dicht bij elkaar, tussen {low} en {high} van de {top}.",
+        "all_high": "Je teamgenoten zijn op elk criterium positief: je scores liggen tussen {low} en {high} van de {top}.",
+        "all_low": "Je teamgenoten zijn op elk criterium kritisch: je scores liggen tussen {low} en {high} van de {top}.",
+        "same": "Op elk criterium krijg je gemiddeld {high} van de {top}.",
+        "weakest": "Het minst sterk scoor je op {criteria} (gemiddeld {average}).",
+        "weakest_high": "Relatief het laagst scoor je op {criteria} (gemiddeld {average}), al is dat nog steeds "
+                        "voldoende.",
+        "quote": "Over {criterion} schreef een teamgenoot: \u201c{text}\u201d",
+        "paraphrase_praise": "Over {criterion} noemt een teamgenoot dat {clauses}.",
+        "paraphrase_critique": "Over {criterion} geeft een teamgenoot aan dat {clauses}.",
+        "split": "Over {criterion} verschillen je teamgenoten van mening: hun scores lopen van {low} tot {high}.",
+        "tip": "Een tip voor {criterion}: {tip}",
+        "tip_ask": "Een tip voor {criterion}: vraag de teamgenoten die daar lager scoorden om één concreet voorbeeld, "
+                   "en spreek af wat je de volgende keer anders doet.",
+        "harsh": "Niet elke opmerking was vriendelijk verwoord; die worden hier niet geciteerd.",
         "and": "en",
-        "also": "en dat",
         "decimal": ",",
     },
     "en": {
         "empty": "Your teammates have not written any comments about your work yet, so there is nothing to summarize.",
         "empty_scores": "Your teammates have not written any comments about your work yet, only scores.",
         "one_reviewer": "You received feedback from one teammate, so read this as one person's view.",
-        "all_positive": "Your teammates are very positive about your contribution to the project.",
-        "all_negative": "Your teammates found working together difficult this time, but their feedback gives you "
-                        "clear points to work on.",
-        "mixed": "Your teammates see clear strengths in your work, and a few things that could be better.",
-        "mostly_critical": "Your teammates see a few good things in your work, but mostly points that could be better.",
-        "strongest": "Your strongest point is {criteria} (an average of {average} out of {top}).",
-        "strongest_two": "Your strongest points are {criteria} (an average of {average} out of {top}).",
-        "relatively": "Relatively, your strongest point is {criteria} (an average of {average} out of {top}).",
-        "relatively_two": "Relatively, your strongest points are {criteria} (an average of {average} out of {top}).",
-        "balanced": "Your scores are close together, around {average} out of {top}.",
+        "little": "Your teammates wrote little about your work ({count}), so this mostly says what the scores show.",
+        "comments": ("one short comment", "{n} short comments"),
+        "strongest": "You score highest on {criteria} (an average of {average} out of {top}).",
         "only": "For {criteria} you received an average of {average} out of {top}.",
-        "praise": "{who} that {clauses}.",
-        "praise_who": ("Your teammate especially values", "One teammate especially values",
-                       "Several teammates especially value"),
-        "quote_praise": "One teammate wrote: \u201c{text}\u201d",
-        "quote_critique": "One teammate wrote about this: \u201c{text}\u201d",
-        "weakest": "One point to work on is {criteria} (an average of {average}).",
-        "weakest_two": "Points to work on are {criteria} (an average of {average}).",
-        "grow": "If you want to grow further, {criteria} is the place to start: it scores a little lower "
-                "(an average of {average}).",
-        "critique": "{who} that {clauses}.",
-        "critique_alone": "As a point to work on, {who} that {clauses}.",
-        "critique_who": ("Your teammate mentions", "One teammate mentions", "Several teammates mention"),
-        "critique_alone_who": ("your teammate mentions", "one teammate mentions", "several teammates mention"),
-        "tip": "A practical tip: {tip}",
-        "tip_general": "A practical tip: after the next lesson, ask someone in your group what you could do "
-                       "differently for {criteria}, and try it straight away.",
-        "keep_going": "Keep it up, and share the things you are good at with your group.",
-        "disagree": "Your teammates disagree about {criteria}: one is happy with it, another sees it as a point "
-                    "to work on.",
-        "harsh": "Not every comment was worded kindly; those are summarized here in plain words.",
+        "balanced": "Your scores are close together, between {low} and {high} out of {top}.",
+        "all_high": "Your teammates are positive on every criterion: your scores lie between {low} and {high} out "
+                    "of {top}.",
+        "all_low": "Your teammates are critical on every criterion: your scores lie between {low} and {high} out "
+                   "of {top}.",
+        "same": "On every criterion you received an average of {high} out of {top}.",
+        "weakest": "You score lowest on {criteria} (an average of {average}).",
+        "weakest_high": "Relatively, you score lowest on {criteria} (an average of {average}), though that is still "
+                        "a good score.",
+        "quote": "About {criterion}, one teammate wrote: \u201c{text}\u201d",
+        "paraphrase_praise": "About {criterion}, one teammate mentions that {clauses}.",
+        "paraphrase_critique": "About {criterion}, one teammate points out that {clauses}.",
+        "split": "Your teammates disagree about {criterion}: their scores range from {low} to {high}.",
+        "tip": "A tip for {criterion}: {tip}",
+        "tip_ask": "A tip for {criterion}: ask the teammates who scored it lower for one concrete example, and agree "
+                   "on what you will do differently next time.",
+        "harsh": "Not every comment was worded kindly; those are not quoted here.",
         "and": "and",
-        "also": "and that",
         "decimal": ".",
     },
 }
-
-# Third-person words that make a quoted comment read oddly to the student it is about.
-_THIRD_PERSON = {
-    "nl": frozenset("hij hem zijn haar zij ze zich".split()),
-    "en": frozenset("he him his she her hers they them their himself herself".split()),
-}
+# Signs that the words of a comment mean the opposite of what they say: such a comment is never quoted.
+_SARCASM = re.compile(
+    r"🙄|😒|🤡|🙃|😏|\bja hoor\b|\bjaja\b|\bnou nou\b|\btuurlijk\b|\bvast wel\b|\byeah right\b|\bsure,|\bas if\b|"
+    r"\bwow,|\bgreat,|\bsuper,|/s\b|\blekker dan\b|\bknap hoor\b",
+    re.I,
+)
+_MARKUP = re.compile(r"[<>{}\[\]|#*_`]")
+_COMMON = frozenset().union(*FUNCTION_WORDS.values())
 
 
 @dataclass(frozen=True)
-class Remark:
-    """One clause of one comment, judged: praise (+1), criticism (-1) or neither (0), and what it is about."""
+class Evidence:
+    """A comment and what it says about its criterion: praise (+1) or criticism (-1), by its score."""
 
     comment: Comment
     tone: int
-    themes: tuple[Theme, ...]
 
 
 class BuiltinSummarizer:
@@ -136,224 +118,183 @@ class BuiltinSummarizer:
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         started = time.monotonic()
-        screened = screen(feedback).feedback
-        text = self.write(screened)
-        method = "empty" if not screened.comments else self.method
+        screened = screen(feedback)
+        text = " ".join(_Writer(screened.feedback, screened.trusted()).sentences())
+        method = "empty" if not screened.feedback.comments else self.method
         return Summary(text=text, method=method, duration_ms=int((time.monotonic() - started) * 1000))
-
-    def write(self, feedback: ReceivedFeedback) -> str:
-        """The summary of feedback that was already screened for orders (see `injection.screen`)."""
-        return " ".join(_Writer(feedback).sentences())
 
 
 class _Writer:
-    def __init__(self, feedback: ReceivedFeedback):
+    def __init__(self, feedback: ReceivedFeedback, trusted: ReceivedFeedback):
         self.feedback = feedback
         self.language = feedback.language if feedback.language in TEXT else "en"
         self.t = TEXT[self.language]
         self.scored = sorted(feedback.scored_criteria, key=lambda c: c.average, reverse=True)
-        self.scales = {c.criterion_id: (c.min_score, c.max_score) for c in feedback.criteria}
-        self.remarks = [remark for comment in feedback.comments for remark in self._judge(comment)]
-        self.unscored = [c.name for c in feedback.criteria if c.average is None]
+        self.by_id = {c.criterion_id: c for c in feedback.criteria}
+        # Only comments that gave no orders may be evidence: their words end up in the summary.
+        self.evidence = [e for c in trusted.comments if (e := self._evidence(c)) is not None]
 
     # -- the text ------------------------------------------------------------------------------------
 
     def sentences(self) -> list[str]:
         if not self.feedback.comments:
-            return self._keep([self.t["empty_scores"] if self.scored else self.t["empty"], *self._scores_only()])
-        weakest = self._weakest()
-        praise, critique = _settle(self._themes(+1, focus=self._top()), self._themes(-1, focus=weakest or []))
-        # (priority, sentence) in reading order; the lowest priorities go first when over the limit.
-        plan: list[tuple[int, str | None]] = [
-            (10, self._opening()),
-            (9, self._strongest()),
-            (8, self._praise(praise)),
-            (3, self._quote(+1)),
-            (4, self._disagreement()),
-            (7, self._weakness(weakest)),
-            (8, self._critique(critique, alone=weakest is None)),
-            (2, self._quote(-1) if not critique else None),
-            (6, self._tip(critique, weakest)),
-            (5, self.t["harsh"] if any(is_profane(c.text, self.language) for c in self.feedback.comments) else None),
+            first = self.t["empty_scores"] if self.scored else self.t["empty"]
+            return [s for s in (first, self._strength(), self._weakness()) if s]
+        bottom = self._bottom()
+        # Balanced scores still get their best praise and, when the lowest is middling, its critique.
+        praised = self._top() or self.scored
+        criticised = bottom or [c for c in self.scored[-1:] if _level(c) < 0.6]
+        plan = [
+            self._context(),
+            self._strength(),
+            self._support(praised, +1),
+            self._weakness(),
+            self._support(criticised, -1),
+            self._split(),
+            self._tip(criticised),
+            self.t["harsh"] if any(is_profane(c.text, self.language) for c in self.feedback.comments) else None,
         ]
-        chosen = [(p, s) for p, s in plan if s and not self._mentions_unscored(s)]
-        while len(chosen) > MAX_SENTENCES:
-            chosen.remove(min(chosen, key=lambda item: item[0]))
-        return [s for _, s in chosen]
+        chosen = [s for s in plan if s]
+        # Over the limit, the least necessary go first: the disagreement, then the note on harsh words.
+        for optional in (plan[5], plan[7]):
+            if len(chosen) > MAX_SENTENCES and optional in chosen:
+                chosen.remove(optional)
+        return chosen[:MAX_SENTENCES]
 
-    def _keep(self, found: list[str | None]) -> list[str]:
-        return [s for s in found if s and not self._mentions_unscored(s)][:MAX_SENTENCES]
-
-    def _scores_only(self) -> list[str | None]:
-        return [self._strongest(), self._weakness(self._weakest())]
-
-    def _opening(self) -> str:
+    def _context(self) -> str | None:
         if self.feedback.reviewer_count == 1:
             return self.t["one_reviewer"]
-        tones = Counter(r.tone for r in self.remarks)
-        levels = [_level(c) for c in self.scored]
-        if not tones[-1] and all(level >= 0.65 for level in levels):
-            return self.t["all_positive"]
-        if not tones[+1] and all(level <= 0.5 for level in levels):
-            return self.t["all_negative"]
-        if tones[-1] > tones[+1] and (not levels or sum(levels) / len(levels) <= 0.5):
-            return self.t["mostly_critical"]
-        return self.t["mixed"]
+        said = sum(len(words(c.text)) for c in self.feedback.comments)
+        if said < LITTLE_FEEDBACK_WORDS:
+            count = len(self.feedback.comments)
+            one, many = self.t["comments"]
+            return self.t["little"].format(count=one if count == 1 else many.format(n=count))
+        return None
 
-    def _strongest(self) -> str | None:
+    def _strength(self) -> str | None:
         if not self.scored:
             return None
+        top_score = self._number(self.scored[0].max_score)
         if len(self.scored) == 1:
             return self._fill("only", [self.scored[0]])
-        if self.scored[0].average - self.scored[-1].average < 0.5:
-            mean = sum(c.average for c in self.scored) / len(self.scored)
-            return self.t["balanced"].format(average=self._number(mean), top=self._number(self.scored[0].max_score))
-        top = self._top()
-        if not top:
+        high, low = self.scored[0].average, self.scored[-1].average
+        if high - low < BALANCED or not self._top():
+            levels = [_level(c) for c in self.scored]
+            template = (
+                "same" if high - low < 0.05
+                else "all_high" if min(levels) >= 0.7 else "all_low" if max(levels) <= 0.4 else "balanced"
+            )
+            return self.t[template].format(low=self._number(low), high=self._number(high), top=top_score)
+        return self._fill("strongest", self._top())
+
+    def _weakness(self) -> str | None:
+        bottom = self._bottom()
+        if not bottom:
             return None
-        kind = "relatively" if _level(top[0]) < 0.6 else "strongest"
-        return self._fill(kind + ("_two" if len(top) == 2 else ""), top)
+        return self._fill("weakest_high" if all(_level(c) >= 0.65 for c in bottom) else "weakest", bottom)
 
     def _top(self) -> list[CriterionScore]:
-        """The highest criteria when one or two stand out."""
-        if len(self.scored) < 2 or self.scored[0].average - self.scored[-1].average < 0.5:
+        """The highest one or two criteria, when they stand out."""
+        if len(self.scored) < 2 or self.scored[0].average - self.scored[-1].average < BALANCED:
             return []
         top = [c for c in self.scored if self.scored[0].average - c.average <= 0.25]
         return top if len(top) <= 2 else []
 
-    def _weakest(self) -> list[CriterionScore] | None:
-        """The lowest criteria when the spread warrants naming them (one or two of them)."""
-        if len(self.scored) < 2 or self.scored[0].average - self.scored[-1].average < 0.75:
-            return None
+    def _bottom(self) -> list[CriterionScore]:
+        """The lowest one or two criteria, when the spread warrants naming them."""
+        if len(self.scored) < 2 or self.scored[0].average - self.scored[-1].average < WEAKEST_GAP:
+            return []
         bottom = [c for c in self.scored if c.average - self.scored[-1].average <= 0.25]
-        return bottom if len(bottom) <= 2 else None
+        return bottom if len(bottom) <= 2 else []
 
-    def _weakness(self, weakest: list[CriterionScore] | None) -> str | None:
-        if not weakest:
+    def _support(self, focus: list[CriterionScore], tone: int) -> str | None:
+        """The most representative comment of this tone on the focus criteria: quoted, or paraphrased."""
+        ids = {c.criterion_id for c in focus}
+        group = [e.comment for e in self.evidence if e.tone == tone and e.comment.criterion_id in ids]
+        if not group:
             return None
-        if all(_level(c) >= 0.65 for c in weakest):
-            return self._fill("grow", weakest[:1])
-        return self._fill("weakest_two" if len(weakest) == 2 else "weakest", weakest)
-
-    def _praise(self, ranked: list[tuple[Theme, set[int]]]) -> str | None:
-        return self._about(ranked[:2], "praise", "praise_who", lambda theme: theme.wording[self.language].praise)
-
-    def _critique(self, ranked: list[tuple[Theme, set[int]]], alone: bool) -> str | None:
-        template = "critique_alone" if alone else "critique"
-        return self._about(ranked[:2], template, template + "_who", lambda theme: theme.wording[self.language].critique)
-
-    def _about(self, ranked, template: str, who: str, phrase) -> str | None:
-        if not ranked:
-            return None
-        reviewers = set().union(*(found for _, found in ranked))
-        subject = self.t[who][0 if self.feedback.reviewer_count == 1 else 2 if len(reviewers) > 1 else 1]
-        joined = f" {self.t['also']} ".join(phrase(theme) for theme, _ in ranked)
-        sentence = self.t[template].format(who=subject, clauses=joined)
-        return sentence[0].upper() + sentence[1:]
-
-    def _tip(self, critique: list[tuple[Theme, set[int]]], weakest: list[CriterionScore] | None) -> str | None:
-        if critique:
-            return self.t["tip"].format(tip=critique[0][0].wording[self.language].tip)
-        if weakest and not all(_level(c) >= 0.65 for c in weakest):
-            return self.t["tip_general"].format(criteria=self._names(weakest[:1]))
-        if self._opening() == self.t["all_positive"]:
-            return self.t["keep_going"]
+        ranked = sorted(group, key=lambda c: self._representative(c, group), reverse=True)
+        criterion = _lower_first(self.by_id[ranked[0].criterion_id].name)
+        for comment in ranked:
+            if self._reads_well(comment.text) and self._consistent(comment.text, tone):
+                text = without_emoji(comment.text).strip()
+                return self.t["quote"].format(criterion=criterion, text=text if text[-1] in ".!?" else text + ".")
+        for comment in ranked:
+            if found := themes_in(comment.text, self.language):
+                wording = found[0].wording[self.language]
+                key = "paraphrase_praise" if tone > 0 else "paraphrase_critique"
+                name = _lower_first(self.by_id[comment.criterion_id].name)
+                return self.t[key].format(criterion=name, clauses=wording.praise if tone > 0 else wording.critique)
         return None
 
-    def _disagreement(self) -> str | None:
-        """A criterion one reviewer clearly praised and another clearly criticised."""
-        tones: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        for comment in self.feedback.comments:
-            # Only the scores count here: two reviewers who both gave a 3 do not disagree, whatever their words.
-            tone = self._score_tone(comment)
-            if tone:
-                tones[comment.criterion_id][tone].add(comment.reviewer)
+    def _representative(self, comment: Comment, group: list[Comment]) -> tuple[float, float, int]:
+        """Most like the others of its group, then the score nearest the criterion's average, then shortest."""
+        criterion = self.by_id[comment.criterion_id]
+        alike = sum(_similarity(comment.text, other.text) for other in group if other is not comment)
+        distance = abs((comment.score or criterion.average or 0) - (criterion.average or 0))
+        return (alike, -distance, -len(comment.text))
+
+    def _split(self) -> str | None:
+        """A criterion the reviewers scored far apart (by the scores they gave with a comment)."""
         for criterion in self.scored:
-            found = tones.get(criterion.criterion_id, {})
-            if found.get(1, set()) - found.get(-1, set()) and found.get(-1, set()) - found.get(1, set()):
-                return self.t["disagree"].format(criteria=self._names([criterion]))
+            given = [c.score for c in self.feedback.comments if c.criterion_id == criterion.criterion_id and
+                     c.score is not None]
+            if given and max(given) - min(given) >= SPLIT:
+                low, high = self._number(min(given)), self._number(max(given))
+                return self.t["split"].format(criterion=_lower_first(criterion.name), low=low, high=high)
         return None
 
-    def _quote(self, tone: int) -> str | None:
-        """The most typical comment of this tone, when one reads well as a quote."""
-        group = [c for c in self.feedback.comments if self._comment_tone(c) == tone]
-        readable = [c for c in group if self._reads_well(c.text) and self._consistent(c.text, tone)]
-        if not readable:
+    def _tip(self, bottom: list[CriterionScore]) -> str | None:
+        """One practical tip for the weakest criterion, from what its own critical comments are about."""
+        if not bottom or all(_level(c) >= 0.65 for c in bottom):
             return None
-        best = max(readable, key=lambda c: (sum(_similarity(c.text, o.text) for o in group if o is not c), -len(c.text)))
-        text = without_emoji(best.text).strip()
-        if text[-1] not in ".!?":
-            text += "."
-        return self.t["quote_praise" if tone > 0 else "quote_critique"].format(text=text)
+        ids = {c.criterion_id for c in bottom}
+        critical = [e.comment for e in self.evidence if e.tone < 0 and e.comment.criterion_id in ids]
+        for comment in critical:
+            if found := themes_in(comment.text, self.language):
+                name = _lower_first(self.by_id[comment.criterion_id].name)
+                return self.t["tip"].format(criterion=name, tip=found[0].wording[self.language].tip)
+        return self.t["tip_ask"].format(criterion=_lower_first(bottom[0].name))
+
+    # -- reading the comments ------------------------------------------------------------------------
+
+    def _evidence(self, comment: Comment) -> Evidence | None:
+        """What the comment says by its score; None when the score says nothing or the words contradict it."""
+        criterion = self.by_id.get(comment.criterion_id)
+        if criterion is None or criterion.average is None:
+            return None
+        score = comment.score if comment.score is not None else criterion.average
+        level = (score - criterion.min_score) / (criterion.max_score - criterion.min_score or 1)
+        tone = 1 if level >= 0.7 else -1 if level <= 0.4 else 0
+        if tone == 0 and score < criterion.average - 0.5:
+            tone = -1  # a middling score below what the others gave is the critical one of the group
+        if tone == 0:
+            return None
+        language = _written_in(comment.text, self.language)
+        said = [polarity(clause, language) for clause in clauses(comment.text, language)]
+        agrees = any(p * tone > 0 for p in said)
+        # Words and score disagree (sarcasm, a slip of the mouse): no evidence either way.
+        if (not agrees and any(p * tone < 0 for p in said)) or (tone > 0 and _SARCASM.search(comment.text)):
+            return None
+        return Evidence(comment, tone)
 
     def _consistent(self, text: str, tone: int) -> bool:
-        """No clause of the quote says the opposite of what it is quoted for."""
-        return all(polarity(clause, self.language) * tone >= 0 for clause in clauses(text, self.language))
+        """No clause of a quote says the opposite of what it is quoted for ("good, but late" is no praise)."""
+        language = _written_in(text, self.language)
+        return all(polarity(clause, language) * tone >= 0 for clause in clauses(text, language))
 
     def _reads_well(self, text: str) -> bool:
         plain = without_emoji(text)
         tokens = words(plain)
         return (
-            4 <= len(tokens) <= QUOTE_MAX_WORDS
-            and len(sentences(plain)) == 1
-            and PEER_WORD[self.language] not in plain.lower()
-            and not _THIRD_PERSON[self.language] & set(tokens)
+            3 <= len(tokens) <= QUOTE_MAX_WORDS
+            and len(sentences(plain)) <= 2
             and not is_profane(plain, self.language)
+            and not _SARCASM.search(text)
             and detect(plain, minimum_words=4) in (self.language, None)
             and not plain.isupper()
-            and not re.search(r"[<>{}\[\]|#*_`]", plain)
+            and not _MARKUP.search(plain)
         )
-
-    def _themes(self, tone: int, focus: list[CriterionScore]) -> list[tuple[Theme, set[int]]]:
-        """Themes raised with this tone: (theme, reviewers who raised it).
-
-        Themes raised about the focus criteria (the strongest for praise, the
-        weakest for criticism) come first, so the detail explains the score;
-        then the ones most reviewers raised.
-        """
-        focus_ids = {c.criterion_id for c in focus}
-        found: dict[str, tuple[Theme, set[int]]] = {}
-        mentions: Counter[str] = Counter()
-        on_focus: set[str] = set()
-        for remark in self.remarks:
-            if remark.tone != tone:
-                continue
-            for theme in remark.themes:
-                found.setdefault(theme.key, (theme, set()))[1].add(remark.comment.reviewer)
-                mentions[theme.key] += 1
-                if remark.comment.criterion_id in focus_ids:
-                    on_focus.add(theme.key)
-        order = {key: index for index, key in enumerate(found)}
-        return sorted(
-            found.values(),
-            key=lambda item: (item[0].key not in on_focus, -len(item[1]), -mentions[item[0].key], order[item[0].key]),
-        )
-
-    # -- reading the comments ------------------------------------------------------------------------
-
-    def _judge(self, comment: Comment) -> list[Remark]:
-        fallback = self._score_tone(comment)
-        written_in = _written_in(comment.text, self.language)
-        remarks = []
-        for clause in clauses(comment.text, written_in):
-            lexical = polarity(clause, written_in)
-            tone = (lexical > 0) - (lexical < 0) or fallback
-            remarks.append(Remark(comment, tone, themes_in(clause, written_in)))
-        return remarks
-
-    def _comment_tone(self, comment: Comment) -> int:
-        """The reviewer's verdict on this criterion: the score when it is clear, else the words."""
-        if tone := self._score_tone(comment):
-            return tone
-        lexical = polarity(comment.text, _written_in(comment.text, self.language))
-        return (lexical > 0) - (lexical < 0)
-
-    def _score_tone(self, comment: Comment) -> int:
-        if comment.score is None:
-            return 0
-        low, high = self.scales.get(comment.criterion_id, (1, 5))
-        level = (comment.score - low) / (high - low) if high > low else 1.0
-        return 1 if level >= 0.7 else -1 if level <= 0.3 else 0
 
     # -- small helpers -------------------------------------------------------------------------------
 
@@ -371,21 +312,6 @@ class _Writer:
         text = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
         return text.replace(".", self.t["decimal"])
 
-    def _mentions_unscored(self, sentence: str) -> bool:
-        lowered = sentence.lower()
-        return any(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered) for name in self.unscored)
-
-
-def _settle(praise: list, critique: list) -> tuple[list, list]:
-    """A theme praised by some and criticised by others goes where more reviewers put it (criticism on a tie),
-    so a summary never says "you coordinate well" and "you rarely coordinate" in one breath."""
-    praised = {theme.key: len(found) for theme, found in praise}
-    criticised = {theme.key: len(found) for theme, found in critique}
-    return (
-        [(t, f) for t, f in praise if praised[t.key] > criticised.get(t.key, 0)],
-        [(t, f) for t, f in critique if criticised[t.key] >= praised.get(t.key, 0)],
-    )
-
 
 def _written_in(text: str, default: str) -> str:
     """The language of a comment (students in a Dutch class sometimes write English), if we have words for it."""
@@ -401,9 +327,6 @@ def _level(criterion: CriterionScore) -> float:
 
 def _lower_first(name: str) -> str:
     return name[0].lower() + name[1:] if len(name) > 1 and name[1].islower() else name
-
-
-_COMMON = frozenset().union(*FUNCTION_WORDS.values())
 
 
 def _stems(text: str) -> set[str]:

@@ -46,7 +46,7 @@ LEXICONS = {
             "jammer storend vervelend ongeïnteresseerd ongemotiveerd onbetrouwbaar niks niets achter "
             "slordigheid klagen klaagt kritiek probleem problemen ruzie boos frustrerend gefrustreerd "
             "helaas matig zwak zwakke ontbrak ontbreekt verbeterd verbeteren beter spijbelde telefoon "
-            "gamen mist miste wisselt wisselend"
+            "gamen mist miste wisselt wisselend verschrikkelijk vreselijk waardeloos"
         ),
         negators=_set("niet geen nooit nauwelijks niemand"),
         contrast=_set("maar echter hoewel behalve"),
@@ -68,7 +68,7 @@ LEXICONS = {
             "messy chaotic unclear quiet passive difficult annoying unfortunately unreliable nothing "
             "behind problem problems complain complained complains frustrating frustrated weak lacking "
             "missing missed careless rude bossy ignored ignores ignoring distracted phone gaming worse "
-            "disappointing disappointed too barely varies"
+            "disappointing disappointed too barely varies terrible awful horrible useless"
         ),
         negators=_set("not no never hardly barely nobody don't didn't doesn't isn't wasn't won't can't couldn't"),
         contrast=_set("but though although however except"),
@@ -133,6 +133,9 @@ def _ambiguous(token: str, before: list[str], after: list[str], language: str) -
     return 0
 
 
+NEGATION_REACH = 2  # a negation turns a judgement word at most this many words after it ("niet echt goed")
+
+
 def polarity(text: str, language: str) -> int:
     """Praise (> 0), criticism (< 0) or neither (0), counted over words, negations and emoji.
 
@@ -144,11 +147,16 @@ def polarity(text: str, language: str) -> int:
     tokens = words(text)
     total = 0
     negation_pending = False
+    negated_at = 0
     for index, token in enumerate(tokens):
+        if negation_pending and index - negated_at > NEGATION_REACH:
+            total -= 1  # "never answers and always late": the negation ended before "late"
+            negation_pending = False
         if token in lex.negators:
             if negation_pending:
                 total -= 1  # two negations without a judgement word between them
             negation_pending = True
+            negated_at = index
             continue
         value = (token in lex.positive) - (token in lex.negative) or _ambiguous(
             token, tokens[:index], tokens[index + 1 :], language

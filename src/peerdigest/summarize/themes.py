@@ -17,7 +17,7 @@ from dataclasses import dataclass
 class Wording:
     praise: str  # "je hard werkt" — completes "… waarderen dat"
     critique: str  # "je inzet wisselt" — completes "… geven aan dat"
-    tip: str  # completes "Een praktische tip: …"
+    tip: str  # completes "Een tip voor <criterium>: …"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def test_without_an_llm_it_shows_the_data_an_llm_would_get_and_the_builtin_summa
     assert f"Instructions (prompt version {PROMPT_VERSION})" in out and "Write in Dutch" in out
     assert "LLM_BASE_URL is not set: nothing is sent anywhere" in out
     assert "<feedback_data>" in out and '"criterion": "Inzet", "average": 2.0' in out
-    assert "Een punt om aan te werken is inzet" in out and "method builtin" in out
+    assert "Het minst sterk scoor je op inzet" in out and "method builtin" in out
     assert not [name for name in DEMO_NAMES if name in out]
     assert stored_rows(demo_school) == (0, 0), "a preview stores nothing and queues nothing"
 
