@@ -40,6 +40,7 @@ from sqlalchemy import case, func, select
 from peerdigest.db.models import SummaryJob, WebhookDelivery
 from peerdigest.db.session import session_scope
 from peerdigest.domain.webhooks import webhook_queue
+from peerdigest.queue import quarantine, repairs
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.health import job_counts
 
@@ -153,6 +154,7 @@ class PeerdigestCollector(Collector):
             )
             for rule, count in sorted(self.redis.hgetall(GUARD_REJECTIONS).items()):
                 rejections.add_metric([rule.decode()], int(count))
+            reconciler = list(self._reconciler())
         except RedisError as exc:
             log.warning("metrics: Redis does not answer (%s); only the database's series are shown", exc)
             up.add_metric([], 0)
@@ -163,6 +165,31 @@ class PeerdigestCollector(Collector):
         yield depth
         yield from histograms
         yield rejections
+        yield from reconciler
+
+    def _reconciler(self) -> Iterable:
+        """What the reconciler repaired (`queue.repairs`), and the poison entries it and the workers set aside."""
+        totals = CounterMetricFamily(
+            "peerdigest_reconciler_repairs", "Differences between Redis and the database the reconciler repaired, by kind",
+            labels=["kind"],
+        )
+        for kind, count in sorted(repairs.totals(self.redis).items()):
+            totals.add_metric([kind], count)
+        yield totals
+        last = repairs.last_pass(self.redis)
+        if last is not None:
+            yield GaugeMetricFamily(
+                "peerdigest_reconciler_last_pass_timestamp_seconds", "When the reconciler's last pass ended (Unix time)",
+                value=last.at.timestamp(),
+            )
+            yield GaugeMetricFamily(
+                "peerdigest_reconciler_last_pass_duration_seconds", "How long the reconciler's last pass took",
+                value=last.seconds,
+            )
+        yield GaugeMetricFamily(
+            "peerdigest_quarantined_entries", "Queue entries that were not job ids, kept in the quarantine",
+            value=quarantine.count(self.redis),
+        )
 
 
 def registry(database_url: str, redis: Redis) -> CollectorRegistry:

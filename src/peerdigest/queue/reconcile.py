@@ -55,7 +55,7 @@ from peerdigest.db.models import (
 )
 from peerdigest.db.session import session_scope
 from peerdigest.domain.webhooks import announce, webhook_queue
-from peerdigest.queue import due_retries, quarantine
+from peerdigest.queue import due_retries, quarantine, repairs
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.enqueue import QUEUE_NAMES, put_on_queue, summary_queues
 from peerdigest.queue.jobs import find, lock
@@ -134,7 +134,11 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
     if not turn.acquire(blocking=wait > 0, blocking_timeout=wait or None):
         return Report(skipped="another reconciler is running")
     try:
-        return _pass(settings, redis)
+        started = time.monotonic()
+        report = _pass(settings, redis)
+        # Kept on Redis for /metrics and the operations page (`queue.repairs`).
+        repairs.record(redis, time.monotonic() - started, report.checked, report.counts())
+        return report
     finally:
         try:
             turn.release()

@@ -5,9 +5,10 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import start_cli
-from tests.support.api import PREFIX, TEACHER, api_client
+from peerdigest.queue import repairs
 from peerdigest.testing.fake_llm import FakeLLM, Reply
+from tests.conftest import run_cli, start_cli
+from tests.support.api import PREFIX, TEACHER, api_client
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -67,3 +68,25 @@ def test_metrics_show_jobs_queues_durations_retries_and_webhooks(process_demo_sc
     assert after[("peerdigest_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
     assert after[("peerdigest_webhook_deliveries_total", (("outcome", "failed"),))] == 0
     assert after[("peerdigest_queue_depth", (("queue", "webhooks"),))] == 0
+
+
+def test_metrics_show_what_the_reconciler_repaired_by_kind_and_its_last_pass(process_demo_school, redis):
+    client = api_client(process_demo_school)
+    for student in (19, 20):
+        client.post(f"{PREFIX}/evaluation/56/student/{student}/queue", headers=TEACHER)
+    assert ("peerdigest_reconciler_last_pass_timestamp_seconds", ()) not in samples(client), "no pass has run yet"
+    redis.flushdb()  # Redis forgets both jobs
+    redis.lpush("rq:queue:summaries-normal", b"\xff\xfe")  # and holds an entry that is no job id
+
+    recovered = run_cli(process_demo_school, "jobs", "recover")
+    assert recovered.returncode == 0, recovered.stderr
+    run_cli(process_demo_school, "jobs", "recover")  # a second pass repairs nothing
+
+    last = repairs.last_pass(redis)
+    assert (last.checked, last.repaired) == (2, 0)
+    after = samples(client)
+    assert after[("peerdigest_reconciler_repairs_total", (("kind", "requeued"),))] == 2
+    assert after[("peerdigest_reconciler_repairs_total", (("kind", "quarantined"),))] == 1
+    assert after[("peerdigest_reconciler_repairs_total", (("kind", "rerun"),))] == 0, "every kind has a series"
+    assert after[("peerdigest_reconciler_last_pass_timestamp_seconds", ())] == last.at.timestamp()
+    assert after[("peerdigest_quarantined_entries", ())] == 1
