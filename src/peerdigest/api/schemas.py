@@ -74,18 +74,20 @@ class JobAccepted(BaseModel):
     created_at: datetime
     already_queued: bool = Field(False, description="True when the student's open job was returned instead")
     cached: bool = Field(
-        False, description="True: completed at once from the stored summary, because the feedback had not changed"
+        False,
+        description="True: completed from the stored summary, because the feedback had not changed; asking again "
+        "while nothing changed returns this same job",
     )
 
     @classmethod
-    def of(cls, job: SummaryJob, created: bool = True) -> JobAccepted:
+    def of(cls, job: SummaryJob, already_queued: bool = False) -> JobAccepted:
         return cls(
             job_id=job.job_id,
             status=job.status,
             student_id=job.student_id,
             evaluation_id=job.evaluation_id,
             created_at=job.created_at,
-            already_queued=not created,
+            already_queued=already_queued,
             cached=job.cached,
         )
 
@@ -115,9 +117,9 @@ class JobStatusOut(JobAccepted):
     webhook_deliveries: list[WebhookDeliveryOut] = Field(description="Every attempt to deliver the job's webhook")
 
     @classmethod
-    def of(cls, job: SummaryJob, created: bool = True) -> JobStatusOut:
+    def of(cls, job: SummaryJob, already_queued: bool = False) -> JobStatusOut:
         return cls(
-            **JobAccepted.of(job, created).model_dump(),
+            **JobAccepted.of(job, already_queued).model_dump(),
             progress=job.progress,
             priority=job.priority,
             attempts=job.attempts,
@@ -237,8 +239,12 @@ class BatchQueueIn(BaseModel):
 
 class BatchItem(BaseModel):
     student_id: int
-    status: str = Field(description="queued | already_queued | failed")
+    status: str = Field(
+        description="queued | already_queued (the student's open job) | completed (at once from the stored "
+        "summary: the feedback had not changed) | failed"
+    )
     job_id: str | None = None
+    cached: bool = Field(False, description="True: completed from the stored summary, no worker involved")
     error: str | None = None
 
 
@@ -247,6 +253,7 @@ class BatchQueueOut(BaseModel):
     total_students: int
     queued: int
     already_queued: int
+    completed: int = Field(description="Completed at once from the stored summary (cached)")
     failed: int
     results: list[BatchItem]
 

@@ -111,9 +111,9 @@ def jobs_retry(job_id: Annotated[str, typer.Argument(help="A failed or cancelled
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
         new = accepted.job
-        if not accepted.created:
+        if accepted.already_queued:
             console.print(f"The student already has an open job: {new.job_id} ({new.status}).")
-        elif new.cached:
+        elif new.cached or accepted.reused:
             console.print(f"Job {new.job_id} completed at once from the stored summary (feedback unchanged).")
         else:
             console.print(f"Job {new.job_id} queued ({new.priority} priority).")

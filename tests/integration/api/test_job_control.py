@@ -103,6 +103,45 @@ def test_unchanged_feedback_completes_at_once_from_the_stored_summary(client, de
     assert status["attempts"] == 0 and status["progress"] == 100
 
 
+def test_asking_again_for_unchanged_feedback_returns_the_same_cached_job_without_a_new_row(client, demo_school):
+    _store_summary(demo_school, 19)
+    first = client.post(QUEUE.format(student=19), headers=TEACHER).json()
+    again = client.post(QUEUE.format(student=19), headers=TEACHER).json()
+    batch = client.post(f"{PREFIX}/evaluation/56/batch-queue", json={"student_ids": [19]}, headers=TEACHER).json()
+    assert again["job_id"] == first["job_id"] == batch["results"][0]["job_id"]
+    assert (again["status"], again["cached"], again["already_queued"]) == ("completed", True, False)
+    with session_scope(demo_school.database_url) as session:
+        assert len(session.scalars(select(SummaryJob).where(SummaryJob.student_id == 19)).all()) == 1
+
+
+def test_a_regenerate_is_never_answered_with_a_cached_job(client, demo_school):
+    _store_summary(demo_school, 19)
+    cached = client.post(QUEUE.format(student=19), headers=TEACHER).json()
+    fresh = client.post(REGENERATE.format(student=19), headers=TEACHER).json()
+    assert fresh["job_id"] != cached["job_id"]
+    assert (fresh["status"], fresh["cached"]) == ("queued", False)
+
+
+def test_batch_queue_reports_cache_hits_as_completed(client, demo_school, redis):
+    _store_summary(demo_school, 19)
+    body = client.post(f"{PREFIX}/evaluation/56/batch-queue", json={"student_ids": [19, 20]}, headers=TEACHER).json()
+    assert (body["queued"], body["completed"], body["already_queued"], body["failed"]) == (1, 1, 0, 0)
+    by_student = {item["student_id"]: item for item in body["results"]}
+    assert (by_student[19]["status"], by_student[19]["cached"]) == ("completed", True)
+    assert (by_student[20]["status"], by_student[20]["cached"]) == ("queued", False)
+    assert _on_redis(redis)[QUEUE_NAMES["normal"]] == [by_student[20]["job_id"]]
+
+
+def test_batch_queue_takes_at_most_as_many_ids_as_the_evaluation_has_students(client):
+    too_many = client.post(
+        f"{PREFIX}/evaluation/56/batch-queue", json={"student_ids": list(range(19, 19 + 9))}, headers=TEACHER
+    )
+    assert too_many.status_code == 422
+    assert "has 8 students" in too_many.json()["detail"]
+    repeated = client.post(f"{PREFIX}/evaluation/56/batch-queue", json={"student_ids": [19] * 1000}, headers=TEACHER)
+    assert repeated.status_code == 202 and repeated.json()["total_students"] == 1
+
+
 @pytest.mark.parametrize("stored", [{"stale": True}, {"method": "fallback"}], ids=["stale", "fallback"])
 def test_a_stale_or_fallback_summary_is_not_reused(client, demo_school, redis, stored):
     _store_summary(demo_school, 19, **stored)

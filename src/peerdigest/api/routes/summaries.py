@@ -41,7 +41,7 @@ from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
-from peerdigest.queue.enqueue import request_summaries, request_summary
+from peerdigest.queue.enqueue import Accepted, request_summaries, request_summary
 from peerdigest.queue.jobs import find
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
@@ -94,7 +94,7 @@ def _accept(
         webhook_url=options.webhook_url,
         max_retries=options.max_retries,
     )
-    return JobAccepted.of(accepted.job, accepted.created)
+    return JobAccepted.of(accepted.job, accepted.already_queued)
 
 
 @router.post(
@@ -265,6 +265,13 @@ def batch_queue(
     visible_evaluation(session, user, evaluation_id)
     members = evaluation_students(session, evaluation_id)
     wanted = members if body is None or body.student_ids is None else list(dict.fromkeys(body.student_ids))
+    if len(wanted) > len(members):
+        # More ids than students can only be mistakes (or an attempt to make the server work for nothing).
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Evaluation {evaluation_id} has {len(members)} students who receive feedback; send at most that many "
+            "student_ids, or none to queue them all.",
+        )
     known = set(members)
     accepted = iter(
         request_summaries(
@@ -282,21 +289,23 @@ def batch_queue(
             results.append(BatchItem(student_id=student_id, status="failed", error="receives no feedback here"))
             continue
         item = next(accepted)
-        results.append(
-            BatchItem(
-                student_id=student_id,
-                status="queued" if item.created else "already_queued",
-                job_id=item.job.job_id,
-            )
-        )
+        results.append(BatchItem(student_id=student_id, status=_batch_status(item), job_id=item.job.job_id,
+                                 cached=item.job.cached))
     return BatchQueueOut(
         evaluation_id=evaluation_id,
         total_students=len(wanted),
         queued=sum(r.status == "queued" for r in results),
         already_queued=sum(r.status == "already_queued" for r in results),
+        completed=sum(r.status == "completed" for r in results),
         failed=sum(r.status == "failed" for r in results),
         results=results,
     )
+
+
+def _batch_status(accepted: Accepted) -> str:
+    if accepted.already_queued:
+        return "already_queued"
+    return "completed" if accepted.job.cached else "queued"
 
 
 @router.get("/evaluation/{evaluation_id}/jobs", response_model=JobList, responses=ERRORS, summary="Jobs of an evaluation")
