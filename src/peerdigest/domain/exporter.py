@@ -1,7 +1,8 @@
-"""Take the summaries back out: every student of an evaluation as CSV, JSON or printable Markdown.
+"""Take the summaries back out: every student of an evaluation as CSV, JSON, or printable Markdown or HTML.
 
-The teacher's copy carries each student's contribution factor and labels (docs/INSIGHTS.md); the
-student copy, to hand out, never does.
+The teacher's copy carries each student's contribution factor and labels (docs/INSIGHTS.md) and
+every summary, approved or not; the student copy, to hand out, never carries factor or labels and
+holds only the summaries released to their student (domain/release.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
+from jinja2 import Environment, PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, User, utcnow
+from peerdigest.domain import release
 from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
 
 
@@ -29,13 +33,19 @@ class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
     md = "md"
+    html = "html"
 
 
 MEDIA_TYPES = {
     ExportFormat.csv: "text/csv; charset=utf-8",
     ExportFormat.json: "application/json",
     ExportFormat.md: "text/markdown; charset=utf-8",
+    ExportFormat.html: "text/html; charset=utf-8",
 }
+
+# Dutch spreadsheets read "," as the decimal separator and expect ";" between cells.
+CSV_DELIMITERS = (",", ";")
+DEFAULT_DELIMITER = {"nl": ";"}
 
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,13 +62,16 @@ class StudentSummary:
     feedback_count: int | None
     generated_at: datetime | None
     stale: bool
+    released: bool = False  # the student may read it; in the student copy an unreleased summary is left out
     factor: float | None = None  # teacher's copy only
     labels: tuple[str, ...] = ()  # teacher's copy only
 
 
-def class_summaries(session: Session, evaluation: Evaluation, insights: Insights | None = None) -> list[StudentSummary]:
+def class_summaries(
+    session: Session, evaluation: Evaluation, insights: Insights | None = None, copy: ExportCopy = ExportCopy.teacher
+) -> list[StudentSummary]:
     """Every student who takes part in the evaluation, by team and name, with their summary if there is one
-    (and with their factor and labels when `insights` is given)."""
+    (in the student copy: if it is released) and with their factor and labels when `insights` is given."""
     allocations = session.scalars(
         select(Allocation).where(Allocation.evaluation_id == evaluation.id).order_by(Allocation.id)
     ).all()
@@ -75,6 +88,9 @@ def class_summaries(session: Session, evaluation: Evaluation, insights: Insights
     rows = []
     for student in sorted(students, key=lambda u: (teams[u.id] or "", u.name.lower(), u.id)):
         summary = summaries.get(student.id)
+        released = release.released(evaluation, summary)
+        if copy == ExportCopy.student and not released:
+            summary = None
         insight = insights.student(student.id) if insights is not None else None
         rows.append(
             StudentSummary(
@@ -87,6 +103,7 @@ def class_summaries(session: Session, evaluation: Evaluation, insights: Insights
                 feedback_count=summary.feedback_count if summary else None,
                 generated_at=summary.updated_at if summary else None,
                 stale=summary.stale if summary else False,
+                released=released,
                 factor=insight.factor if insight else None,
                 labels=tuple(label.code for label in insight.labels) if insight else (),
             )
@@ -94,15 +111,27 @@ def class_summaries(session: Session, evaluation: Evaluation, insights: Insights
     return rows
 
 
-def export(session: Session, evaluation: Evaluation, fmt: ExportFormat, copy: ExportCopy, rules: Rules) -> str:
-    """The class's summaries in `fmt`; the teacher's copy adds each student's factor and labels."""
+def export(
+    session: Session,
+    evaluation: Evaluation,
+    fmt: ExportFormat,
+    copy: ExportCopy,
+    rules: Rules,
+    delimiter: str | None = None,
+) -> str:
+    """The class's summaries in `fmt`; the teacher's copy adds each student's factor and labels.
+
+    `delimiter` is the CSV's cell separator; None: ";" for a Dutch evaluation, else ",".
+    """
     teacher = copy == ExportCopy.teacher
     insights = analyse(rating_sheet(session, evaluation.id), rules) if teacher else None
-    rows = class_summaries(session, evaluation, insights)
+    rows = class_summaries(session, evaluation, insights, copy)
     if fmt == ExportFormat.csv:
-        return to_csv(rows, teacher)
+        return to_csv(rows, teacher, delimiter or DEFAULT_DELIMITER.get(evaluation.language, ","))
     if fmt == ExportFormat.json:
         return to_json(evaluation, rows, teacher)
+    if fmt == ExportFormat.html:
+        return to_html(evaluation, rows, teacher)
     return to_markdown(evaluation, rows, teacher)
 
 
@@ -115,12 +144,14 @@ def neutralize(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def to_csv(rows: list[StudentSummary], teacher: bool = False) -> str:
+def to_csv(rows: list[StudentSummary], teacher: bool = False, delimiter: str = ",") -> str:
+    if delimiter not in CSV_DELIMITERS:
+        raise ValueError(f"CSV delimiter must be one of {CSV_DELIMITERS}, not {delimiter!r}")
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(
         ["student_id", "student_name", "student_email", "team", "summary", "method", "feedback_count", "generated_at", "stale"]
-        + (["factor", "labels"] if teacher else [])
+        + (["released", "factor", "labels"] if teacher else [])
     )
     for row in rows:
         writer.writerow(
@@ -132,14 +163,18 @@ def to_csv(rows: list[StudentSummary], teacher: bool = False) -> str:
                 _iso(row.generated_at),
                 "true" if row.stale else "false",
             ]
-            + (["" if row.factor is None else row.factor, " ".join(row.labels)] if teacher else [])
+            + (
+                ["true" if row.released else "false", "" if row.factor is None else row.factor, " ".join(row.labels)]
+                if teacher
+                else []
+            )
         )
     # The BOM makes Excel read the file as UTF-8 instead of the system code page.
     return "\ufeff" + out.getvalue()
 
 
 def to_json(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
-    hidden = () if teacher else ("factor", "labels")
+    hidden = () if teacher else ("factor", "labels", "released")
     students = [
         {k: v for k, v in asdict(row).items() if k not in hidden} | {"generated_at": _iso(row.generated_at) or None}
         for row in rows
@@ -168,6 +203,9 @@ _LABELS = {
         "stale": "Er is feedback bijgekomen of veranderd sinds deze samenvatting is geschreven.",
         "factor": "factor",
         "labels": "signalen",
+        "unreleased": "Nog niet vrijgegeven: de docent leest deze samenvatting eerst.",
+        "teacher_copy": "Exemplaar van de docent: niet uitdelen.",
+        "print": "Afdrukken",
     },
     "en": {
         "heading": "Feedback from your teammates",
@@ -179,6 +217,9 @@ _LABELS = {
         "stale": "Feedback was added or changed after this summary was written.",
         "factor": "factor",
         "labels": "labels",
+        "unreleased": "Not released yet: the teacher reads this summary first.",
+        "teacher_copy": "Teacher's copy: do not hand out.",
+        "print": "Print",
     },
 }
 
@@ -201,6 +242,8 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
             )
         if row.stale:
             section.append(f"> {labels['stale']}")
+        if teacher and row.summary is not None and not row.released:
+            section.append(f"> {labels['unreleased']}")
         if teacher and row.factor is not None:
             signals = f" · {labels['labels']}: {', '.join(row.labels)}" if row.labels else ""
             section.insert(1, f"**{labels['factor']} {row.factor:.2f}**{signals}")
@@ -209,6 +252,26 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
             parts.append('<div style="page-break-before: always"></div>')
         parts.append("\n\n".join(section))
     return "\n\n".join(parts) + "\n"
+
+
+def to_html(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
+    """A page per student that prints cleanly from a browser: the print view and the downloadable file alike."""
+    labels = _LABELS.get(evaluation.language, _LABELS["en"])
+    return _print_template().render(
+        evaluation=evaluation,
+        school=evaluation.school.name,
+        rows=rows,
+        teacher=teacher,
+        labels=labels,
+        language=evaluation.language,
+        today=utcnow(),
+    )
+
+
+@cache
+def _print_template():
+    environment = Environment(loader=PackageLoader("peerdigest.domain", "templates"), autoescape=True)
+    return environment.get_template("print.html")
 
 
 def _iso(moment: datetime | None) -> str:

@@ -5,8 +5,9 @@ import io
 
 import pytest
 
-from peerdigest.db.models import User
+from peerdigest.db.models import Evaluation, User
 from peerdigest.db.session import session_scope
+from peerdigest.domain import review
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 from tests.support.feedback import store_summary
 
@@ -15,13 +16,20 @@ from tests.support.feedback import store_summary
 def client(demo_school):
     with session_scope(demo_school.database_url) as session:
         store_summary(session, 56, 19, text="=HYPERLINK(\"http://evil.example\",\"Click\") Jan werkt goed samen.")
-        store_summary(session, 56, 20, text="Sanne communiceert helder.").stale = True
+        sanne = store_summary(session, 56, 20, text="Sanne communiceert helder.")
+        sanne.stale = True
+        review.approve(sanne, session.get(User, 1))  # Jan's summary (19) is not approved
         session.get(User, 21).name = "@Mohammed El Amrani"
     return api_client(demo_school)
 
 
-def export(client, fmt: str, headers=TEACHER, copy: str = "teacher"):
-    return client.get(f"{PREFIX}/evaluation/56/export", params={"format": fmt, "copy": copy}, headers=headers)
+def export(client, fmt: str, headers=TEACHER, copy: str = "teacher", **params):
+    params = {"format": fmt, "copy": copy, **params}
+    return client.get(f"{PREFIX}/evaluation/56/export", params=params, headers=headers)
+
+
+def csv_rows(response, delimiter: str = ";") -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=delimiter))
 
 
 def test_csv_lists_every_student_and_neutralizes_formula_like_cells(client):
@@ -29,7 +37,7 @@ def test_csv_lists_every_student_and_neutralizes_formula_like_cells(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert 'filename="evaluation-56-summaries.csv"' in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = csv_rows(response)  # a Dutch evaluation: ";" between cells
     assert len(rows) == 8
     by_id = {int(r["student_id"]): r for r in rows}
     assert by_id[19]["summary"].startswith("'=HYPERLINK(")
@@ -65,14 +73,48 @@ def test_students_may_not_export_a_class(client):
 
 
 def test_the_teachers_copy_has_each_students_factor_and_labels_and_the_student_copy_has_neither(client):
-    teacher_rows = {int(r["student_id"]): r for r in csv.DictReader(io.StringIO(export(client, "csv").text.lstrip("\ufeff")))}
+    teacher_rows = {int(r["student_id"]): r for r in csv_rows(export(client, "csv"))}
     assert teacher_rows[24]["factor"] == "1.05" and teacher_rows[24]["labels"] == "high_performer"
     assert teacher_rows[23]["labels"] == "low_performer"
 
-    header = next(csv.reader(io.StringIO(export(client, "csv", copy="student").text.lstrip("\ufeff"))))
+    header = next(csv.reader(io.StringIO(export(client, "csv", copy="student").text.lstrip("\ufeff")), delimiter=";"))
     assert "factor" not in header and "labels" not in header
     for fmt in ("json", "md"):
         text = export(client, fmt, copy="student").text
         assert "factor" not in text and "performer" not in text
     assert '"labels": [\n        "high_performer"' in export(client, "json").text
     assert "**factor 1.05** · signalen: high_performer" in export(client, "md").text
+
+
+def test_the_csv_delimiter_is_a_choice_and_defaults_to_comma_for_english(client):
+    with_commas = csv_rows(export(client, "csv", delimiter=","), delimiter=",")
+    assert len(with_commas) == 8 and with_commas[0]["student_id"].isdigit()
+    assert export(client, "csv", delimiter="|").status_code == 422
+    english = client.get(f"{PREFIX}/evaluation/57/export", params={"format": "csv"}, headers=TEACHER)
+    assert english.content.decode("utf-8-sig").startswith("student_id,student_name,")
+
+
+def test_the_student_copy_holds_only_released_summaries_and_the_teachers_copy_says_which(client):
+    for fmt in ("csv", "json", "md", "html"):
+        student_copy = export(client, fmt, copy="student").text
+        assert "Jan werkt goed samen" not in student_copy and "Sanne communiceert helder." in student_copy, fmt
+    teacher = {int(r["student_id"]): r for r in csv_rows(export(client, "csv"))}
+    assert (teacher[19]["released"], teacher[20]["released"]) == ("false", "true")
+    assert "Nog niet vrijgegeven" in export(client, "md").text
+
+
+def test_the_html_file_prints_a_page_per_student_with_school_and_evaluation(client, demo_school):
+    response = export(client, "html", copy="student")
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'filename="evaluation-56-summaries.html"' in response.headers["content-disposition"]
+    page = response.text
+    with session_scope(demo_school.database_url) as session:
+        evaluation = session.get(Evaluation, 56)
+        school, title = evaluation.school.name, evaluation.title
+    assert page.count('<section class="sheet"') == 8 and "@media print" in page and "break-after: page" in page
+    assert page.count(school) >= 8 and title in page and '<html lang="nl">' in page
+    assert "Feedback van je teamgenoten" in page and "Nog geen samenvatting." in page
+    assert "<script" not in page
+    teachers = export(client, "html").text
+    assert "=HYPERLINK(&#34;http://evil.example&#34;" in teachers and 'HYPERLINK("' not in teachers  # escaped
+    assert "Exemplaar van de docent" in teachers and "Exemplaar van de docent" not in page

@@ -1,6 +1,8 @@
-"""GET /api/v1/feedback-summaries/evaluation/{id}/export: a class's summaries as CSV, JSON or Markdown."""
+"""GET /api/v1/feedback-summaries/evaluation/{id}/export: a class's summaries as CSV, JSON, Markdown or HTML."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -36,16 +38,23 @@ def export_summaries(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    fmt: ExportFormat = Query(ExportFormat.csv, alias="format", description="csv | json | md (printable)"),
+    fmt: ExportFormat = Query(
+        ExportFormat.csv, alias="format", description="csv | json | md (printable) | html (printable, a page per student)"
+    ),
     copy: ExportCopy = Query(
         ExportCopy.teacher,
-        description="teacher: with each student's contribution factor and labels; student: without them, to hand out",
+        description="teacher: with each student's contribution factor and labels, every summary approved or not; "
+        "student: without them and with released summaries only, to hand out",
+    ),
+    delimiter: Literal[",", ";"] | None = Query(
+        None, description="CSV only: the cell separator; default ; for a Dutch evaluation (as Dutch spreadsheets expect), "
+        "else ,"
     ),
 ) -> Response:
     require_staff(user)
     evaluation = visible_evaluation(session, user, evaluation_id)
     return Response(
-        export(session, evaluation, fmt, copy, Rules.from_settings(settings)),
+        export(session, evaluation, fmt, copy, Rules.from_settings(settings), delimiter),
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename(evaluation, fmt)}"'},
     )
