@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import FeedbackSummary
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score
 from peerdigest.domain.feedback import collect, feedback_hash
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "peer-feedback.csv"
@@ -22,3 +23,21 @@ def store_summary(session: Session, evaluation_id: int, student_id: int, text: s
     session.add(summary)
     session.flush()
     return summary
+
+
+def add_comment(session: Session, evaluation_id: int, *, reviewer_id: int, reviewee_id: int, text: str) -> None:
+    """Set the comment of the reviewer's score on the evaluation's first criterion for this reviewee."""
+    allocation = session.scalar(
+        select(Allocation).where(
+            Allocation.evaluation_id == evaluation_id,
+            Allocation.reviewer_id == reviewer_id,
+            Allocation.reviewee_id == reviewee_id,
+        )
+    )
+    criterion_id = session.get(Evaluation, evaluation_id).criteria[0].id
+    score = session.scalar(select(Score).where(Score.allocation_id == allocation.id, Score.criterion_id == criterion_id))
+    if score is None:
+        score = Score(allocation_id=allocation.id, criterion_id=criterion_id)
+        session.add(score)
+    score.comment = text
+    session.flush()

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from peerdigest.web import errors, evaluations, signin, student
+from peerdigest.web import errors, evaluations, review, signin, student
 from peerdigest.web.pages import STATIC, TEMPLATES
 
 
@@ -17,3 +17,4 @@ def install(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
+    app.include_router(review.router)

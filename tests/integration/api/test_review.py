@@ -1,15 +1,13 @@
 """Review before release: students read a summary only once a teacher approved it, as written or edited."""
 
 import pytest
-from sqlalchemy import select
 
-from peerdigest.db.models import Allocation, Evaluation, Score
 from peerdigest.db.session import session_scope
 from peerdigest.domain import review
 from peerdigest.queue.tasks import _store as store_as_worker  # how a worker writes a new summary
 from peerdigest.summarize import Summary
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
-from tests.support.feedback import store_summary
+from tests.support.feedback import add_comment, store_summary
 
 SANNE = {"X-User-Email": "sanne@example.com"}
 THREAT = "Ik maak je af als je weer te laat bent."
@@ -123,22 +121,13 @@ def test_a_student_may_not_send_an_unreviewed_summary_to_a_webhook(client):
     assert refused.status_code == 403 and "teacher" in refused.json()["detail"]
 
 
-def _add_comment(database_url: str, reviewer: int, reviewee: int, text: str) -> None:
-    with session_scope(database_url) as session:
-        allocation = session.scalar(
-            select(Allocation).where(
-                Allocation.evaluation_id == 56, Allocation.reviewer_id == reviewer, Allocation.reviewee_id == reviewee
-            )
-        )
-        criterion_id = session.get(Evaluation, 56).criteria[0].id
-        score = session.scalar(
-            select(Score).where(Score.allocation_id == allocation.id, Score.criterion_id == criterion_id)
-        )
-        score.comment = text
+def add_comment_to(settings, reviewer: int, reviewee: int, text: str) -> None:
+    with session_scope(settings.database_url) as session:
+        add_comment(session, 56, reviewer_id=reviewer, reviewee_id=reviewee, text=text)
 
 
 def test_a_flagged_comment_goes_to_the_teacher_and_never_to_the_student(client, demo_school):
-    _add_comment(demo_school.database_url, 20, 19, THREAT)
+    add_comment_to(demo_school, 20, 19, THREAT)
     teacher_view = client.get(f"{PREFIX}/evaluation/56/student/19/quotes", headers=TEACHER).json()["quotes"]
     assert [q["flagged"] for q in teacher_view if q["text"] == THREAT] == ["threat"]
     assert sum(q["flagged"] is not None for q in teacher_view) == 1
@@ -152,8 +141,8 @@ def test_a_flagged_comment_goes_to_the_teacher_and_never_to_the_student(client, 
 
 
 def test_the_review_table_counts_flagged_comments_and_shows_each_state(client, demo_school):
-    _add_comment(demo_school.database_url, 20, 19, THREAT)
-    _add_comment(demo_school.database_url, 21, 19, "Wat een klootzak.")
+    add_comment_to(demo_school, 20, 19, THREAT)
+    add_comment_to(demo_school, 21, 19, "Wat een klootzak.")
     approve(client, 20, {"summary_text": "Aangepast."})
     table = client.get(f"{PREFIX}/evaluation/56/review", headers=TEACHER).json()
     assert table["release"] == "after_review"

@@ -1,0 +1,151 @@
+"""Review before release, for teachers: read each summary beside its flagged comments, edit, approve; print.
+
+Plain forms that post back and land on the same page with a notice, so review
+works without JavaScript; the access rules and the review itself are the
+API's (`api/deps.py`, `domain/review.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
+from peerdigest.api.schemas import PathId
+from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
+from peerdigest.domain import release, review
+from peerdigest.domain.evaluations import update_evaluation
+from peerdigest.domain.exporter import ExportCopy, ExportFormat, export
+from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.flags import Flag
+from peerdigest.domain.insights import Rules
+from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
+
+router = page_router()
+
+CONCERNS = {"self_harm": "about self-harm", "threat": "threatening", "offensive": "offensive"}
+
+
+@dataclass(frozen=True)
+class StudentReview:
+    student: User
+    summary: FeedbackSummary | None
+    released: bool
+    flagged: list[tuple[str, Flag]]  # comment text (names replaced) and why it is flagged
+    approved_by: str | None
+    edited_by: str | None
+
+
+def _students(session, evaluation: Evaluation) -> list[StudentReview]:
+    ids = evaluation_students(session, evaluation.id)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    summaries = {
+        s.student_id: s
+        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation.id))
+    }
+    names = {u.id: u.name for u in session.scalars(select(User).where(User.school_id == evaluation.school_id))}
+    counts = review.flag_counts(session, evaluation)
+    rows = []
+    for student in sorted(users.values(), key=lambda u: (u.name.lower(), u.id)):
+        summary = summaries.get(student.id)
+        flagged = []
+        if counts[student.id]:
+            comments = anonymize(collect(session, evaluation.id, student.id)).comments
+            flagged = [(c.text, f) for c, f in review.flagged(comments, evaluation.language) if f is not None]
+        rows.append(
+            StudentReview(
+                student=student,
+                summary=summary,
+                released=release.released(evaluation, summary),
+                flagged=flagged,
+                approved_by=names.get(summary.approved_by_id) if summary and summary.approved_by_id else None,
+                edited_by=names.get(summary.edited_by_id) if summary and summary.edited_by_id else None,
+            )
+        )
+    return rows
+
+
+@router.get("/evaluations/{evaluation_id}/review")
+def review_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    students = _students(session, evaluation)
+    waiting = sum(1 for s in students if s.summary is not None and s.summary.approved_at is None)
+    return render(
+        request,
+        "review.html",
+        user=user,
+        evaluation=evaluation,
+        students=students,
+        waiting=waiting,
+        under_review=evaluation.release == Release.after_review,
+        concerns=CONCERNS,
+    )
+
+
+def _back(evaluation_id: int, student_id: int | None = None) -> str:
+    return f"/evaluations/{evaluation_id}/review" + (f"#student-{student_id}" if student_id else "")
+
+
+@router.post("/evaluations/{evaluation_id}/review/{student_id}")
+def approve_summary(
+    evaluation_id: PathId,
+    student_id: PathId,
+    user: StaffPageUser,
+    session: SessionDep,
+    summary_text: Annotated[str | None, Form()] = None,
+):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    check_student(session, user, evaluation, student_id)
+    summary = release.summary_of(session, evaluation_id, student_id)
+    name = session.get(User, student_id).name
+    if summary is None:
+        return redirect(_back(evaluation_id, student_id), f"{name} has no summary yet to approve.", error=True)
+    try:
+        before = summary.text
+        review.edit_and_approve(summary, summary_text if summary_text is not None else summary.text, user)
+    except review.ReviewError as exc:
+        return redirect(_back(evaluation_id, student_id), f"{name}: {exc}", error=True)
+    session.commit()
+    what = "Saved your edit and approved" if summary.text != before else "Approved"
+    return redirect(_back(evaluation_id, student_id), f"{what} the summary of {name}; they can read it now.")
+
+
+@router.post("/evaluations/{evaluation_id}/review")
+def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    approved = review.approve_all_completed(session, evaluation, user)
+    session.commit()
+    if not approved:
+        return redirect(_back(evaluation_id), "Every written summary was approved already.")
+    return redirect(_back(evaluation_id), f"Approved {len(approved)} summaries; those students can read them now.")
+
+
+@router.post("/evaluations/{evaluation_id}/release")
+def change_release(
+    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, mode: Annotated[Release, Form()]
+):
+    update_evaluation(session, visible_evaluation(session, user, evaluation_id), {"release": mode})
+    session.commit()
+    told = (
+        "Students now read each summary as soon as it is written."
+        if mode == Release.automatic
+        else "Students now read a summary only after you approved it."
+    )
+    return redirect(_back(evaluation_id), told)
+
+
+@router.get("/evaluations/{evaluation_id}/print", response_class=HTMLResponse)
+def print_view(
+    evaluation_id: PathId,
+    user: StaffPageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    copy: ExportCopy = ExportCopy.student,
+):
+    """The class on paper: the same document as the html export, shown in the browser to print."""
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings)))
