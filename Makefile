@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# make run PORT=8080 WORKERS=4: the API's port and the number of worker processes
+PORT ?= 8000
+WORKERS ?= 1
 
 .PHONY: install demo test run up worker api bench clean
 
@@ -25,7 +28,7 @@ test: install
 	$(BIN)/python -m pytest
 
 run: install
-	$(BIN)/peerdigest run
+	$(BIN)/peerdigest run --port $(PORT) --workers $(WORKERS)
 
 up: install
 	$(BIN)/peerdigest up

@@ -64,3 +64,8 @@ def test_a_refused_url_never_shows_its_password(monkeypatch):
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=None)
     assert "s3cret" not in explain(refused.value)
+
+
+def test_without_a_database_url_the_sqlite_database_lives_in_data_dir(tmp_path):
+    assert Settings(_env_file=None, data_dir=tmp_path / "elsewhere").database_url == f"sqlite:///{tmp_path}/elsewhere/peerdigest.db"
+    assert Settings(_env_file=None, data_dir=tmp_path, database_url="sqlite:///x.db").database_url == "sqlite:///x.db"
