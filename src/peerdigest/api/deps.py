@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Evaluation, Role, User
-from peerdigest.db.session import session_factory
+from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.feedback import evaluation_students
 
@@ -22,7 +22,7 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = session_factory(request.app.state.settings.database_url)()
+    session = session_factory(request.app.state.settings.database_url, API_BUSY_TIMEOUT)()
     try:
         yield session
     finally:

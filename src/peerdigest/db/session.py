@@ -9,21 +9,30 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-# One engine (and pool) per URL and process. Keyed by URL rather than a single
+# How long a write waits for SQLite's one write lock before it fails with "database is locked"
+# (PostgreSQL locks rows, not the file, and has no such wait). Workers, the scheduler and the
+# command line wait long: a worker holding a written summary must not lose it to a busy moment.
+BUSY_TIMEOUT = 30.0
+# The API answers sooner: 503 with Retry-After after 5 s, well before a client's own timeout
+# (often 30 s) turns a busy moment into an error the client cannot tell from a crash.
+API_BUSY_TIMEOUT = 5.0
+
+# One engine (and pool) per URL, wait and process. Keyed by URL rather than a single
 # global, so tests and tools point elsewhere simply by passing another URL.
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, float], Engine] = {}
 
 
-def engine_for(url: str) -> Engine:
-    engine = _engines.get(url)
+def engine_for(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    engine = _engines.get((url, busy_timeout))
     if engine is None:
-        engine = _engines[url] = _create(url)
+        engine = _engines[(url, busy_timeout)] = _create(url, busy_timeout)
     return engine
 
 
-def _create(url: str) -> Engine:
+def _create(url: str, busy_timeout: float) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # sqlite3's `timeout` is SQLite's busy timeout.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -34,7 +43,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -48,8 +56,8 @@ def _forget_inherited_pools() -> None:
 os.register_at_fork(after_in_child=_forget_inherited_pools)
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url), expire_on_commit=False)
+def session_factory(url: str, busy_timeout: float = BUSY_TIMEOUT) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url, busy_timeout), expire_on_commit=False)
 
 
 @contextmanager

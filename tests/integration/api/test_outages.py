@@ -1,9 +1,13 @@
 """The API during outages: Redis down still accepts jobs; the database down too is a clear 503."""
 
+import sqlite3
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
 from peerdigest.api.app import create_app
+from peerdigest.db.session import API_BUSY_TIMEOUT, BUSY_TIMEOUT
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.reconcile import reconcile
@@ -47,3 +51,24 @@ def test_with_the_database_down_too_the_answer_is_a_clear_503(database_url, tmp_
             "detail": "The database is unavailable right now, so nothing was done or recorded. Try again in a minute."
         }
         assert response.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_database_locked_by_another_writer_answers_503_after_the_apis_short_wait(demo_school):
+    settings = demo_school
+    client = TestClient(create_app(settings, redis_url=settings.redis_url), raise_server_exceptions=False)
+    writer = sqlite3.connect(settings.sqlite_path, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds SQLite's one write lock
+    try:
+        started = time.monotonic()
+        locked = client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER)
+        waited = time.monotonic() - started
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert locked.status_code == 503 and locked.headers["Retry-After"], locked.text
+    print(f"answered 503 after {waited:.1f}s (API_BUSY_TIMEOUT {API_BUSY_TIMEOUT}s, workers wait {BUSY_TIMEOUT}s)")
+    assert client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER).status_code == 202, (
+        "the lock gone, the same request is accepted"
+    )
