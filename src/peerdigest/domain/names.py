@@ -66,14 +66,29 @@ _ACCENTED = {
 }
 _BASE = {accented: base for base, group in _ACCENTED.items() for accented in group}
 _POSSESSIVE = r"(?P<possessive>['’]s|['’]|s)?"
+# Words before an ordinary noun ("a joy", "the sky", "de vos"): after one of these a name-word is just a word.
+_DETERMINERS = frozenset(
+    "a an the my your his her our their this that such pure real de het een mijn je jouw zijn haar onze jullie hun "
+    "die deze dit dat wat".split()
+)
+# Words that follow a name as its verb ("joy presented", "hope was on her phone", "mees werkte").
+_VERBS = frozenset(
+    "is was has had did does said says made makes helped helps kept keeps took gave always never really also just "
+    "heeft deed doet zei zegt maakte maakt hielp helpt hield houdt nam gaf kwam komt werkt werkte altijd nooit echt ook "
+    "kan kon moet moest wil wilde zou zal zat ging liet kwam stond las vergat bleef sliep went got sat left forgot "
+    "read wrote came took ran".split()
+)
 _GREETING = r"(?:hoi|hey|hi|hai|hallo|hello|yo|thanks|thank\s+you|thx|bedankt|dank\s+je|dankjewel|sorry|@)"
 # Words that open ordinary sentences ("Dan is het af", "Hope you..."): never a name at the start of one.
 # Any other name-word that starts a sentence is taken for the name: in peer feedback "Roos hielp" is far
 # more likely than a sentence about roses.
 _SENTENCE_OPENERS = frozenset(
-    "al an and are can dan dat der die doe een for het hij hun hope job let love man may met mis net nog not now "
-    "ten ter the toe van via wel wil will win zij".split()
+    "al an and are can dan dat der die doe een for het hij hun hope job let love man met mis net nog not now "
+    "ten ter the toe van via wel wil win zij".split()
 )
+# Name-words that are function words: a verb after them says nothing ("dan is het af", "will always").
+_FUNCTION_WORDS = _SENTENCE_OPENERS - {"hope", "love", "job", "man", "mark", "win"}
+
 @dataclass(frozen=True)
 class NameForms:
     """The forms of the members' names: `anywhere` is replaced wherever it occurs, `as_name` only where used as a name."""
@@ -212,11 +227,35 @@ def _used_as_name(text: str, match: re.Match[str]) -> bool:
     before = text[: match.start()]
     if before.endswith("@") or _ADDRESS_BEFORE.search(before):
         return True
-    if not any(part[:1].isupper() for part in word.split()):
-        return False
-    if not _SENTENCE_START.search(before):
-        return True  # capitalized in the middle of a sentence
-    return word.lower() not in _SENTENCE_OPENERS
+    previous = re.search(r"([\w']+)\W*$", before)
+    if previous and previous.group(1).lower() in _DETERMINERS:
+        return False  # "a joy", "the sky", "de vos"
+    following = re.match(r"\s+([\w'-]+)", text[match.end():])
+    if following and _is_verb(following.group(1).lower(), after=word.lower()) and word.lower() not in _FUNCTION_WORDS:
+        return True  # "joy presented", "hope was on her phone": students write names in lower case too
+    if _SENTENCE_START.search(before):
+        return word.lower() not in _SENTENCE_OPENERS  # no article before it: "Roos hielp", "mees zat"
+    return any(part[:1].isupper() for part in word.split())  # capitalized in the middle of a sentence
+
+
+_MODALS = frozenset({"will", "may"})  # "will always help" is a modal verb, "Will was late" a name
+_PAST = frozenset("was is has had did does".split())
+
+
+def _is_verb(word: str, after: str) -> bool:
+    # A listed verb or adverb, or a regular past tense ("presented", "werkte", "maakte").
+    past = len(word) > 4 and word.endswith(("ed", "de", "te"))
+    return past or word in (_PAST if after in _MODALS else _VERBS)
+
+
+_AND = re.compile(r"\s*(?:,|&|\ben\b|\band\b|\bof\b|\bor\b|\bmet\b|\bwith\b)\s*", re.IGNORECASE)
+
+
+def _next_to_a_name(text: str, match: re.Match[str], taken: list[tuple[int, int]]) -> bool:
+    """"Sanne en iris", "iris and Chris": a name-word listed with another name is one too."""
+    return any(
+        _AND.fullmatch(text[end : match.start()]) or _AND.fullmatch(text[match.end() : start]) for start, end in taken
+    )
 
 
 def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
@@ -231,7 +270,7 @@ def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int
             span = match.span()
             if any(span[0] < end and start < span[1] for start, end in taken):
                 continue
-            if judge is None or judge(text, match):
+            if judge is None or judge(text, match) or _next_to_a_name(text, match, taken):
                 taken.append(span)
                 found.append((span[0], span[1], match.group("possessive") or ""))
     return sorted(found)

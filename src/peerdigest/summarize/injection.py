@@ -54,6 +54,16 @@ _ORDER = re.compile(
             r"\b(?:respond|answer|reply)\s+only\b|\bfrom\s+now\s+on\b",
             r"\b(?:reveal|print|repeat|show|output)\b.{0,30}\b(?:prompt|instructions|system)\b",
             r"\bdo\s*n[o']t\s+(?:summari[sz]e|mention)\b",
+            # Orders phrased as ordinary sentences to whoever (or whatever) writes the summary.
+            r"\b(?:whoever|anyone|the\s+(?:one|person|program|computer|ai|bot|model))\s+(?:who\s+|that\s+)?"
+            r"(?:summari[sz]es|reads|writes|is\s+summari[sz]ing|processes)\b",
+            r"\b(?:dear|hey|hi|hello|to\s+the|note\s+(?:to|for)(?:\s+the)?)\s+(?:ai|bot|model|summari[sz]er|assistant|"
+            r"computer|system|program)\b",
+            r"\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|bot|model|program|computer|summari[sz]er)\b",
+            r"\bwhen\s+(?:you\s+)?(?:summari[sz]e|summari[sz]ing|writing\s+the\s+summary|you\s+write\s+the\s+summary)\b",
+            r"\b(?:tell|let)\s+(?:him|her|them|the\s+student)\s+(?:that|know\s+that)\b",
+            r"\b(?:give|grade|rate)\s+(?:him|her|them|this\s+student)\s+(?:an?\s+)?\d+\b|\b(?:he|she)\s+deserves\s+an?\s+\d+\b",
+            r"\bplease\s+(?:make\s+sure|ensure)\s+(?:the|that\s+the)\s+(?:summary|feedback|output)\b",
             # nl
             r"\b(?:negeer|vergeet|negeren|vergeten)\b.{0,40}\b(?:instructies?|opdrachten?|regels|prompts?|hierboven|vorige|eerdere|alles)\b",
             r"\bnieuwe\s+(?:instructies?|opdracht|regels|taak)\b",
@@ -66,6 +76,14 @@ _ORDER = re.compile(
             r"\b(?:antwoord|reageer|schrijf)\s+(?:alleen\s+|uitsluitend\s+)?(?:in\s+het\s+(?:frans|duits|engels|spaans|italiaans)|in\s+piratentaal|met\s+(?:alleen|het\s+woord))\b",
             r"\b(?:antwoord|reageer)\s+(?:alleen|uitsluitend)\b|\bvanaf\s+nu\b",
             r"\b(?:toon|herhaal|print|geef)\b.{0,30}\b(?:prompt|instructies|systeem)\b",
+            r"\b(?:wie|degene\s+die|het\s+programma\s+dat|de\s+computer\s+die)\s+(?:dit|deze\s+feedback|dit\s+stuk)\s+"
+            r"(?:samenvat|leest|verwerkt)\b",
+            r"\b(?:beste|lieve|hoi|hallo|aan\s+de|note\s+voor\s+de|bericht\s+voor\s+de)\s+(?:ai|bot|computer|samenvatter|"
+            r"chatbot|assistent|systeem)\b",
+            r"\bals\s+je\s+(?:een\s+)?(?:ai|bot|computer|programma|samenvatter)\s+bent\b",
+            r"\bbij\s+het\s+samenvatten\b|\bals\s+je\s+(?:dit|de\s+feedback)\s+samenvat\b",
+            r"\b(?:zeg|vertel|laat)\s+(?:hem|haar|de\s+leerling)\s+(?:dat|weten\s+dat)\b",
+            r"\b(?:geef|geeft)\s+(?:hem|haar|deze\s+leerling)\s+(?:een\s+)?\d+\b|\b(?:hij|zij|ze)\s+verdient\s+(?:een\s+)?\d+\b",
         ]
     ),
     re.I,

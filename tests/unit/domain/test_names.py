@@ -1,0 +1,47 @@
+"""Names in the forms teenagers write them: `names.replace_names` and the name-words it leaves alone."""
+
+import pytest
+
+from peerdigest.domain.names import mentions_a_name, replace_names
+
+ROSTER = ("Joy de Vos", "Christopher Bakker", "Mohammed El Amrani", "Sanne Visser", "Jan Jansen", "Will Summers",
+          "Iris Mees", "Sebastiaan de Boer", "Lotte Prins", "Thomas Wood", "Elizabeth Ward")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Chris en mo deden veel.", "Teammate en teammate deden veel."),  # first syllable, pet form
+        ("Chrissie, Sannetje en Jantje.", "Teammate, teammate en teammate."),  # diminutives
+        ("Tommy and Liz helped.", "Teammate and teammate helped."),  # -y diminutive of a short form, pet form
+        ("Bas en Lotje waren er.", "Teammate en teammate waren er."),
+        ("Thomas' part and Jan's slides.", "Teammate part and teammate's slides."),  # possessives
+        ("CB deed de poster.", "Teammate deed de poster."),  # initials
+        ("Joy, je was er altijd.", "Teammate, je was er altijd."),  # address
+        ("hey joy, nice work", "hey teammate, nice work"),
+        ("Working with Joy was fun.", "Working with teammate was fun."),  # capitalized mid-sentence
+        ("joy presented calmly.", "Teammate presented calmly."),  # lower case, followed by its verb
+        ("mees zat op zijn telefoon.", "Teammate zat op zijn telefoon."),
+        ("Sanne en iris deden alles.", "Teammate en teammate deden alles."),  # listed with another name
+        ("Will was late, Will's part too.", "Teammate was late, teammate's part too."),
+    ],
+)
+def test_every_form_a_student_writes_is_replaced(text, expected):
+    assert replace_names(text, ROSTER, "teammate") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It was a joy to work with you, the sky is the limit.",
+        "Slim als een vos, altijd een plan.",
+        "Een mees is een vogel en de iris een bloem.",
+        "You will always find a way.",
+        "Dan is het af.",
+        "Hope you liked it.",
+        "We made a lot of wood carvings.",
+    ],
+)
+def test_a_name_that_is_an_ordinary_word_stays_where_it_is_used_as_a_word(text):
+    assert replace_names(text, ROSTER, "teammate") == text
+    assert not mentions_a_name(text, ROSTER)
