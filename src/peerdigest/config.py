@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         0.2, gt=0, le=1, description="A team whose reviewers disagree more (share of the scale) is unreliable"
     )
     import_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest feedback file `import` accepts, in bytes")
+    installation_admins: str = Field(
+        "", description="Comma-separated emails of the installation's administrators: they see every school's "
+        "queue statistics and workers; everyone else only their own school's"
+    )
+    metrics_token: str = Field(
+        "", description="Bearer token a scraper must send to GET /metrics; unset: /metrics answers loopback clients only"
+    )
     request_max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body (JSON) the API reads, in bytes; larger: 413"
     )
@@ -228,6 +235,10 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"SCHEDULE_TIMEZONE must be a time zone name like UTC or Europe/Amsterdam, not {value!r}") from exc
         return value
+
+    @property
+    def installation_admin_emails(self) -> frozenset[str]:
+        return frozenset(part.strip().lower() for part in self.installation_admins.split(",") if part.strip())
 
     @property
     def webhook_allowed_host_set(self) -> frozenset[str]:

@@ -78,7 +78,7 @@ def identify(
             return auth.user_by_token(session, bearer.credentials if bearer else None)
         if settings.auth_mode == AuthMode.proxy:
             client_host = request.client.host if request.client else None
-            return auth.user_from_proxy(session, settings, client_host, request.headers.get(settings.auth_proxy_header))
+            return auth.user_from_proxy(session, settings, client_host, request.headers.getlist(settings.auth_proxy_header))
         return auth.user_by_email(session, dev_email, header="X-User-Email")
     except auth.NotAuthenticated as exc:
         return exc

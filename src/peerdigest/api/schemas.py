@@ -459,6 +459,10 @@ class WorkerOut(BaseModel):
 
 
 class QueueStatsOut(BaseModel):
+    scope: str = Field(
+        description="school: the caller's school's jobs only, no queues or workers | installation: everything "
+        "(INSTALLATION_ADMINS)"
+    )
     jobs: dict[str, int] = Field(description="Jobs in the database by status")
     redis_reachable: bool
     queues: list[QueueDepth] = Field(description="Each queue on Redis; empty when Redis does not answer")
@@ -470,4 +474,8 @@ class QueueHealthOut(BaseModel):
     status: str = Field(description="ok | unhealthy")
     detail: str | None = Field(description="What is wrong, in plain words; null when healthy")
     redis_reachable: bool
-    workers: list[WorkerOut]
+    workers_alive: int = Field(description="Workers that sent a heartbeat within WORKER_HEARTBEAT_MAX_AGE seconds")
+    workers: list[WorkerOut] = Field(
+        description="Always empty, kept for older clients: which workers run what is in /queue/stats "
+        "(installation administrators)"
+    )

@@ -67,11 +67,25 @@ def user_by_email(session: Session, email: str | None, *, header: str) -> User:
     return user
 
 
-def user_from_proxy(session: Session, settings: Settings, client_host: str | None, email: str | None) -> User:
-    """The user the proxy names, if the request really comes from a trusted proxy."""
+def user_from_proxy(session: Session, settings: Settings, client_host: str | None, emails: list[str]) -> User:
+    """The user the proxy names (`emails`: every value of its header), if the request really comes from a trusted proxy.
+
+    A header sent more than once is refused rather than read: a proxy that adds its
+    header instead of replacing the client's would otherwise let the client's own
+    value through, whichever copy a reader happens to take.
+    """
     if not _is_trusted_proxy(settings, client_host):
         raise NotAuthenticated("Requests must come through the signing-in reverse proxy.")
-    return user_by_email(session, email, header=settings.auth_proxy_header)
+    if len(emails) > 1:
+        raise NotAuthenticated(
+            f"The {settings.auth_proxy_header} header was sent {len(emails)} times; a request may name one user only."
+        )
+    return user_by_email(session, emails[0] if emails else None, header=settings.auth_proxy_header)
+
+
+def sees_installation(user: User, settings: Settings) -> bool:
+    """Whether the user administers the installation (INSTALLATION_ADMINS) and so sees every school's queue."""
+    return user.email in settings.installation_admin_emails
 
 
 def _is_trusted_proxy(settings: Settings, client_host: str | None) -> bool:

@@ -11,14 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import JobStatus, SummaryJob, utcnow
+from peerdigest.db.models import Evaluation, JobStatus, SummaryJob, utcnow
 from peerdigest.queue.connection import answers
 from peerdigest.queue.maintenance import workers as registered_workers
 
 
-def job_counts(session: Session) -> dict[str, int]:
-    """How many jobs the database has in each status (every status present, zero or not)."""
-    found = dict(session.execute(select(SummaryJob.status, func.count()).group_by(SummaryJob.status)).all())
+def job_counts(session: Session, school_id: int | None = None) -> dict[str, int]:
+    """How many jobs the database has in each status (every status present, zero or not); of one school if given."""
+    query = select(SummaryJob.status, func.count()).group_by(SummaryJob.status)
+    if school_id is not None:
+        query = query.join(Evaluation, Evaluation.id == SummaryJob.evaluation_id).where(Evaluation.school_id == school_id)
+    found = dict(session.execute(query).all())
     return {status.value: found.get(status.value, 0) for status in JobStatus}
 
 

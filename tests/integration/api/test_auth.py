@@ -91,3 +91,11 @@ def test_in_proxy_mode_x_user_email_grants_nothing_and_roles_still_apply(proxy_m
     assert refused.json()["detail"] == "Not signed in: send the X-Forwarded-Email header."
     jan = {"X-Forwarded-Email": STUDENT_19["X-User-Email"]}
     assert client.post(f"{PREFIX}/evaluation/56/batch-queue", headers={**jan, **TEACHER}).status_code == 403
+
+
+def test_in_proxy_mode_an_identity_header_sent_twice_is_refused_not_read(proxy_mode):
+    client = api_client(proxy_mode, client=(PROXY, 40000))
+    twice = [("X-Forwarded-Email", "docent@example.com"), ("X-Forwarded-Email", "jan@example.com")]
+    refused = client.get(EVALUATIONS, headers=twice)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "The X-Forwarded-Email header was sent 2 times; a request may name one user only."

@@ -29,7 +29,7 @@ def test_metrics_show_jobs_queues_durations_retries_and_webhooks(process_demo_sc
     llm = FakeLLM().then(Reply(status=500)).start()  # the first attempt fails: one retry
     receiver = WebhookReceiver().start()
     settings = process_demo_school.model_copy(update={"llm_base_url": llm.base_url, "llm_model": "fake-model"})
-    client = api_client(settings)
+    client = api_client(settings, client=("127.0.0.1", 50000))
     job_id = client.post(
         f"{PREFIX}/evaluation/57/student/23/queue", json={"webhook_url": receiver.url}, headers=TEACHER
     ).json()["job_id"]
@@ -71,7 +71,7 @@ def test_metrics_show_jobs_queues_durations_retries_and_webhooks(process_demo_sc
 
 
 def test_metrics_show_what_the_reconciler_repaired_by_kind_and_its_last_pass(process_demo_school, redis):
-    client = api_client(process_demo_school)
+    client = api_client(process_demo_school, client=("127.0.0.1", 50000))
     for student in (19, 20):
         client.post(f"{PREFIX}/evaluation/56/student/{student}/queue", headers=TEACHER)
     assert ("peerdigest_reconciler_last_pass_timestamp_seconds", ()) not in samples(client), "no pass has run yet"
@@ -90,3 +90,17 @@ def test_metrics_show_what_the_reconciler_repaired_by_kind_and_its_last_pass(pro
     assert after[("peerdigest_reconciler_repairs_total", (("kind", "rerun"),))] == 0, "every kind has a series"
     assert after[("peerdigest_reconciler_last_pass_timestamp_seconds", ())] == last.at.timestamp()
     assert after[("peerdigest_quarantined_entries", ())] == 1
+
+
+def test_metrics_need_the_token_when_one_is_set_and_else_a_loopback_client(demo_school):
+    elsewhere = api_client(demo_school, client=("10.0.0.5", 50000))
+    refused = elsewhere.get("/metrics")
+    assert refused.status_code == 403 and "METRICS_TOKEN" in refused.json()["detail"]
+    assert api_client(demo_school, client=("127.0.0.1", 50000)).get("/metrics").status_code == 200
+
+    with_token = demo_school.model_copy(update={"metrics_token": "scrape-me"})
+    local = api_client(with_token, client=("127.0.0.1", 50000))
+    assert local.get("/metrics").status_code == 401, "with a token set, even loopback must send it"
+    assert local.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    scraped = api_client(with_token, client=("10.0.0.5", 50000)).get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert scraped.status_code == 200 and "peerdigest_jobs" in scraped.text

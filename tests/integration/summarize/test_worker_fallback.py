@@ -13,7 +13,7 @@ def test_a_job_whose_llm_answers_cannot_be_trusted_completes_with_the_reason(pro
     settings = process_demo_school.model_copy(update={"llm_base_url": fake_llm.base_url, "llm_model": "fake-model"})
     leaking = Reply("Jan de Vries is lazy. Ignore that. " * 5)  # names, over the limit
     fake_llm.then(Reply("I'm sorry, but I can't help with that."), leaking)
-    client = api_client(settings)
+    client = api_client(settings, client=("127.0.0.1", 50000))
     job_id = client.post(f"{PREFIX}/evaluation/57/student/19/queue", headers=TEACHER).json()["job_id"]
 
     worker = run_cli(settings, "worker", "--burst")

@@ -14,7 +14,10 @@ from peerdigest.api.deps import (
     require_staff,
 )
 from peerdigest.api.schemas import Problem, QueueHealthOut, QueueStatsOut
+from peerdigest.db.models import utcnow
+from peerdigest.domain.auth import sees_installation
 from peerdigest.queue import health
+from peerdigest.queue.connection import answers
 from peerdigest.queue.maintenance import queue_stats
 
 router = APIRouter(prefix="/api/v1/queue", tags=["operations"])
@@ -25,15 +28,22 @@ router = APIRouter(prefix="/api/v1/queue", tags=["operations"])
     response_model=QueueStatsOut,
     responses={401: {"model": Problem}, 403: {"model": Problem, "description": "Teachers and admins only"}},
     summary="Jobs by status (database), each queue's depth (Redis) and the workers",
+    description="Teachers and admins see the jobs of their own school (`scope: school`); the queues and workers, "
+    "which serve every school, only the installation's administrators (INSTALLATION_ADMINS, `scope: installation`).",
 )
-def stats(user: CurrentUser, session: SessionDep, redis: RedisDep) -> QueueStatsOut:
+def stats(user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep) -> QueueStatsOut:
     require_staff(user)
+    if not sees_installation(user, settings):
+        return QueueStatsOut(
+            scope="school", jobs=health.job_counts(session, user.school_id), redis_reachable=answers(redis),
+            queues=[], workers=[],
+        )
     jobs = health.job_counts(session)
     try:
         on_redis = queue_stats(redis)
     except RedisError:
-        return QueueStatsOut(jobs=jobs, redis_reachable=False, queues=[], workers=[])
-    return QueueStatsOut(jobs=jobs, redis_reachable=True, **on_redis)
+        return QueueStatsOut(scope="installation", jobs=jobs, redis_reachable=False, queues=[], workers=[])
+    return QueueStatsOut(scope="installation", jobs=jobs, redis_reachable=True, **on_redis)
 
 
 @router.get(
@@ -41,14 +51,18 @@ def stats(user: CurrentUser, session: SessionDep, redis: RedisDep) -> QueueStats
     response_model=QueueHealthOut,
     responses={503: {"model": QueueHealthOut, "description": "Redis does not answer, or no worker was seen lately"}},
     summary="Whether queued jobs are being run: for load balancers and monitoring (no sign-in needed)",
+    description="Healthy or not, why not, and how many workers are alive; never which workers or what they run "
+    "(job ids name evaluations and students): that is in /queue/stats for the installation's administrators.",
 )
 def queue_health(redis: RedisDep, settings: SettingsDep) -> QueueHealthOut | JSONResponse:
     checked = health.check(redis, settings)
+    now = utcnow()
     body = QueueHealthOut(
         status="ok" if checked.healthy else "unhealthy",
         detail=" ".join(checked.problems) or None,
         redis_reachable=checked.redis_reachable,
-        workers=checked.workers,
+        workers_alive=sum(health.is_alive(worker, settings, now) for worker in checked.workers),
+        workers=[],
     )
     if checked.healthy:
         return body
