@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     )
 
     web_session_hours: float = Field(12.0, gt=0, description="Hours a browser stays signed in to the web app")
+    web_events_interval: float = Field(
+        1.0, gt=0, description="Seconds between the live events stream's looks at an evaluation's jobs in the database"
+    )
     web_cookie_secure: bool = Field(
         False, description="Send the web app's sign-in cookie over HTTPS only (set true when the site is served over HTTPS)"
     )

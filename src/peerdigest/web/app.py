@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from peerdigest.web import errors, evaluations, review, signin, student
+from peerdigest.web import errors, evaluations, events, review, signin, student
 from peerdigest.web.pages import STATIC, TEMPLATES
 
 
@@ -18,3 +18,4 @@ def install(app: FastAPI) -> None:
     app.include_router(evaluations.router)
     app.include_router(student.router)
     app.include_router(review.router)
+    app.include_router(events.router)

@@ -1,12 +1,17 @@
-"""Teacher pages: the school's evaluations."""
+"""Teacher pages: the school's evaluations, one evaluation's students and their summaries, one student's detail."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
 
-from peerdigest.api.deps import SessionDep
+from fastapi import Request
+from sqlalchemy import select
+
+from peerdigest.api.deps import SessionDep, check_student, visible_evaluation
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary
 from peerdigest.domain.evaluations import evaluations_of
-from peerdigest.domain.feedback import evaluation_students
+from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.summary_states import student_states
 from peerdigest.web.pages import StaffPageUser, page_router, render
 
 router = page_router()
@@ -17,3 +22,65 @@ def evaluation_list(request: Request, user: StaffPageUser, session: SessionDep):
     evaluations = evaluations_of(session, user, staff=True)
     students = {e.id: len(evaluation_students(session, e.id)) for e in evaluations}
     return render(request, "evaluations.html", user=user, evaluations=evaluations, students=students)
+
+
+@router.get("/evaluations/{evaluation_id}")
+def evaluation_page(evaluation_id: int, request: Request, user: StaffPageUser, session: SessionDep):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    return render(request, "evaluation.html", user=user, evaluation=evaluation,
+                  states=student_states(session, evaluation_id))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One criterion of the chart: the student's average beside their team's, on the criterion's scale."""
+
+    criterion: str
+    own: float | None
+    group: float | None
+    min_score: float
+    max_score: float
+
+    def width(self, value: float | None) -> float:
+        """The bar's length in percent of the scale."""
+        if value is None or self.max_score <= self.min_score:
+            return 0.0
+        return round(100 * (value - self.min_score) / (self.max_score - self.min_score), 1)
+
+
+def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[list[Bar], str]:
+    """The student's per-criterion averages against their team's (the whole evaluation's when in no team)."""
+    team = session.scalar(
+        select(Allocation.team).where(Allocation.evaluation_id == evaluation.id, Allocation.reviewee_id == student_id)
+    )
+    members = session.scalars(
+        select(Allocation.reviewee_id).distinct().where(
+            Allocation.evaluation_id == evaluation.id, *([Allocation.team == team] if team else [])
+        )
+    ).all()
+    received = [collect(session, evaluation.id, member) for member in members]
+    bars = []
+    for criterion in own.criteria:
+        values = [c.average for r in received for c in r.criteria
+                  if c.criterion_id == criterion.criterion_id and c.average is not None]
+        bars.append(Bar(criterion.name, criterion.average, round(sum(values) / len(values), 2) if values else None,
+                        criterion.min_score, criterion.max_score))
+    return bars, (team or "the whole evaluation")
+
+
+@router.get("/evaluations/{evaluation_id}/students/{student_id}")
+def student_detail(evaluation_id: int, student_id: int, request: Request, user: StaffPageUser, session: SessionDep):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    check_student(session, user, evaluation, student_id)
+    own = collect(session, evaluation_id, student_id)
+    summary = session.scalar(
+        select(FeedbackSummary).where(
+            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
+        )
+    )
+    bars, group = _comparison(session, evaluation, student_id, own)
+    state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
+    return render(
+        request, "student.html", user=user, evaluation=evaluation, student_name=own.student_name, summary=summary,
+        quotes=anonymize(own).comments, bars=bars, group=group, state=state,
+    )

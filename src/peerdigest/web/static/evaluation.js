@@ -1,0 +1,172 @@
+// The evaluation page: buttons that queue and cancel summaries, and every student's state kept live.
+// Live: the evaluation's events stream (Server-Sent Events); when the browser or a proxy cannot keep
+// a stream open, the page asks for the states every few seconds instead.
+"use strict";
+
+(() => {
+  const table = document.getElementById("students");
+  if (!table) return;
+  const evaluationId = table.dataset.evaluation;
+  const api = `/api/v1/feedback-summaries/evaluation/${evaluationId}`;
+  const live = document.getElementById("live");
+  const POLL_MS = 3000;
+  const REOPEN_LIMIT = 3;  // stream errors in a row before falling back to polling
+
+  const rows = () => [...table.querySelectorAll("tbody tr[data-student]")];
+  const rowOf = (studentId) => table.querySelector(`tr[data-student="${studentId}"]`);
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "–";
+    const when = new Date(iso);
+    return when.toLocaleString([], { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+
+  // The same markup as the state_cell macro in templates/_states.html.
+  function stateCell(cell, s) {
+    cell.replaceChildren(element("span", `state ${s.state}`, s.state));
+    if (s.job_open) {
+      const bar = element("progress");
+      bar.max = 100;
+      bar.value = s.progress;
+      bar.setAttribute("aria-label", "progress");
+      cell.append(bar);
+    }
+    if (s.error) cell.append(element("span", "reason", s.error));
+  }
+
+  function actionsCell(cell, s) {
+    const button = element("button", "", s.job_open ? "Cancel" : "Regenerate");
+    button.type = "button";
+    button.dataset[s.job_open ? "cancel" : "regenerate"] = "";
+    cell.replaceChildren(button);
+  }
+
+  function update(s) {
+    const tr = rowOf(s.student_id);
+    if (!tr) return;
+    const changed = tr.dataset.state !== s.state;
+    tr.dataset.state = s.state;
+    tr.dataset.job = s.job_id || "";
+    tr.dataset.open = String(s.job_open);
+    stateCell(tr.querySelector('[data-field="state"]'), s);
+    tr.querySelector('[data-field="method"]').textContent = s.method || "–";
+    tr.querySelector('[data-field="updated"]').textContent = formatTime(s.updated_at);
+    actionsCell(tr.querySelector('[data-field="actions"]'), s);
+    if (changed) {
+      tr.classList.remove("changed");
+      void tr.offsetWidth;  // restart the highlight
+      tr.classList.add("changed");
+    }
+    tally();
+  }
+
+  function tally() {
+    const counts = {};
+    rows().forEach((tr) => { counts[tr.dataset.state] = (counts[tr.dataset.state] || 0) + 1; });
+    const order = ["completed", "processing", "queued", "failed", "cancelled", "stale", "none"];
+    document.getElementById("tally").textContent =
+      order.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ") || "no students";
+  }
+
+  // --- live updates -------------------------------------------------------------------------------
+  function poll() {
+    live.textContent = "updating every few seconds";
+    const tick = async () => {
+      try {
+        const states = await fetch(`${api}/states`, { credentials: "same-origin" }).then((r) => {
+          if (!r.ok) throw new Error(String(r.status));
+          return r.json();
+        });
+        states.forEach(update);
+        live.textContent = "updating every few seconds";
+      } catch {
+        live.textContent = "cannot reach the server; retrying";
+      }
+      setTimeout(tick, POLL_MS);
+    };
+    tick();
+  }
+
+  function stream() {
+    if (!("EventSource" in window)) return poll();
+    const source = new EventSource(`${api}/events`);
+    let failures = 0;
+    source.onopen = () => { failures = 0; live.textContent = "live"; };
+    source.addEventListener("student", (event) => update(JSON.parse(event.data)));
+    source.onerror = () => {
+      failures += 1;
+      live.textContent = "reconnecting…";
+      if (source.readyState === EventSource.CLOSED || failures >= REOPEN_LIMIT) {
+        source.close();
+        poll();
+      }
+    };
+  }
+
+  // --- actions ------------------------------------------------------------------------------------
+  const WANTS_SUMMARY = new Set(["none", "failed", "cancelled", "stale"]);
+
+  async function queueMany(studentIds) {
+    const body = studentIds === undefined ? {} : { student_ids: studentIds };
+    const done = await pd.send("POST", `${api}/batch-queue`, body);
+    const parts = [`${done.queued} queued`];
+    if (done.already_queued) parts.push(`${done.already_queued} were already queued`);
+    if (done.failed) parts.push(`${done.failed} could not be queued`);
+    pd.notice(`Summaries asked for: ${parts.join(", ")}.`);
+  }
+
+  const actions = {
+    all: () => queueMany(),
+    missing: () => {
+      const wanted = rows().filter((tr) => WANTS_SUMMARY.has(tr.dataset.state)).map((tr) => Number(tr.dataset.student));
+      if (!wanted.length) {
+        pd.notice("Every student has a summary of their current feedback, or one on its way.");
+        return Promise.resolve();
+      }
+      return queueMany(wanted);
+    },
+    "cancel-all": async () => {
+      const done = await pd.send("POST", `${api}/cancel-all`);
+      pd.notice(done.cancelled ? `Cancelled ${done.cancelled} open jobs.` : "There was nothing to cancel.");
+    },
+  };
+
+  document.querySelector(".actions").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    button.disabled = true;
+    pd.notice("Working…", "busy");
+    try { await actions[button.dataset.action](); } catch { /* pd.send showed why */ }
+    button.disabled = false;
+  });
+
+  table.addEventListener("click", async (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    const tr = button.closest("tr");
+    const name = tr.querySelector("td a").textContent;
+    button.disabled = true;
+    try {
+      if ("cancel" in button.dataset) {
+        await pd.send("POST", `/api/v1/feedback-summaries/jobs/${tr.dataset.job}/cancel`);
+        pd.notice(`Cancelled the summary of ${name}.`);
+      } else if ("regenerate" in button.dataset) {
+        await pd.send("POST", `${api}/student/${tr.dataset.student}/regenerate`, {});
+        pd.notice(`A new summary of ${name} is queued.`);
+      }
+    } catch {
+      button.disabled = false;
+    }
+  });
+
+  table.querySelectorAll("time").forEach((node) => { node.textContent = formatTime(node.getAttribute("datetime")); });
+  tally();
+  stream();
+})();
