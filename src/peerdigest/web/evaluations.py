@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy import select
 
 from peerdigest.api.deps import SessionDep, check_student, visible_evaluation
+from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
@@ -25,7 +26,7 @@ def evaluation_list(request: Request, user: StaffPageUser, session: SessionDep):
 
 
 @router.get("/evaluations/{evaluation_id}")
-def evaluation_page(evaluation_id: int, request: Request, user: StaffPageUser, session: SessionDep):
+def evaluation_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     return render(request, "evaluation.html", user=user, evaluation=evaluation,
                   states=student_states(session, evaluation_id))
@@ -69,7 +70,7 @@ def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[
 
 
 @router.get("/evaluations/{evaluation_id}/students/{student_id}")
-def student_detail(evaluation_id: int, student_id: int, request: Request, user: StaffPageUser, session: SessionDep):
+def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     own = collect(session, evaluation_id, student_id)

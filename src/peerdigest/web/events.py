@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
 from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.schemas import PathId
 from peerdigest.db.session import session_factory
 from peerdigest.domain.summary_states import student_states
 
@@ -63,7 +64,7 @@ async def changes(request: Request, database_url: str, evaluation_id: int, inter
     "cancelled or stale. Read from the database about once a second (WEB_EVENTS_INTERVAL).",
 )
 def evaluation_events(
-    evaluation_id: int, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    evaluation_id: PathId, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> EventSourceResponse:
     require_staff(user)
     visible_evaluation(session, user, evaluation_id)
@@ -79,7 +80,7 @@ def evaluation_events(
     description="The same objects the events stream sends, as one list: for clients that cannot keep a stream open "
     "(the evaluation page falls back to asking this every few seconds).",
 )
-def evaluation_states(evaluation_id: int, user: CurrentUser, session: SessionDep) -> list[dict]:
+def evaluation_states(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> list[dict]:
     require_staff(user)
     visible_evaluation(session, user, evaluation_id)
     return [s.as_json() for s in student_states(session, evaluation_id)]

@@ -1,0 +1,40 @@
+"""The pages' access rules are the API's: a student sees their own summary only, a teacher their own school only."""
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.support.api import PREFIX, TEACHER, api_client
+from tests.support.web import sign_in
+
+CLASSMATES = ("Sanne Bakker", "Mohammed El Amrani", "Lisa Jansen", "Daan Visser", "Emma de Boer", "Noah Smit",
+              "Fleur Mulder", "Sanne", "Mohammed", "Lisa", "Daan", "Emma", "Noah", "Fleur")
+
+
+@pytest.mark.slow
+def test_a_students_page_shows_their_own_summaries_and_never_another_students_name(process_demo_school):
+    client = api_client(process_demo_school)
+    for evaluation in (56, 57):
+        assert client.post(f"{PREFIX}/evaluation/{evaluation}/batch-queue", headers=TEACHER).status_code == 202
+    assert run_cli(process_demo_school, "worker", "--burst").returncode == 0
+
+    sign_in(client, "jan@example.com")
+    page = client.get("/my-summaries").text
+    own = [client.get(f"{PREFIX}/evaluation/{e}/student/19", headers=TEACHER).json()["summary_text"] for e in (56, 57)]
+    assert all(text in page for text in own)
+    assert [name for name in CLASSMATES if name in page] == []
+
+
+def test_a_student_cannot_open_the_teacher_pages_of_their_own_evaluation(demo_school):
+    client = api_client(demo_school)
+    sign_in(client, "jan@example.com")
+    assert client.get("/evaluations/56").status_code == 403
+    assert client.get("/evaluations/56/students/20").status_code == 403
+
+
+def test_another_schools_evaluation_is_not_found_on_the_pages_either(demo_school, other_school_teacher):
+    client = api_client(demo_school)
+    sign_in(client, "juf@andere.example")
+    answer = client.get("/evaluations/56")
+    assert answer.status_code == 404
+    assert "Evaluation 56 not found." in answer.text
+    assert "Projectweek" not in client.get("/evaluations").text
