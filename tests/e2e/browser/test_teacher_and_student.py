@@ -1,5 +1,5 @@
-"""A teacher's afternoon in a real browser: generate a class's summaries, watch them arrive, read one;
-then the student signs in and sees their own summary only."""
+"""A teacher's afternoon in a real browser: generate a class's summaries, watch them arrive, read one,
+approve them; then the student signs in and sees their own summary only."""
 
 from playwright.sync_api import expect
 
@@ -34,6 +34,9 @@ def test_generate_all_fills_every_row_live_and_a_student_sees_only_their_own_sum
     shot(page, "student-detail")
     jan_summary = summary.inner_text()
 
+    page.goto(web_app.url("/evaluations/56/review"))
+    page.get_by_role("button", name="Approve all completed (8 waiting)").click()
+    expect(page.locator("#notice")).to_contain_text("Approved 8")
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, web_app, "jan@example.com")
     expect(page.get_by_role("heading", name="My feedback summaries")).to_be_visible()

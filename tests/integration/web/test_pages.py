@@ -16,6 +16,8 @@ def test_a_students_page_shows_their_own_summaries_and_never_another_students_na
     for evaluation in (56, 57):
         assert client.post(f"{PREFIX}/evaluation/{evaluation}/batch-queue", headers=TEACHER).status_code == 202
     assert run_cli(process_demo_school, "worker", "--burst").returncode == 0
+    for evaluation in (56, 57):
+        assert client.post(f"{PREFIX}/evaluation/{evaluation}/approve-all", headers=TEACHER).status_code == 200
 
     sign_in(client, "jan@example.com")
     page = client.get("/my-summaries").text
