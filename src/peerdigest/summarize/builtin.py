@@ -63,6 +63,10 @@ TEXT = {
         "tip_ask": "Een tip voor {criterion}: vraag de teamgenoten die daar lager scoorden om één concreet voorbeeld, "
                    "en spreek af wat je de volgende keer anders doet.",
         "harsh": "Niet elke opmerking was vriendelijk verwoord; die worden hier niet geciteerd.",
+        "self_higher": "Je beoordeelt je eigen werk hoger dan je teamgenoten doen; het kan helpen om samen te "
+                       "bespreken waar dat verschil vandaan komt.",
+        "self_lower": "Je beoordeelt je eigen werk lager dan je teamgenoten doen: zij zien meer in je bijdrage dan "
+                      "jij zelf.",
         "and": "en",
         "decimal": ",",
     },
@@ -91,6 +95,10 @@ TEXT = {
         "tip_ask": "A tip for {criterion}: ask the teammates who scored it lower for one concrete example, and agree "
                    "on what you will do differently next time.",
         "harsh": "Not every comment was worded kindly; those are not quoted here.",
+        "self_higher": "You rate your own work higher than your teammates do; it can help to talk together about where "
+                       "that difference comes from.",
+        "self_lower": "You rate your own work lower than your teammates do: they see more in your contribution than "
+                      "you do yourself.",
         "and": "and",
         "decimal": ".",
     },
@@ -152,11 +160,13 @@ class _Writer:
             self._support(criticised, -1),
             self._split(),
             self._tip(criticised),
+            # How the student's self-rating compares (docs/INSIGHTS.md): said kindly, never as a label.
+            self.t[f"self_{self.feedback.self_view}"] if self.feedback.self_view else None,
             self.t["harsh"] if any(is_profane(c.text, self.language) for c in self.feedback.comments) else None,
         ]
         chosen = [s for s in plan if s]
-        # Over the limit, the least necessary go first: the disagreement, then the note on harsh words.
-        for optional in (plan[5], plan[7]):
+        # Over the limit, the least necessary go first: the disagreement, the note on harsh words, the self-view.
+        for optional in (plan[5], plan[8], plan[7]):
             if len(chosen) > MAX_SENTENCES and optional in chosen:
                 chosen.remove(optional)
         return chosen[:MAX_SENTENCES]

@@ -260,3 +260,16 @@ def test_nothing_of_a_comment_that_gave_orders_is_quoted_or_paraphrased(feedback
     )
     text = summarize(received).text.lower()
     assert not any(word in text for word in ("lazy", "ignore", "late", "deadline"))
+
+
+def test_a_self_rating_far_from_the_peers_is_mentioned_kindly_and_only_then(feedback):
+    def written(language, self_gap):
+        received = feedback(language, scores={"Samenwerking": [4, 4], "Inzet": [2, 3]},
+                            comments=[(1, "Samenwerking", 4, "Denkt goed mee en helpt als je vastloopt.")],
+                            self_gap=self_gap)
+        return summarize(received).text
+
+    assert "Je beoordeelt je eigen werk hoger dan je teamgenoten doen" in written("nl", 0.3)
+    assert "You rate your own work lower than your teammates do" in written("en", -0.3)
+    for close in (0.1, None):
+        assert "eigen werk" not in written("nl", close)
