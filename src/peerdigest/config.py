@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = Field(True, description="Limit API requests per user (per address when not signed in)")
     rate_limit_queue: str = Field("10/minute", description="Limit of queue and regenerate requests, e.g. 10/minute")
     rate_limit_batch: str = Field("5/minute", description="Limit of batch-queue requests")
+    rate_limit_status: str = Field(
+        "1200/minute",
+        description="Limit of requests that follow jobs (job status, an evaluation's jobs, its events); "
+        "30 jobs polled every 2 s is 900 a minute",
+    )
     rate_limit_default: str = Field("100/minute", description="Limit of every other API request")
     rate_limit_storage_url: str | None = Field(None, description="Redis for the rate-limit counters; unset: REDIS_URL")
 
@@ -217,7 +222,7 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _networks(self.trusted_proxies)
 
-    @field_validator("rate_limit_queue", "rate_limit_batch", "rate_limit_default")
+    @field_validator("rate_limit_queue", "rate_limit_batch", "rate_limit_status", "rate_limit_default")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from limits import parse

@@ -1,8 +1,12 @@
 """Request limits per user (per client address when the request proves no user), on Redis.
 
-Every API request counts against one of three limits, by what it does:
+Every API request counts against one of four limits, by what it does:
 queuing a summary (`.../queue`, `.../regenerate`: RATE_LIMIT_QUEUE), a batch
-(`.../batch-queue`: RATE_LIMIT_BATCH), or anything else (RATE_LIMIT_DEFAULT).
+(`.../batch-queue`: RATE_LIMIT_BATCH), following jobs (`GET .../status`,
+`.../jobs`, `.../events`: RATE_LIMIT_STATUS), or anything else
+(RATE_LIMIT_DEFAULT). Following jobs has a bucket of its own, generous enough
+for a page that polls a class's jobs every two seconds, so polling neither is
+refused nor uses up what the same teacher needs for everything else.
 The `limits` library counts them in a moving window, so no burst at a window's
 edge doubles a limit. Each response says where the caller stands
 (X-RateLimit-Limit, -Remaining, and -Reset as Unix seconds); one over the
@@ -48,6 +52,8 @@ def kind_of(method: str, path: str) -> str:
         return "batch"
     if method == "POST" and path.endswith(("/queue", "/regenerate")):
         return "queue"
+    if method == "GET" and path.endswith(("/status", "/jobs", "/events")):
+        return "status"
     return "default"
 
 
@@ -81,6 +87,7 @@ class RateLimiter:
         self.items = {
             "queue": parse(settings.rate_limit_queue),
             "batch": parse(settings.rate_limit_batch),
+            "status": parse(settings.rate_limit_status),
             "default": parse(settings.rate_limit_default),
         }
 

@@ -111,6 +111,7 @@ class JobStatusOut(JobAccepted):
     completed_at: datetime | None
     cancelled_at: datetime | None
     cancelled_by: int | None = Field(description="Id of the user who cancelled the job (null: from the command line)")
+    updated_at: datetime = Field(description="When anything about the job last changed")
     result: JobResult | None
     error_message: str | None = Field(description="Why the job failed, or the last transient error before a retry")
     # Not the webhook URL itself: it may carry the receiver's secret, and students see their own jobs.
@@ -129,6 +130,7 @@ class JobStatusOut(JobAccepted):
             completed_at=job.completed_at,
             cancelled_at=job.cancelled_at,
             cancelled_by=job.cancelled_by_id,
+            updated_at=job.updated_at,
             result=JobResult(**job.result) if job.result else None,
             error_message=job.error,
             webhook_deliveries=[
@@ -262,6 +264,10 @@ class JobList(BaseModel):
     evaluation_id: int
     total: int
     jobs: list[JobStatusOut]
+    as_of: datetime = Field(
+        description="Pass it as `since` on the next poll to get only what changed after this answer "
+        "(a few seconds early on purpose, so nothing is missed; a job may come twice)"
+    )
 
 
 class CancelAllOut(BaseModel):

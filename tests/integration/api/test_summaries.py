@@ -1,5 +1,7 @@
 """The feedback-summaries API: the contract existing clients use, and who may see what."""
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
@@ -7,6 +9,8 @@ from peerdigest.db.models import SummaryJob
 from peerdigest.db.session import session_scope
 from peerdigest.queue.enqueue import summary_queues
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -115,3 +119,29 @@ def test_unknown_evaluation_student_and_job_are_404_and_malformed_ids_422(client
     assert response.status_code == 422
     assert response.json()["detail"].startswith("Invalid request: evaluation_id in the URL:")
     assert "'abc'" in response.json()["detail"]
+
+
+def test_since_lists_only_the_jobs_that_changed_after_the_previous_answer(demo_school):
+    client = api_client(demo_school)
+    jobs = f"{PREFIX}/evaluation/56/jobs"
+    first = client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER).json()
+    listed = client.get(jobs, headers=TEACHER).json()
+    assert [j["job_id"] for j in listed["jobs"]] == [first["job_id"]]
+
+    with session_scope(demo_school.database_url) as session:
+        # The first job last changed long before this answer's as_of; the cancel below changes the second.
+        session.scalar(select(SummaryJob).where(SummaryJob.job_id == first["job_id"])).updated_at = LONG_AGO
+    second = client.post(f"{PREFIX}/evaluation/56/student/20/queue", headers=TEACHER).json()
+    changed = client.get(jobs, params={"since": listed["as_of"]}, headers=TEACHER).json()
+    assert [j["job_id"] for j in changed["jobs"]] == [second["job_id"]]
+    assert changed["jobs"][0]["updated_at"] >= listed["as_of"]
+
+    client.post(f"{PREFIX}/jobs/{second['job_id']}/cancel", headers=TEACHER)
+    after_cancel = client.get(jobs, params={"since": "2026-01-01T00:00:00Z"}, headers=TEACHER).json()
+    assert [(j["job_id"], j["status"]) for j in after_cancel["jobs"]] == [(second["job_id"], "cancelled")]
+
+
+def test_since_must_carry_a_time_zone(demo_school):
+    response = api_client(demo_school).get(f"{PREFIX}/evaluation/56/jobs", params={"since": "2026-01-01T00:00:00"}, headers=TEACHER)
+    assert response.status_code == 422
+    assert "since" in response.json()["detail"]
