@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import select
 
-from peerdigest.api.deps import SessionDep, check_student, visible_evaluation
+from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from peerdigest.domain.summary_states import student_states
 from peerdigest.web.pages import StaffPageUser, page_router, render
 
@@ -26,10 +27,29 @@ def evaluation_list(request: Request, user: StaffPageUser, session: SessionDep):
 
 
 @router.get("/evaluations/{evaluation_id}")
-def evaluation_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
+def evaluation_page(
+    evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep
+):
     evaluation = visible_evaluation(session, user, evaluation_id)
+    insights = analyse(rating_sheet(session, evaluation_id), Rules.from_settings(settings))
     return render(request, "evaluation.html", user=user, evaluation=evaluation,
-                  states=student_states(session, evaluation_id))
+                  states=student_states(session, evaluation_id), insights=insights)
+
+
+@router.get("/evaluations/{evaluation_id}/teams")
+def team_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep):
+    """Per team: reliability, every student's factor and labels, and who rated whom how (a heat map)."""
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    sheet = rating_sheet(session, evaluation_id)
+    return render(request, "teams.html", user=user, evaluation=evaluation, names=sheet.names,
+                  insights=analyse(sheet, Rules.from_settings(settings)), scale=_scale(sheet))
+
+
+def _scale(sheet) -> tuple[float, float]:
+    """The rating scale the heat map colours against (the criteria's lowest minimum and highest maximum)."""
+    if not sheet.criteria:
+        return (1.0, 5.0)
+    return (min(c.min_score for c in sheet.criteria), max(c.max_score for c in sheet.criteria))
 
 
 @dataclass(frozen=True)
