@@ -41,6 +41,7 @@ api: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -49,6 +49,7 @@ TEXT = {
         "strongest": "Het sterkst scoor je op {criteria} (gemiddeld {average} van de {top}).",
         "only": "Voor {criteria} krijg je gemiddeld {average} van de {top}.",
         "balanced": "Je scores liggen dicht bij elkaar, tussen {low} en {high} van de {top}.",
+        "range": "Je scores liggen tussen {low} en {high} van de {top}, zonder één duidelijke uitschieter naar boven.",
         "all_high": "Je teamgenoten zijn op elk criterium positief: je scores liggen tussen {low} en {high} van de {top}.",
         "all_low": "Je teamgenoten zijn op elk criterium kritisch: je scores liggen tussen {low} en {high} van de {top}.",
         "same": "Op elk criterium krijg je gemiddeld {high} van de {top}.",
@@ -79,6 +80,8 @@ TEXT = {
         "strongest": "You score highest on {criteria} (an average of {average} out of {top}).",
         "only": "For {criteria} you received an average of {average} out of {top}.",
         "balanced": "Your scores are close together, between {low} and {high} out of {top}.",
+        "range": "Your scores lie between {low} and {high} out of {top}, with no single criterion standing out at "
+                 "the top.",
         "all_high": "Your teammates are positive on every criterion: your scores lie between {low} and {high} out "
                     "of {top}.",
         "all_low": "Your teammates are critical on every criterion: your scores lie between {low} and {high} out "
@@ -192,7 +195,8 @@ class _Writer:
             levels = [_level(c) for c in self.scored]
             template = (
                 "same" if high - low < 0.05
-                else "all_high" if min(levels) >= 0.7 else "all_low" if max(levels) <= 0.4 else "balanced"
+                else "all_high" if min(levels) >= 0.7 else "all_low" if max(levels) <= 0.4
+                else "balanced" if high - low < BALANCED else "range"
             )
             return self.t[template].format(low=self._number(low), high=self._number(high), top=top_score)
         return self._fill("strongest", self._top())
@@ -211,11 +215,10 @@ class _Writer:
         return top if len(top) <= 2 else []
 
     def _bottom(self) -> list[CriterionScore]:
-        """The lowest one or two criteria, when the spread warrants naming them."""
+        """The lowest criteria (all that tie), when the spread warrants naming them."""
         if len(self.scored) < 2 or self.scored[0].average - self.scored[-1].average < WEAKEST_GAP:
             return []
-        bottom = [c for c in self.scored if c.average - self.scored[-1].average <= 0.25]
-        return bottom if len(bottom) <= 2 else []
+        return [c for c in self.scored if c.average - self.scored[-1].average <= 0.25]
 
     def _support(self, focus: list[CriterionScore], tone: int) -> str | None:
         """The most representative comment of this tone on the focus criteria: quoted, or paraphrased."""
@@ -264,6 +267,8 @@ class _Writer:
             if found := themes_in(comment.text, self.language):
                 name = _lower_first(self.by_id[comment.criterion_id].name)
                 return self.t["tip"].format(criterion=name, tip=found[0].wording[self.language].tip)
+        if not critical and not self._bottom():
+            return None  # a middling criterion nobody criticised needs no tip
         return self.t["tip_ask"].format(criterion=_lower_first(bottom[0].name))
 
     # -- reading the comments ------------------------------------------------------------------------
