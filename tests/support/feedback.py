@@ -7,7 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, JobStatus, Score, SummaryJob, utcnow
+from peerdigest.queue.enqueue import new_job_id
 from peerdigest.domain.feedback import collect, feedback_hash
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "peer-feedback.csv"
@@ -41,3 +42,16 @@ def add_comment(session: Session, evaluation_id: int, *, reviewer_id: int, revie
         session.add(score)
     score.comment = text
     session.flush()
+
+
+def failed_job(session: Session, evaluation_id: int, student_id: int, error: str = "LLM endpoint answered 500") -> SummaryJob:
+    """A job that failed for good, as a worker leaves it after its last attempt."""
+    now = utcnow()
+    job = SummaryJob(
+        job_id=new_job_id(evaluation_id, student_id), evaluation_id=evaluation_id, student_id=student_id,
+        status=JobStatus.failed, error=error, attempts=3, max_retries=2, created_at=now, started_at=now,
+        completed_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job

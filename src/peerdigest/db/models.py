@@ -258,6 +258,10 @@ class SummaryJob(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A failed job an operator has dealt with (retried or discarded) leaves the operations page's list;
+    # the row itself stays, as every job's history does.
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    dismissed_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Bumped by every write of the row (ORM flushes and Core UPDATEs alike), so a
     # client can ask for "jobs changed since" instead of polling each job.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,82 @@
+"""The operations page (admins): queues, workers, jobs of the last day, failed jobs to retry or discard,
+the reconciler and the LLM, from `ops.operations.overview`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Path, Request
+
+from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
+from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
+from peerdigest.queue import failed_jobs
+from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
+
+router = page_router()
+
+JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+CHART_HEIGHT = 120
+BAR_WIDTH = 16
+BAR_GAP = 4
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: int
+    y: float
+    height: float
+    status: str
+    title: str
+
+
+def chart(hours: list[HourBar]) -> list[Rect]:
+    """Stacked bars for the inline SVG: one per hour, a part per status, scaled to the busiest hour."""
+    top = max((bar.total for bar in hours), default=0) or 1
+    rects = []
+    for index, bar in enumerate(hours):
+        x = index * (BAR_WIDTH + BAR_GAP)
+        y = float(CHART_HEIGHT)
+        for status in CHART_STATUSES:
+            count = bar.counts[status]
+            if not count:
+                continue
+            height = CHART_HEIGHT * count / top
+            y -= height
+            rects.append(Rect(x, round(y, 1), round(height, 1), status, f"{bar.start:%H}:00 UTC: {count} {status}"))
+    return rects
+
+
+@router.get("/operations")
+def operations_page(request: Request, user: AdminPageUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+    found = overview(session, redis, settings, user.school_id)
+    return render(
+        request,
+        "operations.html",
+        user=user,
+        ops=found,
+        bars=chart(found.hours),
+        statuses=CHART_STATUSES,
+        chart_width=24 * (BAR_WIDTH + BAR_GAP),
+        chart_height=CHART_HEIGHT,
+        jobs_in_window=sum(bar.total for bar in found.hours),
+    )
+
+
+@router.post("/operations/jobs/{job_id}/retry")
+def retry(job_id: JobId, user: AdminPageUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+    try:
+        accepted = failed_jobs.retry(session, redis, settings, job_id, user.school_id, user.id)
+    except failed_jobs.NotFailed as exc:
+        return redirect("/operations#failed", str(exc), error=True)
+    return redirect("/operations#failed", f"Retrying {job_id} as {accepted.job.job_id} ({accepted.job.status}).")
+
+
+@router.post("/operations/jobs/{job_id}/discard")
+def discard(job_id: JobId, user: AdminPageUser, session: SessionDep, redis: RedisDep):
+    try:
+        failed_jobs.discard(session, redis, job_id, user.school_id, user.id)
+    except failed_jobs.NotFailed as exc:
+        return redirect("/operations#failed", str(exc), error=True)
+    return redirect("/operations#failed", f"Discarded {job_id}; it stays in the job history.")
