@@ -51,8 +51,10 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.include_router(exports.router)
     app.include_router(insights.router)
     app.include_router(evaluations.router)
-    app.include_router(scheduled_jobs.router)
-    app.include_router(queue.router)
+    app.include_router(scheduled_jobs.router, prefix=scheduled_jobs.PREFIX)
+    app.include_router(queue.router, prefix=queue.PREFIX)
+    for legacy in (scheduled_jobs, queue):
+        app.include_router(legacy.router, prefix=legacy.LEGACY_PREFIX, tags=["legacy paths"], deprecated=True)
     app.include_router(metrics.router)
     # The web app's pages and its events stream are served by this same app, over the same deps and rules.
     web.install(app)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
@@ -404,7 +404,8 @@ class ScheduledJobIn(BaseModel):
 
     name: Text(200, min_length=1)
     cron: Text(100) = Field(
-        description="Five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly ...; "
+        validation_alias=AliasChoices("cron", "cron_expression"),
+        description="(or `cron_expression`, as the origin app's clients send it) Five-field cron expression (minute hour day-of-month month day-of-week) or @daily, @hourly ...; "
         "read in SCHEDULE_TIMEZONE",
         examples=["0 8 * * mon"],
     )
@@ -419,7 +420,7 @@ class ScheduledJobPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text(200, min_length=1) | None = None
-    cron: Text(100) | None = None
+    cron: Text(100) | None = Field(None, validation_alias=AliasChoices("cron", "cron_expression"))
     evaluation_id: Id | None = None
     student_ids: list[Id] | None = Field(None, description="null: every student of the evaluation")
     enabled: bool | None = None
@@ -437,6 +438,11 @@ class ScheduledJobOut(BaseModel):
     next_run_at: datetime | None = Field(description="When the scheduler queues the next run; null while disabled")
     last_run_at: datetime | None
     created_at: datetime
+
+    @computed_field(description="The same as `cron`, under the name the origin app's clients read")
+    @property
+    def cron_expression(self) -> str:
+        return self.cron
 
 
 class ScheduledJobList(BaseModel):

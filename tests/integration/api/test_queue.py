@@ -36,6 +36,16 @@ def test_a_teacher_sees_only_their_own_schools_jobs_and_no_queues_or_workers(dem
     assert (other["scope"], other["jobs"]["queued"]) == ("school", 0)
 
 
+def test_the_origin_apps_queue_paths_still_answer(demo_school):
+    client = api_client(demo_school)
+    for path in ("stats", "health"):
+        today = client.get(f"/api/v1/queue/{path}", headers=TEACHER)
+        legacy = client.get(f"{PREFIX}/queue/{path}", headers=TEACHER)
+        assert (legacy.status_code, legacy.json()) == (today.status_code, today.json())
+    schema = client.get("/openapi.json").json()["paths"]
+    assert schema[f"{PREFIX}/queue/stats"]["get"]["deprecated"] is True
+
+
 def _waiting_for_jobs(client) -> bool:
     stats = client.get("/api/v1/queue/stats", headers=TEACHER).json()
     return [w["state"] for w in stats["workers"]] == ["idle"]

@@ -113,3 +113,15 @@ def test_nothing_of_another_schools_schedules_is_visible_or_changeable(client, o
     assert client.delete(url, headers=other_school_teacher).status_code == 404
     assert client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=other_school_teacher).status_code == 404
     assert client.get(url, headers=TEACHER).json() == created
+
+
+def test_the_origin_apps_path_and_cron_expression_field_still_work(client):
+    legacy = "/api/v1/feedback-summaries/scheduled-jobs"
+    body = {"name": "Monday summaries", "cron_expression": "0 8 * * mon", "evaluation_id": 56}
+    created = client.post(legacy, json=body, headers=TEACHER)
+    assert created.status_code == 201, created.text
+    assert created.json()["cron_expression"] == created.json()["cron"] == "0 8 * * mon"
+    changed = client.patch(f"{legacy}/{created.json()['id']}", json={"cron_expression": "0 9 * * tue"}, headers=TEACHER)
+    assert changed.json()["cron"] == "0 9 * * tue"
+    assert client.get(SCHEDULES, headers=TEACHER).json()["scheduled_jobs"] == client.get(legacy, headers=TEACHER).json()["scheduled_jobs"]
+    assert client.delete(f"{legacy}/{created.json()['id']}", headers=TEACHER).status_code == 204

@@ -20,7 +20,10 @@ from peerdigest.queue import health
 from peerdigest.queue.connection import answers
 from peerdigest.queue.maintenance import queue_stats
 
-router = APIRouter(prefix="/api/v1/queue", tags=["operations"])
+router = APIRouter(tags=["operations"])
+PREFIX = "/api/v1/queue"
+# Where the origin app served the same routes; its existing clients still call them there.
+LEGACY_PREFIX = "/api/v1/feedback-summaries/queue"
 
 
 @router.get(

@@ -24,7 +24,10 @@ from peerdigest.api.schemas import (
 from peerdigest.db.models import ScheduledJob, User
 from peerdigest.domain import schedules as scheduler
 
-router = APIRouter(prefix="/api/v1/scheduled-jobs", tags=["scheduled jobs"])
+router = APIRouter(tags=["scheduled jobs"])
+PREFIX = "/api/v1/scheduled-jobs"
+# Where the origin app served schedules (with `cron_expression` for `cron`); its existing clients still call them there.
+LEGACY_PREFIX = "/api/v1/feedback-summaries/scheduled-jobs"
 
 ERRORS = {
     401: {"model": Problem, "description": "No or unknown user"},
