@@ -195,10 +195,47 @@ class _Patterns:
     initials: re.Pattern[str] | None
 
 
-@lru_cache(maxsize=256)
-def _patterns(roster: tuple[str, ...]) -> _Patterns:
-    forms = name_forms(roster)
+# A forked work horse starts every job with empty caches, and one pattern for every form of every
+# member of a big evaluation (thousands of alternatives) takes seconds to compile. So a text gets a
+# pattern of only the forms that can occur in it: those whose first word starts one of its words.
+_WORD = re.compile(r"\w+")
 
+
+def _fold(text: str) -> str:
+    """Lower case without accents, as `_loose` matches: "Zoë" -> "zoe"."""
+    return "".join(_BASE.get(ch, ch) for ch in text.lower())
+
+
+@dataclass(frozen=True)
+class _Forms:
+    forms: NameForms
+    first_words: dict[str, str]  # form -> its first word, folded
+
+
+@lru_cache(maxsize=256)
+def _roster_forms(roster: tuple[str, ...]) -> _Forms:
+    forms = name_forms(roster)
+    first_words = {}
+    for form in (*forms.anywhere, *forms.as_name):
+        first = _WORD.search(_fold(form))
+        first_words[form] = first.group() if first else ""
+    return _Forms(forms, first_words)
+
+
+def _patterns_for(text: str, roster: tuple[str, ...]) -> _Patterns:
+    """The patterns of the roster's forms that may occur in `text` (same matches as all of them)."""
+    known = _roster_forms(roster)
+    starts = {word[:n] for word in _WORD.findall(_fold(text)) for n in range(1, len(word) + 1)}
+
+    def possible(found: tuple[str, ...]) -> tuple[str, ...]:
+        # Still longest first; a form without a word character cannot be judged this way and stays.
+        return tuple(form for form in found if known.first_words[form] in starts or not known.first_words[form])
+
+    return _patterns(possible(known.forms.anywhere), possible(known.forms.as_name), known.forms.initials)
+
+
+@lru_cache(maxsize=4096)
+def _patterns(anywhere: tuple[str, ...], as_name: tuple[str, ...], initials: tuple[str, ...]) -> _Patterns:
     def compile_(found: tuple[str, ...], flags: int, possessive: str = _POSSESSIVE) -> re.Pattern[str] | None:
         if not found:
             return None
@@ -206,11 +243,11 @@ def _patterns(roster: tuple[str, ...]) -> _Patterns:
         return re.compile(rf"(?<![\w])(?P<name>{alternatives}){possessive}(?![\w])", flags)
 
     return _Patterns(
-        compile_(forms.anywhere, re.IGNORECASE),
-        compile_(forms.as_name, re.IGNORECASE, r"(?P<possessive>['’]s|['’])?"),
+        compile_(anywhere, re.IGNORECASE),
+        compile_(as_name, re.IGNORECASE, r"(?P<possessive>['’]s|['’])?"),
         # Initials are capitals, matched as written: "jb" or "j.b." in lower case are not initials.
-        re.compile(rf"(?<![\w.])(?P<name>{'|'.join(re.escape(i) for i in forms.initials)})(?P<possessive>['’]s)?(?![\w])")
-        if forms.initials
+        re.compile(rf"(?<![\w.])(?P<name>{'|'.join(re.escape(i) for i in initials)})(?P<possessive>['’]s)?(?![\w])")
+        if initials
         else None,
     )
 
@@ -260,7 +297,7 @@ def _next_to_a_name(text: str, match: re.Match[str], taken: list[tuple[int, int]
 
 def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
     """Where `text` names a member: (start, end, possessive) for each, in order, none overlapping."""
-    patterns = _patterns(tuple(roster))
+    patterns = _patterns_for(text, tuple(roster))
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
     for pattern, judge in ((patterns.anywhere, None), (patterns.initials, None), (patterns.as_name, _used_as_name)):
