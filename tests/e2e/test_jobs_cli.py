@@ -1,5 +1,7 @@
 """`peerdigest jobs list|show|cancel|retry` as real processes on the database of record."""
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -36,3 +38,25 @@ def test_list_cancel_retry_and_show_a_job_from_the_command_line(process_demo_sch
     still_open = run_cli(process_demo_school, "jobs", "retry", other["job_id"])
     assert still_open.returncode == 1
     assert "only failed or cancelled jobs can be retried" in " ".join(still_open.stderr.split())
+
+
+def test_jobs_list_as_json_and_whole_in_a_pipe(process_demo_school):
+    client = api_client(process_demo_school)
+    queued = client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER).json()
+    with session_scope(process_demo_school.database_url) as session:
+        job = session.scalar(select(SummaryJob).where(SummaryJob.job_id == queued["job_id"]))
+        job.error = "a long reason " * 20
+
+    as_json = run_cli(process_demo_school, "jobs", "list", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    (listed,) = json.loads(as_json.stdout)
+    assert (listed["job_id"], listed["status"], listed["evaluation_id"], listed["student_id"]) == (
+        queued["job_id"], "queued", 56, 19
+    )
+    assert listed["error"] == "a long reason " * 20 and listed["updated_at"]
+
+    piped = run_cli(process_demo_school, "jobs", "list")  # run_cli's stdout is a pipe
+    header, line = piped.stdout.splitlines()
+    assert header.split("\t") == ["job", "status", "priority", "attempts", "created", "error"]
+    assert line.split("\t")[0] == queued["job_id"]
+    assert line.split("\t")[-1] == ("a long reason " * 20).strip(), "nothing is cut off in a pipe"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Annotated
 
 import typer
@@ -25,16 +27,28 @@ def jobs_list(
     evaluation: Annotated[int | None, typer.Option(help="Only the jobs of this evaluation")] = None,
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this status")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the jobs, for programs")] = False,
 ) -> None:
-    """Jobs, newest first."""
+    """Jobs, newest first: a table on a terminal, tab-separated lines in a pipe, or JSON."""
     from peerdigest.db.session import session_scope
     from peerdigest.queue.jobs import list_jobs
 
     settings = settings_or_exit()
     with session_scope(settings.database_url) as session:
         jobs = list_jobs(session, evaluation_id=evaluation, status=status, limit=limit)
+    if as_json:
+        sys.stdout.write(json.dumps([_as_json(job) for job in jobs], indent=2) + "\n")
+        return
     if not jobs:
         console.print("No jobs.")
+        return
+    if not console.is_terminal:
+        # A pipe has no width: every cell whole, one job a line, for grep, cut and spreadsheets.
+        sys.stdout.write("\t".join(("job", "status", "priority", "attempts", "created", "error")) + "\n")
+        for job in jobs:
+            cells = (job.job_id, job.status + (" (cached)" if job.cached else ""), job.priority,
+                     f"{job.attempts}/{job.max_retries + 1}", job.created_at.isoformat(), job.error or "")
+            sys.stdout.write("\t".join(" ".join(cell.split()) for cell in cells) + "\n")
         return
     # The job id names evaluation and student (summary-56-19-…) and is never shortened: it is what
     # `jobs show|cancel|retry` take. Narrow terminals shorten the error instead.
@@ -50,6 +64,17 @@ def jobs_list(
             f"{job.attempts}/{job.max_retries + 1}", f"{job.created_at:%m-%d %H:%M:%S}", job.error or "",
         )
     console.print(table)
+
+
+def _as_json(job) -> dict:
+    when = {name: getattr(job, name) for name in ("created_at", "started_at", "completed_at", "cancelled_at", "updated_at")}
+    return {
+        "job_id": job.job_id, "evaluation_id": job.evaluation_id, "student_id": job.student_id,
+        "status": job.status, "cached": job.cached, "priority": job.priority, "progress": job.progress,
+        "attempts": job.attempts, "max_retries": job.max_retries,
+        **{name: value.isoformat() if value else None for name, value in when.items()},
+        "error": job.error,
+    }
 
 
 @jobs_app.command("show")
