@@ -36,8 +36,11 @@ def mentions(text: str, phrase: str) -> bool:
 def leaked_names(text: str, result) -> list[str]:
     found = []
     for form in name_forms(result.student.members):
-        if form.lower() in NAME_WORDS:
-            hit = re.search(rf"(?<![\w.!?] )(?<!^)\b{re.escape(form)}\b", text)  # capitalized, not opening a sentence
+        if form.lower() in NAME_WORDS:  # capitalized, not opening a sentence
+            hit = any(
+                (before := text[: m.start()].rstrip()) and before[-1] not in ".!?\u201c\""
+                for m in re.finditer(rf"\b{re.escape(form)}\b", text)
+            )
         else:
             hit = mentions(text, form)
         if hit:

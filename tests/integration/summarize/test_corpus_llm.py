@@ -47,6 +47,7 @@ def test_a_careful_model_gets_one_request_and_its_answer_is_kept(corpus, llm, fa
     assert len(fake_llm.requests) == 1
     request = fake_llm.requests[0]
     assert request["temperature"] <= 0.3 and request["max_tokens"] <= 500
+    assert request["seed"] == 7, "LLM_SEED goes with every request, so an answer can be reproduced"
     assert_trustworthy(outcome, received, check)
 
 
