@@ -95,19 +95,23 @@ THEMES = (
         "listening",
         {
             "nl": _words(r"luister\w*", r"mening\w*", r"meedenk\w*", r"meedacht", r"denkt \w+ mee", r"dacht \w* ?mee",
-                         r"overleg\w*", r"beslis\w*", r"discussie\w*", r"staat open", r"inbreng"),
+                         r"overleg\w*", r"beslis\w*", r"discussie\w*", r"staat open", r"inbreng", r"uitpraten",
+                         r"onderbr\w*", r"omver", r"door \w+ heen"),
             "en": _words(r"listen\w*", r"opinions?", r"discussions?", r"decid\w*", r"decisions?", r"input",
-                         r"open to", r"meetings?"),
+                         r"open to", r"meetings?", r"talks? over", r"interrupt\w*", r"lets? \w+ finish",
+                         r"a word in"),
         },
         {
+            # Criticism here is about not hearing others out (talking over them, brushing ideas aside), so the
+            # tip is to listen first; telling such a student to speak up more would be the opposite of the point.
             "nl": Wording("je goed luistert en meedenkt met de groep",
-                          "je weinig meedenkt als de groep samen iets moet beslissen",
-                          "geef bij het volgende groepsoverleg bij elke beslissing in één zin je eigen mening, ook "
-                          "als je twijfelt."),
+                          "je niet altijd naar anderen luistert of hen laat uitpraten",
+                          "laat bij het volgende groepsoverleg iedereen uitpraten en vat het idee van een ander eerst "
+                          "in je eigen woorden samen voordat je het jouwe geeft."),
             "en": Wording("you listen well and think along with the group",
-                          "you rarely join in when the group has to decide something together",
-                          "in the next group meeting, give your own view in one sentence on every decision, even "
-                          "when you are unsure."),
+                          "you do not always listen to others or let them finish",
+                          "in the next group meeting, let everyone finish and sum up someone else's idea in your own "
+                          "words before you give yours."),
         },
     ),
     Theme(

@@ -76,7 +76,8 @@ def test_a_student_who_talks_over_everyone_is_not_told_to_speak_up(feedback):
     )
     text = summarize(received).text
     assert "You score lowest on listening (an average of 1.5)." in text
-    assert "initiative" not in text and "speak up" not in text
+    assert "A tip for listening: in the next group meeting, let everyone finish" in text
+    assert "your own view" not in text and "initiative" not in text
 
 
 def test_a_comment_whose_words_and_score_disagree_is_not_used_either_way(feedback):
