@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from redis import Redis
 
-from peerdigest.api import outages, ratelimit, validation
+from peerdigest.api import openapi, outages, ratelimit, validation
 from peerdigest.api.body_limit import BodyLimit
 from peerdigest.api.routes import (
     evaluations,
@@ -18,7 +18,7 @@ from peerdigest.api.routes import (
     summaries,
 )
 from peerdigest.api.deps import CsrfChecked
-from peerdigest.api.schemas import Problem
+from peerdigest.api.schemas import Problem, ValidationProblem
 from peerdigest.config import Settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
@@ -36,8 +36,13 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         # Every route counts against a rate limit (see api/ratelimit.py), so every route can answer 429;
         # and a signed-in browser's state-changing requests must carry its form token (api/deps.csrf_checked).
         dependencies=[ratelimit.RateLimited, CsrfChecked],
-        responses={429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"}},
+        responses={
+            413: {"model": Problem, "description": "The request body is larger than REQUEST_MAX_BYTES"},
+            422: {"model": ValidationProblem, "description": "The request does not match the schema"},
+            429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"},
+        },
     )
+    openapi.install(app)
     app.add_middleware(ratelimit.RateLimitHeaders)
     app.add_middleware(BodyLimit, settings=settings)
     outages.install(app)

@@ -34,6 +34,24 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong, in plain words")
 
 
+class FieldError(BaseModel):
+    """One way the request did not match the schema (pydantic's error, with a bad value cut short)."""
+
+    type: str = Field(description="e.g. missing, int_parsing, string_too_long")
+    loc: list[str | int] = Field(description="Where: [\"body\", \"priority\"], [\"path\", \"evaluation_id\"] ...")
+    msg: str
+    input: object | None = Field(None, description="The bad value; strings and other values at most 40 characters")
+    ctx: dict | None = None
+
+
+class ValidationProblem(Problem):
+    """Every 422: the reason in `detail`; when the request did not match the schema, each mismatch in `errors`."""
+
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Present when the request did not match the schema"
+    )
+
+
 class QueueOptions(BaseModel):
     """How to run a summary job; every field may be left out."""
 
@@ -383,6 +401,31 @@ class ImportProblemOut(BaseModel):
 
 class ImportRejected(Problem):
     problems: list[ImportProblemOut]
+
+
+class ExportedStudent(BaseModel):
+    student_id: int
+    student_name: str
+    student_email: str
+    team: str | None
+    summary: str | None = Field(description="null: no summary written yet (student copy: none released yet)")
+    method: str | None = Field(description="ai | builtin | fallback | empty")
+    feedback_count: int | None
+    generated_at: datetime | None
+    stale: bool
+    released: bool | None = Field(None, description="Teacher's copy only: the student may read it")
+    factor: float | None = Field(None, description="Teacher's copy only: the contribution factor")
+    labels: list[str] | None = Field(None, description="Teacher's copy only")
+
+
+class ExportedEvaluation(BaseModel):
+    """`format=json`; csv has the same columns (`labels` space-separated), md and html one page per student."""
+
+    evaluation_id: int
+    title: str
+    language: str
+    exported_at: datetime
+    students: list[ExportedStudent]
 
 
 class ImportResult(BaseModel):

@@ -14,7 +14,7 @@ from peerdigest.api.deps import (
     visible_evaluation,
 )
 from peerdigest.api.routes.summaries import ERRORS
-from peerdigest.api.schemas import PathId
+from peerdigest.api.schemas import ExportedEvaluation, PathId
 from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, export, filename
 from peerdigest.domain.insights import Rules
 
@@ -27,8 +27,15 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summarie
     responses={
         **ERRORS,
         200: {
-            "description": "Every student with summary, method, feedback count, generation date and stale flag",
-            "content": {media_type.split(";")[0]: {} for media_type in MEDIA_TYPES.values()},
+            "model": ExportedEvaluation,
+            "description": "Every student with summary, method, feedback count, generation date and stale flag; "
+            "sent as an attachment (Content-Disposition) named evaluation-{id}-summaries.{format}",
+            "content": {
+                media_type.split(";")[0]: {"schema": {"type": "string"}}
+                for fmt, media_type in MEDIA_TYPES.items()
+                if fmt != ExportFormat.json
+            },
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename=…"}},
         },
     },
     summary="Export every student's summary of an evaluation (teachers)",
