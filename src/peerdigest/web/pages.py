@@ -35,6 +35,7 @@ class NavLink:
 
 NAV: tuple[NavLink, ...] = (
     NavLink("Evaluations", "/evaluations", (Role.teacher, Role.admin)),
+    NavLink("Import", "/import", (Role.teacher, Role.admin)),
     NavLink("My summaries", "/my-summaries", (Role.student,)),
     NavLink("Operations", "/operations", (Role.admin,)),
 )

@@ -1,47 +1,69 @@
-"""A teacher's afternoon in a real browser: generate a class's summaries, watch them arrive, read one,
-approve them; then the student signs in and sees their own summary only."""
+"""A teacher's afternoon in a real browser: import a class from a file, generate its summaries and watch
+them arrive, read one, approve them; then a student of that class signs in and sees their own summary only."""
 
 from playwright.sync_api import expect
 
+from tests.conftest import ROOT
 from tests.support.browser import sign_in
 
-DUTCH = "Projectweek duurzaamheid: peer-evaluatie"
+EXAMPLE = ROOT / "examples" / "peer-feedback.csv"
 
 
-def test_generate_all_fills_every_row_live_and_a_student_sees_only_their_own_summary(web_app, page, shot):
+def test_import_generate_read_approve_and_a_student_sees_only_their_own_summary(web_app, page, shot, tmp_path):
     sign_in(page, web_app, "docent@example.com")
-    page.get_by_role("link", name=DUTCH).click()
+    page.get_by_role("link", name="Import").click()
+    broken = tmp_path / "broken.csv"
+    broken.write_text(EXAMPLE.read_text("utf-8").replace(";4;Noah denkt mee", ";9;Noah denkt mee"), "utf-8")
+    page.get_by_label("File", exact=True).set_input_files(broken)
+    page.get_by_label("Evaluation", exact=True).fill("Projectweek 3B")
+    page.get_by_role("button", name="Check the file").click()
+    problems = page.locator("#check-result")
+    expect(problems).to_contain_text("1 problem in broken.csv")
+    expect(problems.locator("tbody tr").first).to_contain_text("2")  # the line of the bad score
+    expect(page.get_by_role("button", name="Import")).to_be_disabled()
+    shot(page, "import-problems")
+
+    page.get_by_label("File", exact=True).set_input_files(EXAMPLE)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#check-result")).to_contain_text("peer-feedback.csv is ready to import")
+    expect(page.locator("#check-result")).to_contain_text("evaluation created")
+    shot(page, "import-checked")
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.get_by_role("heading", name="Projectweek 3B")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("Imported peer-feedback.csv")
     expect(page.locator("#live")).to_have_text("live")
     rows = page.locator("#students tbody tr")
-    expect(rows).to_have_count(8)
-    expect(rows.locator(".state.none")).to_have_count(8)
-    shot(page, "evaluation-before")
+    expect(rows).to_have_count(3)
+    shot(page, "evaluation-imported")
 
     page.get_by_role("button", name="Generate all").click()
-    expect(page.locator("#notice")).to_contain_text("Summaries asked for: 8 queued")
+    expect(page.locator("#notice")).to_contain_text("Summaries asked for: 3 queued")
     # No reload: the states arrive through the events stream.
-    expect(rows.locator(".state.completed")).to_have_count(8, timeout=60_000)
-    expect(rows.locator('[data-field="method"]', has_text="builtin")).to_have_count(8)
+    expect(rows.locator(".state.completed")).to_have_count(3, timeout=60_000)
     shot(page, "evaluation-completed")
 
-    page.get_by_role("link", name="Jan de Vries").click()
-    expect(page.get_by_role("heading", name="Jan de Vries")).to_be_visible()
+    page.get_by_role("link", name="Emma Visser").click()
+    expect(page.get_by_role("heading", name="Emma Visser")).to_be_visible()
     summary = page.locator(".summary-text")
     expect(summary).not_to_be_empty()
-    expect(summary).not_to_contain_text("Jan")
-    expect(page.locator("table.chart tbody tr")).to_have_count(4)
-    expect(page.locator("ul.quotes li").first).to_be_visible()
+    expect(summary).not_to_contain_text("Emma")
+    expect(page.locator("table.chart tbody tr")).to_have_count(2)
+    expect(page.locator("ul.quotes li")).to_have_count(3)
     shot(page, "student-detail")
-    jan_summary = summary.inner_text()
+    emma_summary = summary.inner_text()
 
-    page.goto(web_app.url("/evaluations/56/review"))
-    page.get_by_role("button", name="Approve all completed (8 waiting)").click()
-    expect(page.locator("#notice")).to_contain_text("Approved 8")
+    page.get_by_role("link", name="Projectweek 3B").click()
+    evaluation_url = page.url
+    page.goto(evaluation_url + "/review")
+    page.get_by_role("button", name="Approve all completed (3 waiting)").click()
+    expect(page.locator("#notice")).to_contain_text("Approved 3")
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, web_app, "jan@example.com")
+
+    sign_in(page, web_app, "emma@school.example")
     expect(page.get_by_role("heading", name="My feedback summaries")).to_be_visible()
-    expect(page.locator(".own-summary", has_text=DUTCH).locator(".summary-text")).to_have_text(jan_summary)
-    for classmate in ("Sanne Bakker", "Daan Visser", "Emma de Boer"):
+    expect(page.locator(".own-summary", has_text="Projectweek 3B").locator(".summary-text")).to_have_text(emma_summary)
+    for classmate in ("Noah", "Liam"):
         expect(page.get_by_text(classmate)).to_have_count(0)
     shot(page, "student-own-summaries")
 

@@ -42,7 +42,7 @@
   }
 
   function actionsCell(cell, s) {
-    const button = element("button", "", s.job_open ? "Cancel" : "Regenerate");
+    const button = element("button", "", s.job_open ? "Cancel" : s.state === "none" ? "Generate" : "Regenerate");
     button.type = "button";
     button.dataset[s.job_open ? "cancel" : "regenerate"] = "";
     cell.replaceChildren(button);
@@ -159,7 +159,7 @@
         pd.notice(`Cancelled the summary of ${name}.`);
       } else if ("regenerate" in button.dataset) {
         await pd.send("POST", `${api}/student/${tr.dataset.student}/regenerate`, {});
-        pd.notice(`A new summary of ${name} is queued.`);
+        pd.notice(`A summary of ${name} is queued.`);
       }
     } catch {
       button.disabled = false;
