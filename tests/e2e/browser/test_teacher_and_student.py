@@ -73,7 +73,7 @@ def test_a_teacher_cancels_a_queued_job_from_the_evaluation_page(web_app_without
     sign_in(page, app, "docent@example.com")
     page.goto(app.url("/evaluations/56"))
     jan = page.locator("#students tbody tr", has_text="Jan de Vries")
-    jan.get_by_role("button", name="Regenerate").click()
+    jan.get_by_role("button", name="Generate").click()
     expect(jan.locator(".state")).to_have_text("queued")
     shot(page, "queued")
 
