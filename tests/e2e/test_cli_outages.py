@@ -1,4 +1,4 @@
-"""The command line says in one sentence what is missing, and exits with 1, instead of printing a traceback."""
+"""The command line says in one sentence what is wrong (a service away, a bad setting, an impossible id), never a traceback."""
 
 import socket
 
@@ -28,3 +28,9 @@ def test_a_redis_url_that_cannot_work_is_refused_in_one_sentence(process_setting
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "REDIS_URL: 'redis://127.0.0.1:6379/0?foo=1' is not a Redis URL" in result.stderr
+
+
+def test_an_id_beyond_the_databases_range_is_refused_by_the_option_itself(process_settings):
+    result = run_cli(process_settings, "export", "--evaluation", str(2**63))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "2147483647" in result.stderr

@@ -12,14 +12,15 @@ from rich.table import Table
 from peerdigest.cli.app import app
 from peerdigest.cli.common import console, err, settings_or_exit
 from peerdigest.config import Language
+from peerdigest.db.models import MAX_ID
 from peerdigest.domain.exporter import ExportCopy, ExportFormat
 from peerdigest.domain.importer import Encoding
 
 
 @app.command()
 def preview(
-    evaluation: Annotated[int, typer.Option(help="The evaluation")],
-    student: Annotated[int, typer.Option(help="The student whose received feedback to summarize")],
+    evaluation: Annotated[int, typer.Option(min=1, max=MAX_ID, help="The evaluation")],
+    student: Annotated[int, typer.Option(min=1, max=MAX_ID, help="The student whose received feedback to summarize")],
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Also print the instructions sent")] = False,
 ) -> None:
     """Show what would be sent to the LLM for one student and what comes back; stores nothing."""
@@ -84,7 +85,7 @@ def import_(
 
 @app.command()
 def export(
-    evaluation: Annotated[int, typer.Option(help="Evaluation id")],
+    evaluation: Annotated[int, typer.Option(min=1, max=MAX_ID, help="Evaluation id")],
     format: Annotated[ExportFormat, typer.Option(help="csv, json or md (printable Markdown)")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
     copy: Annotated[

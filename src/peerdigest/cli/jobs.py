@@ -17,14 +17,14 @@ from peerdigest.cli.common import (
     settings_or_exit,
     setup_logging,
 )
-from peerdigest.db.models import JobStatus
+from peerdigest.db.models import MAX_ID, JobStatus
 
 jobs_app = typer.Typer(help="Follow, cancel and retry summary jobs (the database of record).", no_args_is_help=True)
 
 
 @jobs_app.command("list")
 def jobs_list(
-    evaluation: Annotated[int | None, typer.Option(help="Only the jobs of this evaluation")] = None,
+    evaluation: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="Only the jobs of this evaluation")] = None,
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this status")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the jobs, for programs")] = False,

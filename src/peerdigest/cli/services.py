@@ -17,6 +17,7 @@ from peerdigest.cli.common import (
     settings_or_exit,
     setup_logging,
 )
+from peerdigest.db.models import MAX_ID
 
 
 @app.command()
@@ -165,7 +166,7 @@ def run(
 @app.command()
 def demo(
     evaluation: Annotated[
-        int | None, typer.Option(help="Evaluation to summarize, e.g. an imported one (default: the demo school's, 56)")
+        int | None, typer.Option(min=1, max=MAX_ID, help="Evaluation to summarize, e.g. an imported one (default: the demo school's, 56)")
     ] = None,
 ) -> None:
     """Run the whole pipeline once on an evaluation (the demo school's by default) and print the summaries."""

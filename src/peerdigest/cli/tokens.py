@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from peerdigest.cli.common import console, err, settings_or_exit, user_or_exit
+from peerdigest.db.models import MAX_ID
 
 tokens_app = typer.Typer(help="API tokens for AUTH_MODE=token: create, list, revoke.", no_args_is_help=True)
 
@@ -53,7 +54,7 @@ def tokens_list(user: Annotated[str | None, typer.Option(help="Only the tokens o
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The id shown by `tokens list`")]) -> None:
+def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The id shown by `tokens list`")]) -> None:
     """Revoke a token: from now on it is refused."""
     from peerdigest.db.session import session_scope
     from peerdigest.domain.auth import revoke_token
