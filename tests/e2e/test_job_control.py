@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from peerdigest.db.models import Evaluation, FeedbackSummary, SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.llm_slots import KEY as LLM_SLOTS
 from tests.conftest import run_cli, settings_env
 from tests.support.api import PREFIX, TEACHER, api_client

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from peerdigest.db.models import ScheduledJob, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from tests.conftest import start_cli
 from tests.support.api import TEACHER, api_client
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.testing.fake_llm import Reply
 from tests.faults.harness import wait_for
 

@@ -114,7 +114,7 @@ def jobs_cancel(job_id: Annotated[str, typer.Argument(help="The job to cancel")]
     redis = queue_connection(settings)
     with session_scope(settings.database_url) as session:
         try:
-            cancel(session, redis, job_id, by_id=None)
+            cancel(session, redis, settings, job_id, by_id=None)
         except CannotCancel as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None

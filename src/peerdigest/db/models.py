@@ -278,40 +278,6 @@ class SummaryJob(Base):
     def is_open(self) -> bool:
         return self.status in JobStatus.open()
 
-    def start(self, worker_name: str | None) -> None:
-        self.status = JobStatus.processing
-        self.started_at = utcnow()
-        self.attempts += 1
-        self.progress = 10
-        self.next_retry_at = None
-        self.worker_name = worker_name
-
-    def finish(self, status: JobStatus, *, error: str | None = None, result: dict | None = None) -> None:
-        """Move to a terminal status; frees the student for a new job."""
-        self.status = status
-        self.open_key = None
-        self.completed_at = utcnow()
-        self.next_retry_at = None
-        if status == JobStatus.completed:
-            self.progress = 100
-            self.result = result
-            self.error = None
-        elif error is not None:
-            self.error = error
-
-    def wait_for_retry(self, error: str, at: datetime) -> None:
-        """Back to `queued` until `at`, after a transient failure; still open, so still the student's one job."""
-        self.status = JobStatus.queued
-        self.progress = 0
-        self.error = error
-        self.next_retry_at = at
-
-    def cancel(self, by_id: int | None) -> None:
-        """End the job on request; `by_id` is the user who asked (None: an operator on the command line)."""
-        self.finish(JobStatus.cancelled)
-        self.cancelled_at = self.completed_at
-        self.cancelled_by_id = by_id
-
 
 class WebhookDelivery(Base):
     """One attempt to deliver a job's webhook."""

@@ -25,13 +25,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from redis import Redis
 from redis.exceptions import RedisError
@@ -39,72 +34,12 @@ from sqlalchemy import case, func, select
 
 from peerdigest.db.models import SummaryJob, WebhookDelivery
 from peerdigest.db.session import session_scope
-from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue import quarantine, repairs
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.job_metrics import GUARD_REJECTIONS, JOB_DURATION, LLM_LATENCY
 from peerdigest.queue.health import job_counts
+from peerdigest.queue.queues import all_queues
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RedisHistogram:
-    """A histogram whose counters live in one Redis hash, so any process can add to it or read it."""
-
-    name: str
-    documentation: str
-    buckets: tuple[float, ...]
-
-    @property
-    def key(self) -> str:
-        return f"peerdigest:metrics:{self.name}"
-
-    def observe(self, redis: Redis, seconds: float) -> None:
-        pipe = redis.pipeline(transaction=True)
-        for bound in self.buckets:
-            if seconds <= bound:
-                pipe.hincrby(self.key, repr(bound), 1)
-        pipe.hincrby(self.key, "count", 1)
-        pipe.hincrbyfloat(self.key, "sum", seconds)
-        pipe.execute()
-
-    def family(self, redis: Redis) -> HistogramMetricFamily:
-        raw = {k.decode(): v.decode() for k, v in redis.hgetall(self.key).items()}
-        buckets = [(repr(bound), float(raw.get(repr(bound), 0))) for bound in self.buckets]
-        buckets.append(("+Inf", float(raw.get("count", 0))))
-        return HistogramMetricFamily(
-            self.name, self.documentation, buckets=buckets, sum_value=float(raw.get("sum", 0))
-        )
-
-
-JOB_DURATION = RedisHistogram(
-    "peerdigest_job_duration_seconds",
-    "Time from the start of a summary job's last attempt to its completion",
-    (0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300),
-)
-LLM_LATENCY = RedisHistogram(
-    "peerdigest_llm_latency_seconds",
-    "Time the LLM endpoint took to write a summary (summaries written by the LLM only)",
-    (0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120),
-)
-
-
-GUARD_REJECTIONS = "peerdigest:metrics:peerdigest_guard_rejections"  # a Redis hash: rule -> count
-
-
-def observe_completed(
-    redis: Redis, job: SummaryJob, method: str, summarizer_ms: int, rejections: tuple[str, ...] = ()
-) -> None:
-    """Record the durations of a job that just completed and the guard rules its LLM answers broke;
-    a metric is never worth failing a job over."""
-    try:
-        JOB_DURATION.observe(redis, (job.completed_at - job.started_at).total_seconds())
-        if method == "ai":
-            LLM_LATENCY.observe(redis, summarizer_ms / 1000)
-        for rule in rejections:
-            redis.hincrby(GUARD_REJECTIONS, rule, 1)
-    except RedisError as exc:
-        log.warning("job %s: durations not recorded in the metrics (Redis: %s)", job.job_id, exc)
 
 
 class PeerdigestCollector(Collector):
@@ -145,7 +80,7 @@ class PeerdigestCollector(Collector):
         up = GaugeMetricFamily("peerdigest_redis_up", "1 when the queue Redis answered this scrape")
         try:
             depth = GaugeMetricFamily("peerdigest_queue_depth", "Jobs waiting in each queue", labels=["queue"])
-            for queue in [*summary_queues(self.redis), webhook_queue(self.redis)]:
+            for queue in all_queues(self.redis):
                 depth.add_metric([queue.name], queue.count)
             histograms = [JOB_DURATION.family(self.redis), LLM_LATENCY.family(self.redis)]
             rejections = CounterMetricFamily(

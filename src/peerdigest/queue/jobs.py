@@ -1,15 +1,11 @@
-"""The job rows in the database of record: find them, list them, lock one to change its status.
+"""The job rows in the database of record: find them, list them.
 
-Whoever changes a job's status (the worker that runs it, a teacher who cancels
-it, the reconciler) starts with `lock`, a compare-and-set on the statuses the
-change may start from. Two changes at once therefore never both win: a worker
-cannot complete a job a teacher cancelled a moment earlier, and a cancel cannot
-overwrite a job that has just completed.
+Their status changes only in `queue.lifecycle`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import JobStatus, SummaryJob
@@ -19,25 +15,16 @@ def find(session: Session, job_id: str) -> SummaryJob | None:
     return session.scalar(select(SummaryJob).where(SummaryJob.job_id == job_id))
 
 
-def lock(session: Session, job_id: str, *statuses: JobStatus) -> SummaryJob | None:
-    """The job, locked until the session commits, if its status is one of `statuses`; else None.
+def open_job(session: Session, evaluation_id: int, student_id: int) -> SummaryJob | None:
+    """The student's one open (queued or processing) job in the evaluation, if any."""
+    key = SummaryJob.open_key_for(evaluation_id, student_id)
+    return session.scalar(select(SummaryJob).where(SummaryJob.open_key == key))
 
-    A conditional no-op UPDATE rather than SELECT ... FOR UPDATE: SQLite ignores
-    FOR UPDATE, but any UPDATE takes its write lock, and PostgreSQL re-checks the
-    WHERE clause after waiting for a concurrent change of the row. Either way the
-    status read here is the status the caller's changes are committed over.
-    """
-    changed = session.execute(
-        update(SummaryJob)
-        .where(SummaryJob.job_id == job_id, SummaryJob.status.in_(statuses))
-        .values(status=SummaryJob.status)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:
-        return None
-    return session.scalar(
-        select(SummaryJob).where(SummaryJob.job_id == job_id).execution_options(populate_existing=True)
-    )
+
+def open_jobs(session: Session, evaluation_id: int, student_ids: list[int]) -> dict[int, SummaryJob]:
+    """The open job of each of the students that has one, by student id; one query."""
+    keys = [SummaryJob.open_key_for(evaluation_id, student_id) for student_id in student_ids]
+    return {job.student_id: job for job in session.scalars(select(SummaryJob).where(SummaryJob.open_key.in_(keys)))}
 
 
 def list_jobs(

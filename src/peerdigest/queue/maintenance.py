@@ -14,9 +14,8 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue import quarantine
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import all_queues, summary_queues
 
 REGISTRIES = {
     "started": StartedJobRegistry,
@@ -31,7 +30,7 @@ REGISTRIES = {
 def queue_stats(redis: Redis) -> dict:
     """Depth of each summary queue (and of the webhook queue) and its registries, every worker on them,
     and how many queue entries that were not job ids sit in the quarantine."""
-    queues = [*summary_queues(redis), webhook_queue(redis)]
+    queues = all_queues(redis)
     rows = []
     for queue in queues:
         row = {"name": queue.name, "queued": queue.count}

@@ -21,8 +21,8 @@ pass looks at every open job on both sides and repairs each difference:
   (`queue.due_retries`).
 
 Passes are safe from several processes at once: a Redis lock makes them take
-turns, and every row change is a compare-and-set (`jobs.lock`) on the status
-the pass saw, so a worker or a cancel that moved the job meanwhile wins.
+turns, and every row change is a `lifecycle` transition, a compare-and-set on
+the status the pass saw, so a worker or a cancel that moved the job meanwhile wins.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from enum import StrEnum
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
-from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
@@ -46,19 +45,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from peerdigest.config import Settings
-from peerdigest.db.models import (
-    FeedbackSummary,
-    JobStatus,
-    Priority,
-    SummaryJob,
-    utcnow,
-)
+from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.domain.webhooks import announce, webhook_queue
-from peerdigest.queue import due_retries, quarantine, repairs
+from peerdigest.domain.summaries import stored_summary
+from peerdigest.queue import due_retries, lifecycle, quarantine, repairs
 from peerdigest.queue.connection import ensure_binary_safe
-from peerdigest.queue.enqueue import QUEUE_NAMES, put_on_queue, summary_queues
-from peerdigest.queue.jobs import find, lock
+from peerdigest.queue.jobs import find
+from peerdigest.queue.queues import all_queues, queue_name, summary_queues
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +64,6 @@ SECOND_LOOK = 1.0
 # RQ kills a work horse this long after its job timeout (rq.worker.Worker.monitor_work_horse);
 # a run older than that has ended, whatever heartbeats say.
 HARD_KILL_GRACE = 60
-FAILURE_TTL = 7 * 24 * 3600
-FORGET_TRIES = 3  # deletes of a job hash whose executions vanish underneath (see `_forget`)
 
 
 @dataclass
@@ -148,7 +139,7 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
 
 def _pass(settings: Settings, redis: Redis) -> Report:
     report = Report()
-    queues = [*summary_queues(redis), webhook_queue(redis)]
+    queues = all_queues(redis)
     report.quarantined = quarantine.sweep(redis, queues)
     report.promoted = len(due_retries.promote(redis, queues))
     with session_scope(settings.database_url) as session:
@@ -231,7 +222,7 @@ def _repair(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sightin
     if seen == Seen.waiting:
         return
     if seen == Seen.unreadable:
-        set_aside(settings, redis, row.job_id, QUEUE_NAMES.get(row.priority, QUEUE_NAMES[Priority.normal]), sighting.reason)
+        set_aside(settings, redis, row.job_id, queue_name(row.priority), sighting.reason)
         report.set_aside += 1
     elif seen in (Seen.missing, Seen.stranded, Seen.running):
         if row.status == JobStatus.queued and seen != Seen.running:
@@ -285,110 +276,24 @@ def _abandoned(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sigh
 def _hand_back(
     settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting, why: str
 ) -> JobStatus | None:
-    """Put the job on its queue again, re-created from its row; or fail it when its attempts are used up.
-
-    A `processing` row lost a run, which counted as an attempt (the worker counts
-    each run as it starts). Returns the row's new status, or None when the row
-    moved on meanwhile and nothing was done.
-    """
     with session_scope(settings.database_url) as session:
-        job = lock(session, row.job_id, row.status)
-        if job is None or job.attempts != row.attempts:
-            return None
-        lost_a_run = job.status == JobStatus.processing
-        if lost_a_run and job.attempts > job.max_retries:
-            job.finish(JobStatus.failed, error=f"{why} on attempt {job.attempts} of {job.max_retries + 1}")
-            session.commit()
-            _forget(redis, row.job_id, sighting)
-            log.warning("job %s: %s; no attempts left, failed", row.job_id, why)
-            announce(redis, settings, job)
-            return JobStatus.failed
-        if lost_a_run:
-            job.wait_for_retry(f"{why} on attempt {job.attempts}; running it again", at=utcnow())
-            job.next_retry_at = None
-        job.enqueued_at = None
-        session.commit()
-        # The row says queued before Redis is touched: should this process die now,
-        # the next pass finds a queued job Redis does not know, and queues it.
-        _forget(redis, row.job_id, sighting)
-        queued = put_on_queue(session, redis, settings, job)
-    log.warning(
-        "job %s: %s; %s", row.job_id, why, "queued again" if queued else "to be queued again once Redis answers"
-    )
-    return JobStatus.queued
-
-
-def _forget(redis: Redis, job_id: str, sighting: Sighting) -> None:
-    """Remove what Redis still has of a job (hash, queue entry, registries) before it is re-created.
-
-    Tolerant of keys that vanish meanwhile, so a hand-back is never left half done: RQ's
-    `Job.delete` fetches every execution its index lists and raises `ValueError` ("Execution
-    … not found in Redis") for one whose hash expired (a killed work horse stops renewing it)
-    or that its worker cleaned up a moment ago. Such dangling index entries are dropped first,
-    and the delete is tried again should another vanish in between.
-    """
-    job = sighting.job
-    if job is None:
-        redis.delete(Job.key_for(job_id))
-        return
-    for _ in range(FORGET_TRIES):
-        _drop_vanished_executions(redis, job)
-        try:
-            job.delete()
-            return
-        except ValueError:
-            continue
-    log.warning("job %s: its executions kept vanishing while it was deleted; deleting its hash only", job_id)
-    redis.delete(job.key)
-
-
-def _drop_vanished_executions(redis: Redis, job: Job) -> None:
-    index = job.execution_registry
-    for raw in redis.zrange(index.key, 0, -1):
-        execution_id = raw.decode()
-        if not redis.exists(Execution(execution_id, job.id, connection=redis).key):
-            with redis.pipeline() as pipeline:
-                pipeline.zrem(index.key, execution_id)
-                pipeline.zrem(job.started_job_registry.key, f"{job.id}:{execution_id}")
-                pipeline.execute()
+        return lifecycle.hand_back(session, redis, settings, row, why, sighting.job)
 
 
 def _complete_from_summary(settings: Settings, redis: Redis, row: SummaryJob) -> bool:
     """Complete a row whose run finished on RQ, when that run's summary is in the database."""
     with session_scope(settings.database_url) as session:
-        stored = session.scalar(
-            select(FeedbackSummary).where(
-                FeedbackSummary.evaluation_id == row.evaluation_id,
-                FeedbackSummary.student_id == row.student_id,
-                FeedbackSummary.updated_at >= (row.started_at or row.created_at),
-            )
+        stored = stored_summary(
+            session, row.evaluation_id, row.student_id, written_since=row.started_at or row.created_at
         )
         if stored is None:
             return False
-        job = lock(session, row.job_id, row.status)
-        if job is None:
-            return False
-        job.finish(JobStatus.completed, result=stored.as_result())
-        session.commit()
-        log.warning("job %s: finished on RQ but still %s here; completed from its stored summary", row.job_id, row.status)
-        announce(redis, settings, job)
-    return True
+        return lifecycle.complete_from_rq(session, redis, settings, row, stored) is not None
 
 
 def _end(settings: Settings, redis: Redis, row: SummaryJob, status: JobStatus, reason: str) -> bool:
     with session_scope(settings.database_url) as session:
-        job = lock(session, row.job_id, row.status)
-        if job is None:
-            return False
-        if status == JobStatus.cancelled:
-            job.cancel(by_id=None)
-            job.error = reason
-        else:
-            job.finish(status, error=reason)
-        session.commit()
-        log.warning("job %s: %s on RQ but %s here; now %s: %s", row.job_id, status, row.status, status, reason)
-        announce(redis, settings, job)
-    return True
+        return lifecycle.follow_rq(session, redis, settings, row, status, reason) is not None
 
 
 def set_aside(settings: Settings, redis: Redis, job_id: str, queue_name: str, reason: str) -> None:
@@ -403,20 +308,14 @@ def set_aside(settings: Settings, redis: Redis, job_id: str, queue_name: str, re
     with redis.pipeline() as pipeline:
         for queue in summary_queues(redis):
             pipeline.lrem(queue.key, 0, job_id)
-        pipeline.zadd(registry.key, {job_id: current_timestamp() + FAILURE_TTL})
+        pipeline.zadd(registry.key, {job_id: current_timestamp() + lifecycle.FAILURE_TTL})
         if is_hash:
             pipeline.hset(key, mapping={"status": RQStatus.FAILED.value, "exc_info": f"unreadable job data: {reason}"})
-            pipeline.expire(key, FAILURE_TTL)
+            pipeline.expire(key, lifecycle.FAILURE_TTL)
         pipeline.execute()
     log.error("job %s: its data on Redis cannot be read (%s); moved to %s", job_id, reason, registry.key)
     with session_scope(settings.database_url) as session:
-        job = lock(session, job_id, *JobStatus.open())
-        if job is None:
-            return
-        job.finish(JobStatus.failed, error=f"its data on Redis could not be read ({reason}); queue it again")
-        session.commit()
-        log.warning("job %s: failed, its queue entry was unreadable", job_id)
-        announce(redis, settings, job)
+        lifecycle.set_aside(session, redis, settings, job_id, reason)
 
 
 def recreate(settings: Settings, redis: Redis, job_id: str) -> bool:
@@ -427,4 +326,4 @@ def recreate(settings: Settings, redis: Redis, job_id: str) -> bool:
             log.warning("job %s: queue entry without a job hash, and no queued row here; dropped", job_id)
             return False
         log.warning("job %s: its queue entry pointed at a missing job hash; re-created from the database", job_id)
-        return put_on_queue(session, redis, settings, row)
+        return lifecycle.put_on_queue(session, redis, settings, row)

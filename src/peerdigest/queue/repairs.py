@@ -3,7 +3,7 @@
 A pass runs in whichever process has the reconciler's turn (a scheduler, `jobs
 recover`), while `/metrics` and the operations page are served by any API
 process; so the record lives on Redis, where all of them meet, like the
-duration histograms of `ops/metrics.py`. It starts again from zero when Redis
+duration histograms of `queue/job_metrics.py`. It starts again from zero when Redis
 loses its data, which Prometheus reads as a counter reset.
 """
 

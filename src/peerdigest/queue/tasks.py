@@ -9,33 +9,28 @@ transient reason (the LLM endpoint, a lost database connection) puts the row
 back to `queued` with `next_retry_at` and returns `rq.Retry`, which parks the
 job in RQ's scheduled registry until the worker's scheduler queues it again.
 Permanent failures (the evaluation or the student is gone) end the job at once.
-Every status change goes through `jobs.lock`, so a job cancelled while it runs
-is never completed, retried or failed over its cancellation.
+Every status change is a transition of `queue.lifecycle`, a compare-and-set, so a
+job cancelled while it runs is never completed, retried or failed over its cancellation.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from redis import Redis
 from rq import Retry, get_current_job
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings, load_settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.domain import review
-from peerdigest.domain.feedback import FeedbackError, anonymize, collect, feedback_hash
-from peerdigest.domain.webhooks import announce
-from peerdigest.ops.metrics import observe_completed
+from peerdigest.domain.feedback import FeedbackError, anonymize, collect
+from peerdigest.queue import lifecycle
 from peerdigest.queue.backpressure import SharedPause
-from peerdigest.queue.jobs import find, lock
+from peerdigest.queue.jobs import find
 from peerdigest.queue.llm_slots import llm_slot
-from peerdigest.summarize import Summary, TransientSummaryError, for_settings
+from peerdigest.summarize import TransientSummaryError, for_settings
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +93,7 @@ def generate_summary(job_id: str, evaluation_id: int, student_id: int) -> dict |
         reason = _reason(exc)
         if is_transient(exc) and not attempt.final:
             delay = retry_delay(settings, attempt.number)
-            if not _wait_for_retry(settings, job_id, reason, delay):
+            if not _retry_later(settings, job_id, reason, delay):
                 return None
             log.warning("job %s: attempt %d failed (%s); retrying in %ds", job_id, attempt.number, reason, delay)
             # The row's attempt count decides; RQ's own count (which also holds the retries of an
@@ -118,9 +113,8 @@ def _reason(exc: Exception) -> str:
 
 def _start(settings: Settings, job_id: str, worker_name: str | None) -> Attempt | None:
     with session_scope(settings.database_url) as session:
-        job = lock(session, job_id, *JobStatus.open())
+        job = lifecycle.start(session, job_id, worker_name)
         if job is not None:
-            job.start(worker_name)
             return Attempt(job.attempts, job.max_retries)
         existing = find(session, job_id)
     if existing is None:
@@ -139,46 +133,13 @@ def _summarize(
     with llm_slot(redis, settings, holder=job_id):
         summarizer = for_settings(settings, SharedPause(redis, settings, holder=job_id))
         summary = summarizer.summarize(anonymize(received), final_attempt=attempt.final)
-    fingerprint = feedback_hash(received)
     with session_scope(settings.database_url) as session:
-        job = lock(session, job_id, JobStatus.processing)
-        if job is None:
-            log.info("job %s: cancelled while it ran; its summary is discarded", job_id)
-            return None
-        stored = _store(session, evaluation_id, student_id, summary, fingerprint, len(received.comments))
-        job.finish(JobStatus.completed, result=stored.as_result())
-        if summary.fallback_reason:
-            job.error = f"fell back to the builtin summarizer: {summary.fallback_reason}"
-        elif summary.rejections:
-            job.error = f"the output guard rejected the first answer [{', '.join(summary.rejections)}]; the next one was used"
-    announce(redis, settings, job)
-    observe_completed(redis, job, summary.method, summary.duration_ms, summary.rejections)
+        job = lifecycle.complete(session, redis, settings, job_id, summary, received)
+    if job is None:
+        log.info("job %s: cancelled while it ran; its summary is discarded", job_id)
+        return None
     log.info("job %s: completed (%s)", job_id, summary.method)
     return job.result
-
-
-def _store(
-    session: Session, evaluation_id: int, student_id: int, summary: Summary, fingerprint: str, count: int
-) -> FeedbackSummary:
-    stored = session.scalar(
-        select(FeedbackSummary).where(
-            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
-        )
-    )
-    if stored is None:
-        stored = FeedbackSummary(evaluation_id=evaluation_id, student_id=student_id, created_at=utcnow())
-        session.add(stored)
-    stored.text = summary.text
-    stored.method = summary.method
-    stored.feedback_hash = fingerprint
-    stored.feedback_count = count
-    stored.duration_ms = summary.duration_ms
-    stored.model = summary.model
-    stored.prompt_version = summary.prompt_version
-    stored.stale = False
-    stored.updated_at = utcnow()
-    review.start_over(stored)
-    return stored
 
 
 def _progress(session: Session, job_id: str, progress: int) -> None:
@@ -187,15 +148,13 @@ def _progress(session: Session, job_id: str, progress: int) -> None:
         job.progress = progress
 
 
-def _wait_for_retry(settings: Settings, job_id: str, reason: str, delay: int) -> bool:
+def _retry_later(settings: Settings, job_id: str, reason: str, delay: int) -> bool:
     """Record the failed attempt and when the next one runs; False when the job ended meanwhile (cancelled)."""
     try:
         with session_scope(settings.database_url) as session:
-            job = lock(session, job_id, JobStatus.processing)
-            if job is None:
+            if lifecycle.retry_later(session, job_id, reason, delay) is None:
                 log.info("job %s: ended while it ran; not retrying it", job_id)
                 return False
-            job.wait_for_retry(reason, at=utcnow() + timedelta(seconds=delay))
     except DBAPIError as exc:
         if not is_transient(exc):
             raise
@@ -207,8 +166,4 @@ def _wait_for_retry(settings: Settings, job_id: str, reason: str, delay: int) ->
 
 def _fail(settings: Settings, redis: Redis, job_id: str, error: str) -> None:
     with session_scope(settings.database_url) as session:
-        job = lock(session, job_id, *JobStatus.open())
-        if job is None:
-            return
-        job.finish(JobStatus.failed, error=error)
-    announce(redis, settings, job)
+        lifecycle.fail(session, redis, settings, job_id, error)

@@ -48,10 +48,9 @@ import peerdigest.queue.tasks  # noqa: F401
 import peerdigest.summarize.builtin  # noqa: F401
 import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
-from peerdigest.domain.webhooks import webhook_queue
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe
 from peerdigest.queue import quarantine
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import all_queues
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
 
 log = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ class SummaryWorker(Worker):
 
 def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> SummaryWorker:
     # Webhook deliveries come after every summary queue: a summary never waits for a webhook.
-    queues = [*summary_queues(ensure_binary_safe(redis)), webhook_queue(redis)]
+    queues = all_queues(ensure_binary_safe(redis))
     worker = SummaryWorker(
         [queue.name for queue in queues],
         connection=redis,

@@ -11,7 +11,7 @@ from peerdigest.db.models import Evaluation, FeedbackSummary, SummaryJob
 from peerdigest.domain import release
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import evaluation_students
-from peerdigest.queue.enqueue import open_job
+from peerdigest.queue.jobs import open_job
 from peerdigest.web.pages import PageUser, page_router, render
 
 router = page_router()

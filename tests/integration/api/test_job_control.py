@@ -8,8 +8,8 @@ from peerdigest.db.models import Allocation, FeedbackSummary, Score, SummaryJob
 from peerdigest.db.session import session_scope
 from peerdigest.dev.seed import seed_demo
 from peerdigest.domain.feedback import collect, feedback_hash
+from peerdigest.queue.queues import QUEUE_NAMES, summary_queues
 from peerdigest.summarize.prompt import PROMPT_VERSION
-from peerdigest.queue.enqueue import QUEUE_NAMES, summary_queues
 from tests.conftest import make_settings
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from peerdigest.api.app import create_app
 from peerdigest.db.session import API_BUSY_TIMEOUT, BUSY_TIMEOUT
 from peerdigest.dev.embedded_redis import free_port
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.reconcile import reconcile
 from tests.conftest import make_settings
 from tests.support.api import PREFIX, TEACHER, api_client

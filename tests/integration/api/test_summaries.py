@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from peerdigest.db.models import SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)

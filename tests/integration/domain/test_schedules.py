@@ -7,7 +7,7 @@ from sqlalchemy import select
 from peerdigest.db.models import Allocation, ScheduledJob, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain import schedules as scheduler
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 
 
 def _schedule(settings, **fields) -> int:

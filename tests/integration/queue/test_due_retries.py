@@ -8,7 +8,7 @@ from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.utils import now, utcformat
 
 from peerdigest.queue import due_retries
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.reconcile import reconcile
 from tests.support.api import PREFIX, TEACHER, api_client
 

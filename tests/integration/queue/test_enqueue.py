@@ -7,7 +7,8 @@ from sqlalchemy import event, select
 
 from peerdigest.db.models import JobStatus, SummaryJob
 from peerdigest.db.session import engine_for, session_scope
-from peerdigest.queue.enqueue import QUEUE_NAMES, new_job_id, request_summaries
+from peerdigest.queue.enqueue import new_job_id, request_summaries
+from peerdigest.queue.queues import QUEUE_NAMES
 
 
 class CountingConnection(Connection):

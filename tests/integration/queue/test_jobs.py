@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 from peerdigest.db.models import JobStatus, SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.queue.jobs import find, lock
+from peerdigest.queue import lifecycle
+from peerdigest.queue.jobs import find
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
@@ -14,11 +15,10 @@ def _job_last_changed_long_ago(url: str) -> None:
         session.add(SummaryJob(job_id="summary-56-19-aaaa", evaluation_id=56, student_id=19, updated_at=LONG_AGO))
 
 
-def test_a_status_change_through_lock_moves_updated_at(database_url):
+def test_a_status_change_through_the_lifecycle_moves_updated_at(database_url):
     _job_last_changed_long_ago(database_url)
     with session_scope(database_url) as session:
-        job = lock(session, "summary-56-19-aaaa", JobStatus.queued)
-        job.start("worker-1")
+        lifecycle.start(session, "summary-56-19-aaaa", "worker-1")
     with session_scope(database_url) as session:
         job = find(session, "summary-56-19-aaaa")
         assert job.status == JobStatus.processing

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from peerdigest.db.models import SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
 

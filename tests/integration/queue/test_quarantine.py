@@ -7,7 +7,7 @@ from rq.registry import ScheduledJobRegistry
 
 from peerdigest.db.models import utcnow
 from peerdigest.queue import quarantine
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.reconcile import reconcile
 from peerdigest.queue.worker import SummaryQueue
 from tests.conftest import run_cli

@@ -16,7 +16,8 @@ from rq.results import Result
 
 from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
+from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find
 from peerdigest.queue.reconcile import LOCK_KEY, reconcile
 from tests.conftest import run_cli
@@ -53,9 +54,8 @@ def _started_by_a_worker_that_died(settings, redis, job_id: str, seconds_ago: fl
     then = utcnow() - timedelta(seconds=seconds_ago)
     job.heartbeat(then, ttl=60)
     with session_scope(settings.database_url) as session:
-        row = find(session, job_id)
-        row.start("lost-worker")
-        row.started_at = then
+        lifecycle.start(session, job_id, "lost-worker")
+        find(session, job_id).started_at = then
 
 
 def test_queued_jobs_redis_lost_are_queued_again_once(school, redis):

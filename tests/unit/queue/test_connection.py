@@ -11,7 +11,7 @@ from peerdigest.queue.connection import (
     connect,
     ensure_binary_safe,
 )
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.worker import build_worker
 
 

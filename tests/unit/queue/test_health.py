@@ -6,9 +6,9 @@ from rq import Worker
 
 from peerdigest.config import Settings
 from peerdigest.db.models import utcnow
-from peerdigest.queue.enqueue import summary_queues
 from peerdigest.queue.health import check, live_workers
 from peerdigest.queue.maintenance import workers as registered_workers
+from peerdigest.queue.queues import summary_queues
 
 
 def test_only_a_recent_heartbeat_makes_the_queue_healthy(redis):

@@ -181,10 +181,12 @@ def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStat
     description="A queued job (also one waiting for a retry) will never run; a running job is stopped and its "
     "summary discarded. The job records `cancelled_at` and `cancelled_by`. Students may cancel their own jobs only.",
 )
-def cancel_job(job_id: JobId, user: CurrentUser, session: SessionDep, redis: RedisDep) -> JobStatusOut:
+def cancel_job(
+    job_id: JobId, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
+) -> JobStatusOut:
     _visible_job(session, user, job_id)
     try:
-        return _job_out(session, user, cancel(session, redis, job_id, by_id=user.id))
+        return _job_out(session, user, cancel(session, redis, settings, job_id, by_id=user.id))
     except JobAlreadyEnded as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
@@ -195,10 +197,12 @@ def cancel_job(job_id: JobId, user: CurrentUser, session: SessionDep, redis: Red
     responses=ERRORS,
     summary="Cancel every open job of an evaluation (teachers)",
 )
-def cancel_evaluation_jobs(evaluation_id: PathId, user: CurrentUser, session: SessionDep, redis: RedisDep) -> CancelAllOut:
+def cancel_evaluation_jobs(
+    evaluation_id: PathId, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
+) -> CancelAllOut:
     require_staff(user)
     visible_evaluation(session, user, evaluation_id)
-    cancelled = cancel_all(session, redis, evaluation_id, by_id=user.id)
+    cancelled = cancel_all(session, redis, settings, evaluation_id, by_id=user.id)
     return CancelAllOut(evaluation_id=evaluation_id, cancelled=len(cancelled), job_ids=[j.job_id for j in cancelled])
 
 
