@@ -42,7 +42,7 @@ def queue_stats(redis: Redis) -> dict:
 
 def workers(redis: Redis) -> list[dict]:
     """Every worker RQ has registered on the summary or webhook queues, alive or not (see `health.live_workers`)."""
-    names = {queue.name for queue in [*summary_queues(redis), webhook_queue(redis)]}
+    names = {queue.name for queue in all_queues(redis)}
     found = []
     for worker in Worker.all(connection=redis):
         if not set(worker.queue_names()) & names:
