@@ -4,7 +4,7 @@ import pytest
 
 from peerdigest.db.session import session_scope
 from peerdigest.domain import review
-from peerdigest.queue.tasks import _store as store_as_worker  # how a worker writes a new summary
+from peerdigest.domain.summaries import store as store_as_worker  # how a worker writes a new summary
 from peerdigest.summarize import Summary
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 from tests.support.feedback import add_comment, store_summary
