@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, JobStatus, SummaryJob, utcnow
-from peerdigest.queue.enqueue import Accepted, NotRetryable, retry_job, summary_queues
+from peerdigest.queue.enqueue import Accepted, NotRetryable, retry_job
 from peerdigest.queue.jobs import find
+from peerdigest.queue.queues import summary_queues
 
 
 class NotFailed(Exception):

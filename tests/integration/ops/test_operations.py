@@ -9,7 +9,8 @@ from peerdigest.db.session import session_scope
 from peerdigest.ops.operations import overview
 from peerdigest.queue import repairs
 from peerdigest.queue.connection import connect
-from peerdigest.queue.enqueue import new_job_id, summary_queues
+from peerdigest.queue.enqueue import new_job_id
+from peerdigest.queue.queues import summary_queues
 from tests.support.feedback import failed_job, store_summary
 
 DEMO_SCHOOL = 1

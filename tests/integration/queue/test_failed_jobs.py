@@ -7,7 +7,7 @@ from rq.registry import FailedJobRegistry
 from peerdigest.db.models import JobStatus, School
 from peerdigest.db.session import session_scope
 from peerdigest.queue import failed_jobs
-from peerdigest.queue.enqueue import summary_queues
+from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.jobs import find
 from tests.support.feedback import failed_job
 
