@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from redis import Redis
 
-from peerdigest.api import openapi, outages, ratelimit, validation
+from peerdigest.api import docs, openapi, outages, ratelimit, validation
 from peerdigest.api.body_limit import BodyLimit
 from peerdigest.api.routes import (
     evaluations,
@@ -41,12 +41,15 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
             422: {"model": ValidationProblem, "description": "The request does not match the schema"},
             429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"},
         },
+        docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead of a CDN's
+        redoc_url=None,
     )
     openapi.install(app)
     app.add_middleware(ratelimit.RateLimitHeaders)
     app.add_middleware(BodyLimit, settings=settings)
     outages.install(app)
     validation.install(app)
+    docs.install(app)
     app.state.settings = settings
     app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or settings.redis_url)
     app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)

@@ -75,10 +75,8 @@ class Overview:
     llm: LLMHealth | None = None
 
 
-def overview(
-    session: Session, redis: Redis, settings: Settings, school_id: int, now: datetime | None = None
-) -> Overview:
-    """Everything the page shows; failed jobs are the school's (`school_id`), the rest is the installation's."""
+def overview(session: Session, redis: Redis, settings: Settings, now: datetime | None = None) -> Overview:
+    """Everything the page shows, for the whole installation: queues and workers serve every school."""
     now = now or utcnow()
     result = Overview(now=now, redis_reachable=True)
     try:
@@ -99,7 +97,7 @@ def overview(
     except RedisError:
         result.redis_reachable = False
     result.hours = jobs_per_hour(session, now)
-    result.failed = failed_jobs.waiting(session, school_id)
+    result.failed = failed_jobs.waiting(session)
     result.llm = llm_health(session, now)
     return result
 

@@ -25,25 +25,16 @@ class NotFailed(Exception):
     """The job is unknown, did not fail, or was dealt with already; the message says which."""
 
 
-def waiting(session: Session, school_id: int, limit: int = 50) -> list[SummaryJob]:
-    """The school's failed jobs nobody has retried or discarded yet, the latest first."""
-    return list(
-        session.scalars(
-            select(SummaryJob)
-            .join(Evaluation, Evaluation.id == SummaryJob.evaluation_id)
-            .where(
-                Evaluation.school_id == school_id,
-                SummaryJob.status == JobStatus.failed,
-                SummaryJob.dismissed_at.is_(None),
-            )
-            .order_by(SummaryJob.completed_at.desc(), SummaryJob.id.desc())
-            .limit(limit)
-        )
-    )
+def waiting(session: Session, school_id: int | None = None, limit: int = 50) -> list[SummaryJob]:
+    """Failed jobs nobody has retried or discarded yet, the latest first: of one school, or (None) of every one."""
+    query = select(SummaryJob).where(SummaryJob.status == JobStatus.failed, SummaryJob.dismissed_at.is_(None))
+    if school_id is not None:
+        query = query.join(Evaluation, Evaluation.id == SummaryJob.evaluation_id).where(Evaluation.school_id == school_id)
+    return list(session.scalars(query.order_by(SummaryJob.completed_at.desc(), SummaryJob.id.desc()).limit(limit)))
 
 
 def retry(
-    session: Session, redis: Redis, settings: Settings, job_id: str, school_id: int, by_id: int | None
+    session: Session, redis: Redis, settings: Settings, job_id: str, school_id: int | None, by_id: int | None
 ) -> Accepted:
     """Queue a new job like the failed one, and take the failed one off the list."""
     failed = _undealt(session, job_id, school_id)
@@ -55,18 +46,19 @@ def retry(
     return accepted
 
 
-def discard(session: Session, redis: Redis, job_id: str, school_id: int, by_id: int | None) -> SummaryJob:
+def discard(session: Session, redis: Redis, job_id: str, school_id: int | None, by_id: int | None) -> SummaryJob:
     """Take the failed job off the list without running it again."""
     failed = _undealt(session, job_id, school_id)
     _dismiss(session, redis, failed, by_id)
     return failed
 
 
-def _undealt(session: Session, job_id: str, school_id: int) -> SummaryJob:
-    """The failed job, if it is of the school (else unknown, like one that does not exist) and nobody dealt with it."""
+def _undealt(session: Session, job_id: str, school_id: int | None) -> SummaryJob:
+    """The failed job, if it is of the school (None: any; else unknown, like one that does not exist) and nobody
+    dealt with it yet."""
     job = find(session, job_id)
-    evaluation = session.get(Evaluation, job.evaluation_id) if job is not None else None
-    if job is None or evaluation is None or evaluation.school_id != school_id:
+    evaluation = session.get(Evaluation, job.evaluation_id) if job is not None and school_id is not None else None
+    if job is None or (school_id is not None and (evaluation is None or evaluation.school_id != school_id)):
         raise NotFailed(f"No job {job_id!r}.")
     if job.status != JobStatus.failed:
         raise NotFailed(f"Job {job_id} is {job.status}, not failed.")

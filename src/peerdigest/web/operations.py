@@ -1,19 +1,34 @@
-"""The operations page (admins): queues, workers, jobs of the last day, failed jobs to retry or discard,
-the reconciler and the LLM, from `ops.operations.overview`."""
+"""The operations page (the installation's administrators, INSTALLATION_ADMINS): queues, workers, jobs of
+the last day, failed jobs to retry or discard, the reconciler and the LLM, from `ops.operations.overview`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Depends, HTTPException, Path, Request, status
 
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
+from peerdigest.db.models import User
+from peerdigest.domain.auth import sees_installation
 from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
 from peerdigest.queue import failed_jobs
-from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
+from peerdigest.web.pages import PageUser, page_router, redirect, render
 
 router = page_router()
+
+
+def operator(user: PageUser, settings: SettingsDep) -> User:
+    """Queues and workers serve every school: the page is for the installation's administrators only."""
+    if not sees_installation(user, settings):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Only the installation's administrators (INSTALLATION_ADMINS) may open the operations page.",
+        )
+    return user
+
+
+Operator = Annotated[User, Depends(operator)]
 
 JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -49,8 +64,8 @@ def chart(hours: list[HourBar]) -> list[Rect]:
 
 
 @router.get("/operations")
-def operations_page(request: Request, user: AdminPageUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
-    found = overview(session, redis, settings, user.school_id)
+def operations_page(request: Request, user: Operator, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+    found = overview(session, redis, settings)
     return render(
         request,
         "operations.html",
@@ -65,18 +80,18 @@ def operations_page(request: Request, user: AdminPageUser, session: SessionDep, 
 
 
 @router.post("/operations/jobs/{job_id}/retry")
-def retry(job_id: JobId, user: AdminPageUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+def retry(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep, settings: SettingsDep):
     try:
-        accepted = failed_jobs.retry(session, redis, settings, job_id, user.school_id, user.id)
+        accepted = failed_jobs.retry(session, redis, settings, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
         return redirect("/operations#failed", str(exc), error=True)
     return redirect("/operations#failed", f"Retrying {job_id} as {accepted.job.job_id} ({accepted.job.status}).")
 
 
 @router.post("/operations/jobs/{job_id}/discard")
-def discard(job_id: JobId, user: AdminPageUser, session: SessionDep, redis: RedisDep):
+def discard(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep):
     try:
-        failed_jobs.discard(session, redis, job_id, user.school_id, user.id)
+        failed_jobs.discard(session, redis, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
         return redirect("/operations#failed", str(exc), error=True)
     return redirect("/operations#failed", f"Discarded {job_id}; it stays in the job history.")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from peerdigest.api.deps import Identity, is_staff
-from peerdigest.config import AuthMode
+from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Role, User
 from peerdigest.domain import auth
 
@@ -31,13 +31,19 @@ class NavLink:
     label: str
     path: str
     roles: tuple[str, ...]  # who sees the link
+    installation: bool = False  # only the installation's administrators (INSTALLATION_ADMINS) see it
+
+    def shown_to(self, user: User, settings: Settings) -> bool:
+        if self.installation:
+            return auth.sees_installation(user, settings)
+        return user.role in self.roles
 
 
 NAV: tuple[NavLink, ...] = (
     NavLink("Evaluations", "/evaluations", (Role.teacher, Role.admin)),
     NavLink("Import", "/import", (Role.teacher, Role.admin)),
     NavLink("My summaries", "/my-summaries", (Role.student,)),
-    NavLink("Operations", "/operations", (Role.admin,)),
+    NavLink("Operations", "/operations", (), installation=True),
 )
 
 
@@ -93,7 +99,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
         request,
         template,
         {
-            "nav": [link for link in NAV if user is not None and user.role in link.roles],
+            "nav": [link for link in NAV if user is not None and link.shown_to(user, request.app.state.settings)],
             "csrf_token": browser.csrf_token if browser is not None else "",
             "dev_sign_in": request.app.state.settings.auth_mode == AuthMode.dev,
             "notice": _unflash(flash) if flash else None,

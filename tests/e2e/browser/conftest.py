@@ -70,3 +70,11 @@ def web_app_without_worker(process_demo_school):
     app = _started(process_demo_school, worker=False)
     yield app
     app.stop()
+
+
+@pytest.fixture
+def web_app_for_operators(process_demo_school):
+    """The demo school behind a real API and worker, with admin@example.com the installation's administrator."""
+    app = _started(process_demo_school.model_copy(update={"installation_admins": "admin@example.com"}), worker=True)
+    yield app
+    app.stop()

@@ -13,7 +13,6 @@ from peerdigest.queue.enqueue import new_job_id
 from peerdigest.queue.queues import summary_queues
 from tests.support.feedback import failed_job, store_summary
 
-DEMO_SCHOOL = 1
 
 
 def _job(session, student: int, status: JobStatus, created_hours_ago: float) -> None:
@@ -43,7 +42,7 @@ def test_the_overview_counts_jobs_per_hour_and_lists_failures_workers_reconciler
     repairs.record(redis, 0.25, checked=3, repairs={"requeued": 2, "rerun": 0})
 
     with session_scope(demo_school.database_url) as session:
-        ops = overview(session, redis, demo_school, DEMO_SCHOOL, now=now + timedelta(seconds=1))
+        ops = overview(session, redis, demo_school, now=now + timedelta(seconds=1))
         assert ops.redis_reachable
         assert [q["name"] for q in ops.queues][:3] == ["summaries-high", "summaries-normal", "summaries-low"]
         assert [(w.name, w.alive) for w in ops.workers] == [("worker-a", True)]
@@ -56,7 +55,7 @@ def test_the_overview_counts_jobs_per_hour_and_lists_failures_workers_reconciler
         assert (ops.llm.written, ops.llm.fell_back, ops.llm.median_seconds) == (2, 1, 4.0)
         assert round(ops.llm.error_rate, 2) == 0.33
 
-        later = overview(session, redis, demo_school, DEMO_SCHOOL, now=now + timedelta(hours=1))
+        later = overview(session, redis, demo_school, now=now + timedelta(hours=1))
         assert [(w.name, w.alive) for w in later.workers] == [("worker-a", False)]  # no heartbeat for an hour
 
 
@@ -65,6 +64,6 @@ def test_without_redis_the_databases_part_is_still_shown(demo_school):
         failed_job(session, 56, 19)
     gone = connect("redis://127.0.0.1:1/0")
     with session_scope(demo_school.database_url) as session:
-        ops = overview(session, gone, demo_school, DEMO_SCHOOL)
+        ops = overview(session, gone, demo_school)
         assert not ops.redis_reachable and ops.queues == [] and ops.workers == []
         assert len(ops.failed) == 1 and ops.hours[-1].counts["failed"] == 1
