@@ -25,9 +25,10 @@ def queues_stats() -> None:
     for q in stats["queues"]:
         table.add_row(q["name"], *(str(q[k]) for k in ("queued", "started", "scheduled", "failed", "finished")))
     console.print(table)
-    workers_table = Table("worker", "state", "current job", "last heartbeat")
+    workers_table = Table("worker", "state", "current job", "last heartbeat", "memory (own)")
     for w in stats["workers"]:
-        workers_table.add_row(w["name"], w["state"], w["current_job"] or "-", w["last_heartbeat"] or "-")
+        memory = f"{w['memory_mib']} MiB ({w['own_memory_mib']} MiB)" if w["memory_mib"] is not None else "-"
+        workers_table.add_row(w["name"], w["state"], w["current_job"] or "-", w["last_heartbeat"] or "-", memory)
     console.print(workers_table if stats["workers"] else "No workers running.")
     if stats["quarantined"]:
         from peerdigest.queue import quarantine

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+import psutil
 from redis import Redis
 from rq import Worker
 from rq.job import Job
@@ -55,9 +58,27 @@ def workers(redis: Redis) -> list[dict]:
                 "last_heartbeat": worker.last_heartbeat.isoformat() if worker.last_heartbeat else None,
                 "successful_jobs": worker.successful_job_count,
                 "failed_jobs": worker.failed_job_count,
+                "host": worker.hostname,
+                "pid": worker.pid,
+                **memory(worker),
             }
         )
     return found
+
+
+def memory(worker: Worker) -> dict[str, int | None]:
+    """A worker's memory in MiB when it runs on this machine (RQ records its host and pid), else None:
+    `memory_mib` resident, and `own_memory_mib`, the pages no other process shares, summed over the worker
+    and its children (work horse, RQ scheduler): what this worker costs on top of its siblings."""
+    unknown = {"memory_mib": None, "own_memory_mib": None}
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return unknown
+    try:
+        process = psutil.Process(worker.pid)
+        own = sum(p.memory_full_info().uss for p in [process, *process.children(recursive=True)])
+        return {"memory_mib": round(process.memory_info().rss / 2**20), "own_memory_mib": round(own / 2**20)}
+    except psutil.Error:
+        return unknown
 
 
 def clear_queues(redis: Redis, flush_db: bool = False) -> int:
