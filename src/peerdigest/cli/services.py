@@ -96,9 +96,10 @@ def worker(
         from peerdigest.queue.pool import run_pool
 
         raise typer.Exit(run_pool(url, settings, processes, burst=burst))
-    from peerdigest.queue.pool import memory
+    from peerdigest.queue.pool import children_die_with_parent, memory
     from peerdigest.queue.worker import run
 
+    children_die_with_parent()
     logging.getLogger(__name__).info("worker (pid %d) starting: %s", os.getpid(), memory())
     raise typer.Exit(run(redis, settings, burst=burst, name=name))
 

@@ -12,8 +12,11 @@ lacks for us, added here:
   a signal reaching it before RQ's own handlers are in place would make it
   signal its siblings. Each worker starts from the default handlers.
 - A pool killed with SIGKILL cannot stop its workers; they would work on as
-  orphans (and a restarted pool would double them). Each worker asks the
-  kernel for a SIGTERM, a warm shutdown, when its parent dies.
+  orphans (and a restarted pool would double them). Likewise RQ's worker,
+  killed so, leaves its work horse and its scheduler process running: the horse
+  may finish a job the reconciler has already handed back, and the scheduler is
+  stopped by no one. Every process forked here asks the kernel for a SIGTERM
+  when its parent dies (`children_die_with_parent`).
 - It says nothing about memory: each worker logs its own at start.
 """
 
@@ -51,6 +54,15 @@ def die_with_parent(signum: int = signal.SIGTERM) -> None:
         os.kill(os.getpid(), signum)
 
 
+def children_die_with_parent() -> None:
+    """From now on every process forked from this one, and from those, dies with its parent.
+
+    A worker gets SIGTERM (a warm shutdown), a work horse SIGTERM (RQ leaves it
+    the default action: it ends), the RQ scheduler SIGTERM (it releases its locks).
+    """
+    os.register_at_fork(after_in_child=die_with_parent)
+
+
 def memory(pid: int | None = None) -> str:
     """A process's resident memory, and the part of it no other process shares (what one more worker costs)."""
     info = psutil.Process(pid).memory_full_info()
@@ -78,7 +90,6 @@ def _work(redis_url: str, settings: Settings, name: str, burst: bool) -> None:
     """One worker of the pool, in its forked process."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    die_with_parent()
     log.info("worker %s (pid %d) started: %s", name, os.getpid(), memory())
     # A connection of its own: a socket inherited through fork would be shared with the pool.
     sys.exit(run(connect(redis_url), settings, burst=burst, name=name))
@@ -86,6 +97,7 @@ def _work(redis_url: str, settings: Settings, name: str, burst: bool) -> None:
 
 def run_pool(redis_url: str, settings: Settings, processes: int, burst: bool = False) -> int:
     """Run `processes` workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty)."""
+    children_die_with_parent()
     pool = SummaryWorkerPool(redis_url, settings, processes)
     log.info("worker pool (pid %d) starting %d workers: %s", os.getpid(), processes, memory())
     pool.start(burst=burst, logging_level="INFO")

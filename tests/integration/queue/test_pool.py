@@ -29,9 +29,15 @@ def test_a_pool_replaces_a_killed_worker_reports_memory_and_stops_all_on_sigterm
     wait_for(lambda: len(live_pids(redis)) == 2, "two workers to register")
     assert log.read_text().count("MiB its own") == 3, "the pool and each worker log their memory at start"
 
-    first = min(live_pids(redis))
+    # The worker whose RQ scheduler runs (one of the two holds the queues' locks): killed with SIGKILL,
+    # it takes its scheduler with it instead of leaving it to run on, stopped by no one.
+    wait_for(lambda: any(psutil.Process(pid).children() for pid in live_pids(redis)), "an RQ scheduler to start")
+    first = next(pid for pid in live_pids(redis) if psutil.Process(pid).children())
+    its_children = psutil.Process(first).children(recursive=True)
     psutil.Process(first).kill()
     wait_for(lambda: len(live_pids(redis)) == 2 and first not in live_pids(redis), "the pool to replace the worker")
+    _, orphans = psutil.wait_procs(its_children, timeout=30)
+    assert not orphans, f"left running by the killed worker: {orphans}"
 
     stats = run_cli(process_demo_school, "queues", "stats")
     assert stats.returncode == 0, stats.stderr
