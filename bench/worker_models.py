@@ -11,6 +11,7 @@ start-up is the same for every model and left out), the ideal jobs / min(count, 
 and the memory of the whole process tree at its largest (sum of each process's own, unshared pages).
 
 - fork:    `peerdigest worker --burst`, count processes: RQ's Worker, a forked work horse per job
+- pool:    `peerdigest worker --burst --processes count`: the same workers, forked from one supervisor
 - inline:  count processes whose worker runs the job itself (RQ's SimpleWorker on our queues)
 - threads: one process, count threads each running such a worker (RQ's TimerDeathPenalty for timeouts,
            since only the main thread may take signals): several jobs in flight in one process
@@ -48,7 +49,7 @@ from peerdigest.queue.enqueue import request_summary
 from peerdigest.testing.fake_llm import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("fork", "inline", "threads")
+MODELS = ("fork", "pool", "inline", "threads")
 
 
 def serve(model: str, count: int) -> None:
@@ -135,6 +136,8 @@ def measure(settings: Settings, env: dict, pairs: list[tuple[int, int]], model: 
                                    force=True).job.job_id for e, s in pairs]
     if model == "fork":
         commands = [[sys.executable, "-m", "peerdigest", "worker", "--burst"]] * count
+    elif model == "pool":
+        commands = [[sys.executable, "-m", "peerdigest", "worker", "--burst", "--processes", str(count)]]
     else:
         per_process = count if model == "threads" else 1
         commands = [[sys.executable, __file__, "--serve", model, str(per_process)]] * (1 if model == "threads" else count)
