@@ -51,6 +51,7 @@ from peerdigest.config import Settings, load_settings
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe
 from peerdigest.queue import quarantine
 from peerdigest.queue.queues import all_queues
+from peerdigest.queue.tasks import use_settings
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> S
 
 def run(redis: Redis, settings: Settings, *, burst: bool = False, name: str | None = None) -> int:
     """Work until stopped (or, in burst mode, until the queues are empty). Returns an exit code."""
+    use_settings(settings)
     wait = 1.0
     stop = {"requested": False}
     previous = signal.getsignal(signal.SIGTERM)
