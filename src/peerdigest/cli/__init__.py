@@ -12,10 +12,12 @@ from peerdigest.cli.common import OUTAGES, err, outage_sentence
 from peerdigest.cli.jobs import jobs_app
 from peerdigest.cli.queues import queues_app
 from peerdigest.cli.tokens import tokens_app
+from peerdigest.cli.users import users_app
 
 app.add_typer(queues_app, name="queues")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

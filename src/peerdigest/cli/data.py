@@ -45,12 +45,16 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would change; write nothing")] = False,
     map_: Annotated[list[str] | None, typer.Option("--map", help="COLUMN=FIELD for a column of another name, e.g. \"Cijfer=score\"; repeat it for more")] = None,
     encoding: Annotated[Encoding | None, typer.Option(help="The file's encoding (default: UTF-8 when it is, else windows-1252)")] = None,
+    teacher: Annotated[str | None, typer.Option(help="Email of the school's teacher, made a teacher of the school with the import (so they can sign in)")] = None,
+    teacher_name: Annotated[str | None, typer.Option(help="The teacher's name (default: from the email)")] = None,
 ) -> None:
     """Import peer feedback from a file: all of it, or nothing and a list of every problem."""
     from rich.progress import Progress
 
+    from peerdigest.db.models import Role
     from peerdigest.db.session import session_scope
     from peerdigest.domain.importer import column_map_from, import_file
+    from peerdigest.domain.users import UserError, add_user, name_from_email
 
     settings = settings_or_exit()
     try:
@@ -66,6 +70,17 @@ def import_(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             encoding=encoding, column_map=column_map,
         )
+        added = None
+        if report.ok and teacher:
+            # In the import's transaction: a teacher that cannot be added leaves the file unimported too.
+            try:
+                added = add_user(session, email=teacher, name=teacher_name or name_from_email(teacher),
+                                 school=school, role=Role.teacher)
+            except UserError as exc:
+                session.rollback()
+                err.print(f"--teacher: {exc} Nothing was imported.", style="red", markup=False, soft_wrap=True)
+                raise typer.Exit(1) from None
+            teacher_line = f"{added.user.name} <{added.user.email}> is a teacher of {school}: they can sign in now."
         if dry_run or not report.ok:
             session.rollback()
         else:
@@ -81,6 +96,8 @@ def import_(
         console.print(f"Dry run, nothing written. {report.describe()}")
     else:
         console.print(f"{report.describe()} Evaluation id: {report.evaluation_id}.")
+        if added is not None:
+            console.print(teacher_line, markup=False, soft_wrap=True)
 
 
 @app.command()

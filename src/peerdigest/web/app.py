@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from peerdigest.web import errors, evaluations, events, imports, operations, review, signin, student
+from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student
 from peerdigest.web.pages import STATIC, TEMPLATES
 
 
@@ -21,3 +21,4 @@ def install(app: FastAPI) -> None:
     app.include_router(events.router)
     app.include_router(operations.router)
     app.include_router(imports.router)
+    app.include_router(school.router)

@@ -43,6 +43,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("Evaluations", "/evaluations", (Role.teacher, Role.admin)),
     NavLink("Import", "/import", (Role.teacher, Role.admin)),
     NavLink("My summaries", "/my-summaries", (Role.student,)),
+    NavLink("Teachers", "/school/teachers", (Role.admin,)),
     NavLink("Operations", "/operations", (), installation=True),
 )
 

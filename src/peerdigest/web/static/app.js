@@ -34,9 +34,14 @@ const pd = (() => {
     return data;
   }
 
-  // Every form: disable its button while it is sent, and say what is happening.
+  // Every form: ask first when it says so (data-confirm), disable its button while it is sent,
+  // and say what is happening (data-busy).
   document.addEventListener("submit", (event) => {
     const form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
     const button = form.querySelector('button[type="submit"], button:not([type])');
     if (button) button.disabled = true;
     if (form.dataset.busy) notice(form.dataset.busy, "busy");
