@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from tests.conftest import make_settings, settings_env
@@ -10,9 +11,19 @@ from tests.conftest import make_settings, settings_env
 pytestmark = pytest.mark.slow
 
 
-def test_demo_creates_a_missing_data_dir_and_keeps_its_database_and_worker_log_there(redis_url, tmp_path):
+def redis_servers_in(directory):
+    """redis-server processes working in `directory` (an embedded Redis runs in its --dir)."""
+    found = []
+    for process in psutil.process_iter(["name", "cwd"]):
+        if (process.info["name"] or "").startswith("redis-server") and (process.info["cwd"] or "").startswith(str(directory)):
+            found.append(process)
+    return found
+
+
+def test_demo_creates_a_missing_data_dir_keeps_everything_there_and_leaves_no_redis_running(redis_url, tmp_path):
     data_dir = tmp_path / "not" / "there yet"
-    settings = make_settings("", redis_url, data_dir)  # no DATABASE_URL: SQLite in DATA_DIR
+    # No DATABASE_URL: SQLite in DATA_DIR; EMBEDDED_REDIS=always: a Redis of its own, under DATA_DIR too.
+    settings = make_settings("", redis_url, data_dir, embedded_redis="always")
 
     demo = subprocess.run(
         [sys.executable, "-m", "peerdigest", "demo"], env=settings_env(settings), cwd=tmp_path,
@@ -21,4 +32,7 @@ def test_demo_creates_a_missing_data_dir_and_keeps_its_database_and_worker_log_t
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "All 8 summaries written" in demo.stdout
+    assert "(embedded, started for this demo)" in demo.stdout
     assert (data_dir / "peerdigest.db").is_file() and (data_dir / "demo-worker.log").is_file()
+    assert (data_dir / "redis").is_dir()
+    assert not redis_servers_in(data_dir), "the demo's embedded Redis stopped with it"
