@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install demo test run up worker api bench clean
+.PHONY: install demo test run up worker api bench profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,15 @@ worker: install
 api: install
 	$(BIN)/peerdigest api
 
+# make bench: every scenario at the quick size (about two minutes idle); make bench FULL=1: the issue's sizes.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py $(if $(FULL),--full)
+
+# Where a builtin job's time goes, in-process (pyinstrument): make profile
+profile: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/profile.py
 	$(BIN)/python bench/quality.py
 
 clean:

@@ -101,6 +101,7 @@ def request_summaries(
     evaluation_id: int,
     student_ids: list[int],
     requested_by_id: int | None,
+    force: bool = False,
 ) -> list[Accepted]:
     """`request_summary` for many students of one evaluation: one transaction and one Redis pipeline.
 
@@ -120,11 +121,11 @@ def request_summaries(
         if student_id in already_open:
             accepted.append(Accepted(already_open[student_id], created=False))
             continue
-        cached = _reusable(session, settings, stored.get(student_id), evaluation_id, student_id)
+        cached = None if force else _reusable(session, settings, stored.get(student_id), evaluation_id, student_id)
         if _answers_with(latest.get(student_id), cached):
             accepted.append(Accepted(latest[student_id], created=False, reused=True))
             continue
-        job = _new_job(settings, evaluation_id, student_id, requested_by_id)
+        job = _new_job(settings, evaluation_id, student_id, requested_by_id, force=force)
         new.append((job, cached))
         accepted.append(Accepted(job, created=True))
     try:
@@ -134,7 +135,8 @@ def request_summaries(
         log.info("evaluation %s: a concurrent request opened a job meanwhile; queuing one by one", evaluation_id)
         return [
             request_summary(
-                session, redis, settings, evaluation_id=evaluation_id, student_id=student_id, requested_by_id=requested_by_id
+                session, redis, settings,
+                evaluation_id=evaluation_id, student_id=student_id, requested_by_id=requested_by_id, force=force,
             )
             for student_id in student_ids
         ]

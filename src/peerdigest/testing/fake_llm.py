@@ -16,6 +16,7 @@ it ever had in flight, and the requests whose client hung up before the answer
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import threading
@@ -48,6 +49,31 @@ def reply_with_sentences(request: dict) -> Reply:
                      "spreek aan het begin van elke week af wie wat doet.")
     return Reply("Your teammates value your effort and your clear explanations. One point to work on is planning: "
                  "agree at the start of each week who does what.")
+
+
+def careful_model(request: dict) -> Reply:
+    """A stand-in for a model that follows the prompt: it reads the data block and nothing else.
+
+    Strengths first (the best-scored criterion), the clearly weakest criterion
+    as the point to work on, one tip; in the language the data asks for.
+    """
+    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    data = json.loads(re.search(r"<feedback_data>\n(.*?)\n</feedback_data>", user, re.S).group(1))
+    scores = sorted(data["scores"], key=lambda s: s["average"])
+    weakest = scores[0]["criterion"] if len(scores) > 1 and scores[0]["average"] <= scores[1]["average"] - 0.75 else None
+    if data["language"] == "nl":
+        text = [f"Je teamgenoten waarderen vooral je {scores[-1]['criterion'].lower()}." if scores
+                else "Je teamgenoten zijn tevreden over je bijdrage aan het project."]
+        if weakest:
+            text.append(f"Een punt om aan te werken is {weakest.lower()}.")
+        text.append("Een tip: bespreek aan het begin van elke week met je groep wie wat doet.")
+    else:
+        text = [f"Your teammates especially value your {scores[-1]['criterion'].lower()}." if scores
+                else "Your teammates are happy with your contribution to the project."]
+        if weakest:
+            text.append(f"One point to work on is {weakest.lower()}.")
+        text.append("A tip: at the start of each week, agree with your group who does what.")
+    return Reply(" ".join(text))
 
 
 @dataclass

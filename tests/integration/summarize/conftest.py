@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 
 from peerdigest.config import Settings
@@ -13,7 +10,7 @@ from peerdigest.db.session import engine_for, session_scope
 from peerdigest.domain.feedback import ReceivedFeedback
 from peerdigest.summarize.llm import LLMSummarizer
 from tests.support.corpus import corpus_sets, load, received
-from peerdigest.testing.fake_llm import FakeLLM, Reply
+from peerdigest.testing.fake_llm import FakeLLM, careful_model
 
 
 @pytest.fixture(scope="session")
@@ -25,31 +22,6 @@ def corpus(tmp_path_factory) -> dict[str, dict[str, ReceivedFeedback]]:
         loaded = {corpus_set.name: received(session, load(session, corpus_set)) for corpus_set in corpus_sets()}
     engine_for(url).dispose()
     return loaded
-
-
-def careful_model(request: dict) -> Reply:
-    """A stand-in for a model that follows the prompt: it reads the data block and nothing else.
-
-    Strengths first (the best-scored criterion), the clearly weakest criterion
-    as the point to work on, one tip; in the language the data asks for.
-    """
-    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
-    data = json.loads(re.search(r"<feedback_data>\n(.*?)\n</feedback_data>", user, re.S).group(1))
-    scores = sorted(data["scores"], key=lambda s: s["average"])
-    weakest = scores[0]["criterion"] if len(scores) > 1 and scores[0]["average"] <= scores[1]["average"] - 0.75 else None
-    if data["language"] == "nl":
-        text = [f"Je teamgenoten waarderen vooral je {scores[-1]['criterion'].lower()}." if scores
-                else "Je teamgenoten zijn tevreden over je bijdrage aan het project."]
-        if weakest:
-            text.append(f"Een punt om aan te werken is {weakest.lower()}.")
-        text.append("Een tip: bespreek aan het begin van elke week met je groep wie wat doet.")
-    else:
-        text = [f"Your teammates especially value your {scores[-1]['criterion'].lower()}." if scores
-                else "Your teammates are happy with your contribution to the project."]
-        if weakest:
-            text.append(f"One point to work on is {weakest.lower()}.")
-        text.append("A tip: at the start of each week, agree with your group who does what.")
-    return Reply(" ".join(text))
 
 
 @pytest.fixture(scope="module")
