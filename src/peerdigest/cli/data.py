@@ -46,7 +46,7 @@ def import_(
     map_: Annotated[list[str] | None, typer.Option("--map", help="COLUMN=FIELD for a column of another name, e.g. \"Cijfer=score\"; repeat it for more")] = None,
     encoding: Annotated[Encoding | None, typer.Option(help="The file's encoding (default: UTF-8 when it is, else windows-1252)")] = None,
     teacher: Annotated[str | None, typer.Option(help="Email of the school's teacher, made a teacher of the school with the import (so they can sign in)")] = None,
-    teacher_name: Annotated[str | None, typer.Option(help="The teacher's name (default: from the email)")] = None,
+    teacher_name: Annotated[str | None, typer.Option(help="The teacher's name (default: theirs when they exist, else made from the email)")] = None,
 ) -> None:
     """Import peer feedback from a file: all of it, or nothing and a list of every problem."""
     from rich.progress import Progress
@@ -54,7 +54,7 @@ def import_(
     from peerdigest.db.models import Role
     from peerdigest.db.session import session_scope
     from peerdigest.domain.importer import column_map_from, import_file
-    from peerdigest.domain.users import UserError, add_user, name_from_email
+    from peerdigest.domain.users import UserError, add_user
 
     settings = settings_or_exit()
     try:
@@ -74,8 +74,7 @@ def import_(
         if report.ok and teacher:
             # In the import's transaction: a teacher that cannot be added leaves the file unimported too.
             try:
-                added = add_user(session, email=teacher, name=teacher_name or name_from_email(teacher),
-                                 school=school, role=Role.teacher)
+                added = add_user(session, email=teacher, name=teacher_name, school=school, role=Role.teacher)
             except UserError as exc:
                 session.rollback()
                 err.print(f"--teacher: {exc} Nothing was imported.", style="red", markup=False, soft_wrap=True)

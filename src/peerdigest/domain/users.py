@@ -39,15 +39,15 @@ def name_from_email(email: str) -> str:
     return " ".join(part.capitalize() for part in local.replace("_", ".").replace("-", ".").split(".") if part) or email
 
 
-def add_user(session: Session, *, email: str, name: str, school: str, role: Role) -> Added:
-    """The user `email` in `school` (created when missing) with this name and role.
+def add_user(session: Session, *, email: str, name: str | None, school: str, role: Role) -> Added:
+    """The user `email` in `school` (created when missing) with this role, and this name when given
+    (otherwise an existing user keeps theirs and a new one gets one made from the email).
 
     An email of another school is refused: a person belongs to one school, and
     moving them would hand their feedback to that school's teachers.
     """
     email = normalized_email(email)
-    name = name.strip()
-    if not name:
+    if name is not None and not name.strip():
         raise UserError("A name is needed: it is how teachers recognise the person.")
     found_school = session.scalar(select(School).where(School.name == school.strip()))
     if found_school is None:
@@ -58,11 +58,13 @@ def add_user(session: Session, *, email: str, name: str, school: str, role: Role
     if user is not None and user.school_id != found_school.id:
         raise UserError(f"{email} belongs to another school ({user.school.name}).")
     if user is None:
-        user = User(email=email, name=name, role=role, school_id=found_school.id)
+        user = User(email=email, name=(name or name_from_email(email)).strip(), role=role, school_id=found_school.id)
         session.add(user)
         session.flush()
         return Added(user, created=True)
-    user.name, user.role = name, role
+    user.role = role
+    if name is not None:
+        user.name = name.strip()
     session.flush()
     return Added(user, created=False)
 
