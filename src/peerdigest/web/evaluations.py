@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
 from peerdigest.api.schemas import PathId
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary
+from peerdigest.db.models import Allocation, Evaluation
+from peerdigest.domain import release
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.insights import Rules, analyse, rating_sheet
@@ -94,11 +95,7 @@ def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, 
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     own = collect(session, evaluation_id, student_id)
-    summary = session.scalar(
-        select(FeedbackSummary).where(
-            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
-        )
-    )
+    summary = release.summary_of(session, evaluation_id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
     state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
     return render(

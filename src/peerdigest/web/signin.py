@@ -48,7 +48,7 @@ def home(user: PageUser) -> RedirectResponse:
     return RedirectResponse(start_page(user), status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _signed_in(request: Request, settings: Settings, user: User, target: str | None, db) -> RedirectResponse:
+def _signed_in(settings: Settings, user: User, target: str | None, db) -> RedirectResponse:
     started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours))
     db.commit()
     response = redirect(_local(target) or start_page(user))
@@ -97,7 +97,7 @@ def sign_in_page(request: Request, identity: Identity, db: SessionDep, settings:
         # The proxy has signed the user in already; if it has not (or the request bypassed it), say so.
         if isinstance(identity, auth.NotAuthenticated):
             return render(request, "error.html", status_code=401, title="Please sign in", message=str(identity))
-        return _signed_in(request, settings, identity, next, db)
+        return _signed_in(settings, identity, next, db)
     return _form(request, db, settings, next)
 
 
@@ -123,7 +123,7 @@ def sign_in(
             return redirect("/sign-in")  # proxy mode signs in on the page itself
     except auth.NotAuthenticated as exc:
         return _form(request, db, settings, next, str(exc))
-    return _signed_in(request, settings, user, next, db)
+    return _signed_in(settings, user, next, db)
 
 
 @router.post("/sign-out")

@@ -28,13 +28,25 @@ def browser():
         chromium.close()
 
 
+def _page_in(browser, **options):
+    context = browser.new_context(**options)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = _page_in(browser, viewport={"width": 1100, "height": 800})
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page on a phone-sized screen, touch and all."""
+    page = _page_in(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    yield page
+    page.context.close()
 
 
 @pytest.fixture

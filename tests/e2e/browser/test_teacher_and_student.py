@@ -68,8 +68,8 @@ def test_import_generate_read_approve_and_a_student_sees_only_their_own_summary(
     shot(page, "student-own-summaries")
 
 
-def test_a_teacher_cancels_a_queued_job_from_the_evaluation_page(web_app_without_worker, page, shot):
-    app = web_app_without_worker
+def test_a_teacher_cancels_a_queued_job_from_the_evaluation_page_on_a_phone(web_app_without_worker, phone_page, shot):
+    app, page = web_app_without_worker, phone_page
     sign_in(page, app, "docent@example.com")
     page.goto(app.url("/evaluations/56"))
     jan = page.locator("#students tbody tr", has_text="Jan de Vries")

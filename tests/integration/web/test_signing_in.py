@@ -2,8 +2,7 @@
 
 from peerdigest.config import AuthMode
 from peerdigest.db.session import session_scope
-from peerdigest.domain.auth import create_token
-from peerdigest.domain.auth import user_by_email
+from peerdigest.domain.auth import create_token, user_by_email
 from tests.support.api import PREFIX, api_client
 from tests.support.web import form_token, sign_in
 
