@@ -27,7 +27,8 @@ def test_import_summarize_and_export_a_class_from_a_spreadsheet_file(process_dem
 
     exported = run_cli(settings, "export", "--evaluation", str(evaluation_id), "--format", "csv")
     assert exported.returncode == 0, exported.stderr
-    rows = list(csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff"))))
+    # A Dutch evaluation exports with ";" between the cells, as Dutch spreadsheets expect.
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff")), delimiter=";"))
     assert sorted(r["student_name"] for r in rows) == ["Emma Visser", "Liam Smit", "Noah de Boer"]
     assert all(r["summary"] and r["method"] == "builtin" and r["stale"] == "false" for r in rows)
 
