@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, description="Seconds before an LLM request counts as failed")
     llm_max_concurrency: int = Field(4, ge=1, description="LLM calls in flight across all workers at once")
     llm_seed: int = Field(7, description="Seed sent with every LLM request, so a summary can be reproduced")
+    llm_context_tokens: int = Field(
+        4096,
+        ge=2048,  # the instructions and the room for an answer alone take about 1,300
+        description="The model's context window in tokens; a prompt that would not leave room for the answer is "
+        "shortened deliberately (longest comments first) and the job says so",
+    )
     llm_overload_max_wait: float = Field(
         120.0,
         ge=0,

@@ -198,11 +198,14 @@ def complete(
 
 def _note(summary: Summary) -> str | None:
     """What a completed job tells about how its summary came to be, when it did not go as planned."""
+    notes = []
     if summary.fallback_reason:
-        return f"fell back to the builtin summarizer: {summary.fallback_reason}"
-    if summary.rejections:
-        return f"the output guard rejected the first answer [{', '.join(summary.rejections)}]; the next one was used"
-    return None
+        notes.append(f"fell back to the builtin summarizer: {summary.fallback_reason}")
+    elif summary.rejections:
+        notes.append(f"the output guard rejected the first answer [{', '.join(summary.rejections)}]; the next one was used")
+    if summary.trimmed:
+        notes.append(summary.trimmed)
+    return "; ".join(notes) or None
 
 
 def retry_later(session: Session, job_id: str, reason: str, delay: int) -> SummaryJob | None:

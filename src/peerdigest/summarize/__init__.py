@@ -26,6 +26,7 @@ class Summary:
     prompt_version: str | None = None
     fallback_reason: str | None = None
     rejections: tuple[str, ...] = ()  # the output guard's rule for each rejected LLM answer, in order
+    trimmed: str | None = None  # how the prompt was shortened to fit LLM_CONTEXT_TOKENS, if it was
 
 
 class TransientSummaryError(Exception):

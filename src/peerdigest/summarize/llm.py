@@ -84,11 +84,19 @@ class Outcome:
 
 
 class LLMSummarizer:
-    def __init__(self, client: OpenAI, model: str, seed: int, backpressure: Backpressure | None = None):
+    def __init__(
+        self,
+        client: OpenAI,
+        model: str,
+        seed: int,
+        backpressure: Backpressure | None = None,
+        context_tokens: int | None = None,
+    ):
         self.client = client
         self.model = model
         self.seed = seed
         self.backpressure = backpressure
+        self.context_tokens = context_tokens
         self.fallback = BuiltinSummarizer()
 
     @classmethod
@@ -99,7 +107,7 @@ class LLMSummarizer:
             timeout=settings.llm_timeout,
             max_retries=0,  # retries are the queue's business, with back-off and a record of each attempt
         )
-        return cls(client, settings.llm_model, settings.llm_seed, backpressure)
+        return cls(client, settings.llm_model, settings.llm_seed, backpressure, settings.llm_context_tokens)
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         return self.run(feedback, final_attempt=final_attempt).summary
@@ -108,7 +116,9 @@ class LLMSummarizer:
         """Screen, ask, guard, ask once more if needed, else fall back; with every attempt recorded."""
         started = time.monotonic()
         screened = screen(feedback)
-        prompt = build(screened.feedback)
+        prompt = build(screened.feedback, self.context_tokens)
+        if prompt.trimmed:
+            log.info("%s", prompt.trimmed)
         if not screened.feedback.comments:
             return Outcome(self.fallback.summarize(feedback), screened, prompt, ())
         attempts: list[Attempt] = []
@@ -127,7 +137,7 @@ class LLMSummarizer:
             attempts.append(Attempt(request, answer=completion.text, verdict=verdict))
             if verdict.accepted:
                 summary = Summary(verdict.text, "ai", _ms_since(started), self.model, prompt.version,
-                                  rejections=_rules(attempts))
+                                  rejections=_rules(attempts), trimmed=prompt.trimmed)
                 return Outcome(summary, screened, prompt, tuple(attempts))
             log.warning("LLM answer rejected by the output guard [%s]: %s", verdict.rule, verdict.reason)
             request = prompt.retry(verdict.reason, feedback.language)

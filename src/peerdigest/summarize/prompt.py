@@ -14,6 +14,7 @@ its own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peerdigest.domain.feedback import ReceivedFeedback
@@ -58,6 +59,7 @@ class Prompt:
     messages: tuple[dict[str, str], ...]
     data: dict
     version: str = PROMPT_VERSION
+    trimmed: str | None = None  # how the comments were shortened to fit the context window, if they were
 
     @property
     def instructions(self) -> str:
@@ -66,7 +68,7 @@ class Prompt:
     def retry(self, reason: str, language: str) -> Prompt:
         """The same request plus a note on why the previous answer was rejected (our words, never the answer's)."""
         note = RETRY_NOTE.format(reason=reason, language=LANGUAGE_NAMES.get(language, "English"))
-        return Prompt(self.messages + ({"role": "user", "content": note},), self.data, self.version)
+        return Prompt(self.messages + ({"role": "user", "content": note},), self.data, self.version, self.trimmed)
 
 
 def feedback_data(feedback: ReceivedFeedback) -> dict:
@@ -109,8 +111,13 @@ def encode(data: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def build(feedback: ReceivedFeedback) -> Prompt:
-    """The request for one summary of `feedback` (anonymized and screened for orders beforehand)."""
+def build(feedback: ReceivedFeedback, context_tokens: int | None = None) -> Prompt:
+    """The request for one summary of `feedback` (anonymized and screened for orders beforehand).
+
+    With `context_tokens` (LLM_CONTEXT_TOKENS), a prompt that would not leave room for the
+    answer and a retry note in the model's context window has its longest comments shortened
+    first (see `fit`), and says so in `trimmed`, instead of being cut off by the server unseen.
+    """
     language = LANGUAGE_NAMES.get(feedback.language, "English")
     instructions = INSTRUCTIONS.format(
         language=language,
@@ -119,5 +126,73 @@ def build(feedback: ReceivedFeedback) -> Prompt:
         max_sentences=MAX_SENTENCES,
     )
     data = feedback_data(feedback)
-    user = f"<feedback_data>\n{encode(data)}\n</feedback_data>\n\nWrite the summary now, in {language}."
-    return Prompt(({"role": "system", "content": instructions}, {"role": "user", "content": user}), data)
+
+    def prompt(data: dict, trimmed: str | None = None) -> Prompt:
+        user = f"<feedback_data>\n{encode(data)}\n</feedback_data>\n\nWrite the summary now, in {language}."
+        return Prompt(({"role": "system", "content": instructions}, {"role": "user", "content": user}), data,
+                      trimmed=trimmed)
+
+    whole = prompt(data)
+    if context_tokens is None or estimate_tokens(whole.messages) <= prompt_budget(context_tokens):
+        return whole
+    return fit(data, context_tokens, prompt)
+
+
+# --- The context window ------------------------------------------------------
+# No tokenizer library works offline with its data in the package (tiktoken downloads its
+# vocabularies on first use, and the model's own tokenizer is unknown here), so the prompt is
+# measured with a bound: the tokenizers of the open models people serve (Llama, Qwen, Mistral,
+# Gemma) average about four characters per token on English and Dutch prose; counting three
+# over-estimates every prompt, so one that fits by this count fits the real window.
+CHARS_PER_TOKEN = 3
+MESSAGE_TOKENS = 8  # what a chat template adds around each message (role markers, separators)
+RETRY_ROOM = 200  # tokens kept free for the retry note (and its reason) that follows a rejected answer
+MIN_COMMENT_CHARS = 60  # a comment is never shortened below this; then comments are left out instead
+
+
+def estimate_tokens(messages: tuple[dict[str, str], ...]) -> int:
+    """An upper bound of the tokens `messages` take (see CHARS_PER_TOKEN)."""
+    return sum(-(-len(m["content"]) // CHARS_PER_TOKEN) + MESSAGE_TOKENS for m in messages)
+
+
+def prompt_budget(context_tokens: int) -> int:
+    """Tokens the prompt may take: the window less the longest answer and a retry note."""
+    return context_tokens - MAX_TOKENS - RETRY_ROOM
+
+
+def fit(data: dict, context_tokens: int, prompt: Callable[[dict, str | None], Prompt]) -> Prompt:
+    """The prompt of `data` with its longest comments shortened until it fits `context_tokens`.
+
+    Every comment longer than a cap is cut to it at a word, with "…", and the cap comes down
+    until the prompt fits: so the longest comments lose the most and short ones keep every
+    word. When even comments of MIN_COMMENT_CHARS do not fit, the longest are left out.
+    """
+    budget = prompt_budget(context_tokens)
+    texts = [c["text"] for c in data["comments"]]
+    cap = max(len(t) for t in texts)
+    while True:
+        cap = max(MIN_COMMENT_CHARS, int(cap * 0.85))
+        comments = [{**c, "text": _shorten(c["text"], cap)} for c in data["comments"]]
+        attempt = prompt({**data, "comments": comments})
+        if estimate_tokens(attempt.messages) <= budget or cap == MIN_COMMENT_CHARS:
+            break
+    kept = list(range(len(comments)))  # which of the original comments are still in
+    while estimate_tokens(attempt.messages) > budget and len(kept) > 1:
+        kept.remove(max(kept, key=lambda i: len(comments[i]["text"])))
+        attempt = prompt({**data, "comments": [comments[i] for i in kept]})
+    left_out = len(texts) - len(kept)
+    cut = sum(comments[i]["text"] != texts[i] for i in kept)
+    note = (
+        f"the prompt was shortened to fit LLM_CONTEXT_TOKENS={context_tokens}: "
+        f"{cut} of {len(texts)} comments cut to {cap} characters"
+        + (f", {left_out} left out" if left_out else "")
+    )
+    return prompt(attempt.data, note)
+
+
+def _shorten(text: str, cap: int) -> str:
+    if len(text) <= cap:
+        return text
+    head = text[: cap - 1]
+    at_word = head.rsplit(" ", 1)[0]
+    return (at_word if len(at_word) > cap // 2 else head).rstrip(" ,;:") + "…"

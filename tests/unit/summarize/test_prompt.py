@@ -4,7 +4,7 @@ import json
 import re
 
 from peerdigest.summarize.injection import screen
-from peerdigest.summarize.prompt import INSTRUCTIONS, PROMPT_VERSION, build
+from peerdigest.summarize.prompt import INSTRUCTIONS, PROMPT_VERSION, build, estimate_tokens, prompt_budget
 
 
 def data_block(prompt):
@@ -75,3 +75,43 @@ def test_how_the_student_rates_themself_travels_as_data_only_when_it_clearly_dif
     assert data_block(build(feedback("nl", scores=scores, self_gap=0.1)))["self_view"] is None
     assert data_block(build(feedback("nl", scores=scores)))["self_view"] is None
     assert '"self_view"' in INSTRUCTIONS and "say nothing about how the student rates themself" in INSTRUCTIONS
+
+
+def test_a_prompt_that_fits_the_context_window_is_sent_whole(feedback):
+    received = feedback("en", scores={"Effort": [3, 4]}, comments=[(1, "Effort", 3, "Solid work on the poster.")])
+    assert build(received, context_tokens=4096) == build(received)
+    assert build(received, context_tokens=4096).trimmed is None
+
+
+def test_very_long_comments_are_shortened_longest_first_and_the_prompt_says_so(feedback):
+    rant = "You kept changing the plan without telling anyone and " * 120  # ~6,600 characters
+    long = "The slides were late and full of typos, which we had to fix at night. " * 8  # ~570
+    short = "Good presenter."
+    received = feedback(
+        "en",
+        scores={"Effort": [2, 3, 4], "Presentation": [4, 4, 5]},
+        comments=[(1, "Effort", 2, rant), (2, "Effort", 3, long), (3, "Presentation", 5, short)],
+    )
+
+    prompt = build(received, context_tokens=2048)
+
+    assert estimate_tokens(prompt.messages) <= prompt_budget(2048), "it fits, with room for the answer and a retry"
+    texts = [c["text"] for c in data_block(prompt)["comments"]]
+    assert texts[2] == short, "a short comment keeps every word"
+    assert texts[1].strip() == long.strip(), "so does one that was short enough once the longest was cut"
+    assert texts[0].endswith("…") and len(texts[0]) < len(rant) / 2, "the longest comment lost the most"
+    assert texts[0].startswith("You kept changing the plan")
+    assert prompt.trimmed.startswith("the prompt was shortened to fit LLM_CONTEXT_TOKENS=2048:")
+    assert "of 3 comments cut to" in prompt.trimmed
+    assert prompt.retry("too long", "en").trimmed == prompt.trimmed, "a retry sends the same shortened data"
+
+
+def test_when_even_short_comments_do_not_fit_the_longest_are_left_out_and_counted(feedback):
+    comments = [(i, "Effort", 3, f"Comment number {i}: " + "helpful and on time, " * 10) for i in range(1, 300)]
+    received = feedback("en", scores={"Effort": [3] * 5}, comments=comments)
+
+    prompt = build(received, context_tokens=2048)
+
+    assert estimate_tokens(prompt.messages) <= prompt_budget(2048)
+    assert "left out" in prompt.trimmed
+    assert 1 <= len(data_block(prompt)["comments"]) < 299
