@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL of the database of record; unset: SQLite at DATA_DIR/peerdigest.db"
     )
     redis_url: str | None = Field(None, description="Redis for the queues; unset means localhost:6379 in development")
+    redis_sentinels: str = Field(
+        "", description="Comma-separated host:port of Redis Sentinels; set: the queues follow the master they name"
+    )
+    redis_sentinel_master: str = Field("mymaster", description="The name the Sentinels know the queues' master by")
     data_dir: Path = Field(
         Path("data"), description="Where the default SQLite database and an embedded Redis keep their files"
     )
@@ -184,12 +188,21 @@ class Settings(BaseSettings):
         # first connection: making (not opening) a connection checks every part at start.
         from redis import Redis
 
-        if value is not None:
+        if value is not None and not value.startswith("redis+sentinel://"):  # checked as it connects
             try:
                 Redis.from_url(value).connection_pool.make_connection()
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{redacted(value)!r} is not a Redis URL this client can use ({_reason(exc)}); "
                                  "it looks like redis://host:6379/0") from None
+        return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, value: str) -> str:
+        for part in filter(None, (part.strip() for part in value.split(","))):
+            host, _, port = part.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"REDIS_SENTINELS lists host:port pairs like 10.0.0.5:26379, not {part!r}")
         return value
 
     @field_validator("database_url")

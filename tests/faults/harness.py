@@ -20,13 +20,14 @@ from pathlib import Path
 
 import httpx
 import psutil
+from redis import Redis
 from sqlalchemy import func, select
 
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob
 from peerdigest.db.session import session_scope
-from peerdigest.dev.embedded_redis import EmbeddedRedis, free_port
-from peerdigest.queue.connection import connect
+from peerdigest.dev.embedded_redis import EmbeddedRedis, free_port, server_binary
+from peerdigest.queue.connection import answers, connect
 from tests.conftest import settings_env
 from tests.support.api import PREFIX, TEACHER, api_client
 
@@ -187,3 +188,64 @@ def _answers(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+@dataclass
+class Sentinels:
+    """A replica of `master` and three Sentinels watching it (quorum 2), each a real redis-server on a free port.
+
+    They notice a dead master after a second and promote the replica: what a
+    production Sentinel setup does, in seconds.
+    """
+
+    master: EmbeddedRedis
+    directory: Path
+    name: str = "peerdigest-master"
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    replica_port: int = 0
+
+    def start(self) -> Sentinels:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.replica_port = free_port()
+        self._run("replica", "--port", str(self.replica_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                  "--dir", str(self.directory.resolve()), "--replicaof", "127.0.0.1", str(self.master.port))
+        replica = connect(f"redis://127.0.0.1:{self.replica_port}/0")
+        wait_for(lambda: answers(replica) and replica.info("replication").get("master_link_status") == "up",
+                 "the replica to follow the master")
+        for number in range(3):
+            port = free_port()
+            config = self.directory / f"sentinel-{number}.conf"
+            config.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self.directory.resolve()}\n"
+                f"sentinel monitor {self.name} 127.0.0.1 {self.master.port} 2\n"
+                f"sentinel down-after-milliseconds {self.name} 1000\n"
+                f"sentinel failover-timeout {self.name} 5000\n"
+            )
+            self._run(f"sentinel-{number}", str(config), "--sentinel")
+            self.ports.append(port)
+        for port in self.ports:
+            sentinel = Redis(port=port, socket_connect_timeout=1)
+            wait_for(lambda: answers(sentinel) and int(sentinel.info("sentinel")["master0"]["sentinels"]) == 3,
+                     "the Sentinels to know each other")
+        return self
+
+    @property
+    def addresses(self) -> str:
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports)
+
+    def master_port(self) -> int:
+        """The port of the master the Sentinels name now."""
+        _, port = Redis(port=self.ports[0]).sentinel_get_master_addr_by_name(self.name)
+        return int(port)
+
+    def _run(self, name: str, *args: str) -> None:
+        log = (self.directory / f"{name}.log").open("w")
+        self.processes.append(
+            subprocess.Popen([server_binary(), *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait(10)

@@ -22,7 +22,7 @@ from peerdigest.api.schemas import Problem, ValidationProblem
 from peerdigest.config import Settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
-from peerdigest.queue.connection import connect, ensure_binary_safe
+from peerdigest.queue.connection import configured_url, connect, ensure_binary_safe
 from peerdigest.web import app as web
 
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     validation.install(app)
     docs.install(app)
     app.state.settings = settings
-    app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or settings.redis_url)
+    app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or configured_url(settings))
     app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)
     app.state.metrics = metrics_registry.registry(settings.database_url, app.state.redis)
     app.include_router(summaries.router)

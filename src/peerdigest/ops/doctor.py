@@ -22,7 +22,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from peerdigest.config import Settings
-from peerdigest.queue.connection import DecodingConnectionError, configured_url, connect, describe
+from peerdigest.queue.connection import (
+    SENTINEL_SCHEME,
+    DecodingConnectionError,
+    configured_url,
+    connect,
+    describe,
+)
 
 MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
 CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
@@ -211,7 +217,10 @@ FATAL: dict[str, tuple[str, ...]] = {
 def probe(settings: Settings) -> Probe:
     url = configured_url(settings)
     # A plain client of its own: the queue connection may be exactly what is misconfigured.
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    if url.startswith(SENTINEL_SCHEME):
+        client = connect(url)  # made from REDIS_SENTINELS, so binary-safe by construction
+    else:
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     try:
         client.ping()
     except (RedisError, OSError) as exc:

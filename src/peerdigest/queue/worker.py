@@ -48,7 +48,7 @@ import peerdigest.queue.tasks  # noqa: F401
 import peerdigest.summarize.builtin  # noqa: F401
 import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
-from peerdigest.queue.connection import answers, describe, ensure_binary_safe
+from peerdigest.queue.connection import answers, describe, ensure_binary_safe, is_sentinel
 from peerdigest.queue import quarantine
 from peerdigest.queue.queues import all_queues
 from peerdigest.queue.tasks import use_settings
@@ -193,5 +193,7 @@ def _sleep_until_answers(redis: Redis, wait: float, stop: dict) -> None:
 
 
 def describe_url(redis: Redis) -> str:
+    if is_sentinel(redis):
+        return f"the master {redis.connection_pool.service_name!r} (asking its Sentinels)"
     kwargs = redis.connection_pool.connection_kwargs
     return describe(f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}")

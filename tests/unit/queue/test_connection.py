@@ -8,6 +8,7 @@ from rq.job import Job
 from peerdigest.config import Settings
 from peerdigest.queue.connection import (
     DecodingConnectionError,
+    configured_url,
     connect,
     ensure_binary_safe,
 )
@@ -62,3 +63,25 @@ def test_job_data_written_by_rq_is_read_back_by_the_queue_connection(redis_url):
     fetched = Job.fetch(job.id, connection=connect(redis_url))
     assert fetched.func_name == "peerdigest.queue.tasks.generate_summary"
     assert fetched.args == ("summary-1-2-abc", 1, 2)
+
+
+def test_with_sentinels_the_url_names_them_the_master_and_redis_urls_password_and_database():
+    settings = Settings(
+        _env_file=None, redis_url="redis://:s3cr%40t@ignored:6379/2",
+        redis_sentinels="10.0.0.1:26379, 10.0.0.2:26379", redis_sentinel_master="queues",
+    )
+    url = configured_url(settings)
+    assert url == "redis+sentinel://:s3cr%40t@10.0.0.1:26379,10.0.0.2:26379/queues?db=2"
+    assert configured_url(settings.model_copy(update={"redis_url": url})) == url, "handed down to children as it is"
+
+    client = connect(url)  # made, not opened: the Sentinels need not run for this
+    pool = client.connection_pool
+    assert (pool.service_name, pool.connection_kwargs["db"], pool.connection_kwargs["password"]) == ("queues", 2, "s3cr@t")
+    assert pool.connection_kwargs["decode_responses"] is False, "binary-safe through Sentinel too"
+    assert [(s.connection_pool.connection_kwargs["host"], s.connection_pool.connection_kwargs["port"])
+            for s in pool.sentinel_manager.sentinels] == [("10.0.0.1", 26379), ("10.0.0.2", 26379)]
+
+
+def test_sentinel_addresses_that_are_not_host_and_port_are_refused_at_start():
+    with pytest.raises(ValueError, match="REDIS_SENTINELS lists host:port pairs"):
+        Settings(_env_file=None, redis_sentinels="10.0.0.1")
