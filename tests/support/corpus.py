@@ -19,12 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import User
-from peerdigest.domain.feedback import (
-    ReceivedFeedback,
-    anonymize,
-    collect,
-    evaluation_students,
-)
+from peerdigest.domain.feedback import anonymize, collect, evaluation_students
+from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.domain.importer import import_file
 from peerdigest.summarize.language import detect, sentences
 from peerdigest.summarize.prompt import MAX_SENTENCES

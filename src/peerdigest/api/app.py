@@ -18,7 +18,8 @@ from peerdigest.api.routes import (
     summaries,
 )
 from peerdigest.api.deps import CsrfChecked
-from peerdigest.api.schemas import Problem, ValidationProblem
+from peerdigest.api.errors import problem
+from peerdigest.api.schemas import ValidationProblem
 from peerdigest.config import Settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
@@ -37,9 +38,9 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         # and a signed-in browser's state-changing requests must carry its form token (api/deps.csrf_checked).
         dependencies=[ratelimit.RateLimited, CsrfChecked],
         responses={
-            413: {"model": Problem, "description": "The request body is larger than REQUEST_MAX_BYTES"},
+            413: problem("The request body is larger than REQUEST_MAX_BYTES"),
             422: {"model": ValidationProblem, "description": "The request does not match the schema"},
-            429: {"model": Problem, "description": "Over the rate limit: wait Retry-After seconds"},
+            429: problem("Over the rate limit: wait Retry-After seconds"),
         },
         docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead of a CDN's
         redoc_url=None,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from peerdigest.cli.app import app
 from peerdigest.cli.common import console, err, settings_or_exit
@@ -15,6 +17,9 @@ from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID
 from peerdigest.domain.exporter import ExportCopy, ExportFormat
 from peerdigest.domain.importer import Encoding
+
+if TYPE_CHECKING:  # imported lazily: the summarizers load the LLM client, which takes a second
+    from peerdigest.summarize.preview import Preview
 
 
 @app.command()
@@ -24,16 +29,52 @@ def preview(
     show_prompt: Annotated[bool, typer.Option("--show-prompt", help="Also print the instructions sent")] = False,
 ) -> None:
     """Show what would be sent to the LLM for one student and what comes back; stores nothing."""
-    from peerdigest.domain.feedback import FeedbackError
+    from peerdigest.db.session import session_scope
+    from peerdigest.domain.feedback import FeedbackError, anonymize, collect
     from peerdigest.summarize.preview import preview as run_preview
-    from peerdigest.summarize.preview import show
 
+    settings = settings_or_exit()
     try:
-        shown = run_preview(settings_or_exit(), evaluation, student)
+        with session_scope(settings.database_url) as session:
+            received = anonymize(collect(session, evaluation, student))
     except FeedbackError as exc:
         err.print(f"[red]{exc}.[/red]")
         raise typer.Exit(1) from exc
-    show(console, shown, show_prompt=show_prompt)
+    _show_preview(run_preview(settings, received), show_prompt=show_prompt)
+
+
+def _show_preview(shown: Preview, *, show_prompt: bool) -> None:
+    received = shown.received
+    console.print(
+        f"Evaluation {received.evaluation_id}, student {received.student_id} ({received.language}): "
+        f"{received.reviewer_count} reviewer(s), {len(received.comments)} comment(s)."
+    )
+    if shown.screened.removed:
+        console.print(Panel(Text("\n".join(shown.screened.removed)), expand=False,
+                            title="Left out of the comments: orders to the model or hidden text"))
+    if show_prompt:
+        console.print(Panel(Text(shown.prompt.instructions), title=f"Instructions (prompt version {shown.prompt.version})"))
+    sent = shown.prompt.messages[1]["content"]
+    if shown.llm_base_url:
+        console.print(Panel(Text(sent), title=f"Sent to {shown.llm_base_url} as data"))
+    else:
+        console.print("LLM_BASE_URL is not set: nothing is sent anywhere; the builtin summarizer writes the summary. "
+                      "This is the data an LLM would get:")
+        console.print(Panel(Text(sent), title="Data"))
+    for number, attempt in enumerate(shown.attempts, start=1):
+        if attempt.error:
+            console.print(f"[red]Request {number} failed:[/red] {attempt.error}")
+            continue
+        verdict = "accepted" if attempt.verdict.accepted else f"rejected: {attempt.verdict.reason}"
+        style = "green" if attempt.verdict.accepted else "red"
+        console.print(Panel(Text(attempt.answer or ""), title=f"Answer {number}", subtitle=verdict, border_style=style))
+    summary = shown.summary
+    details = [f"method {summary.method}", f"{summary.duration_ms} ms"]
+    if summary.model:
+        details.insert(1, f"model {summary.model}, prompt version {summary.prompt_version}")
+    console.print(Panel(Text(summary.text), title="Summary", subtitle=", ".join(details)))
+    if summary.fallback_reason:
+        console.print(f"Fell back to the builtin summarizer: {summary.fallback_reason}")
 
 
 @app.command("import")

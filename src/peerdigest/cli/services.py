@@ -113,7 +113,7 @@ def scheduler() -> None:
     import signal
     import threading
 
-    from peerdigest.domain.schedules import serve
+    from peerdigest.queue.cron import serve
     from peerdigest.queue.reconcile import reconcile
 
     settings = settings_or_exit()

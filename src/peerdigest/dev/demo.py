@@ -23,7 +23,7 @@ from peerdigest.dev.embedded_redis import resolve
 from peerdigest.dev.seed import DemoSchoolConflict
 from peerdigest.domain.feedback import evaluation_students
 from peerdigest.queue.connection import connect, describe
-from peerdigest.queue.enqueue import request_summary
+from peerdigest.queue.enqueue import request_class
 
 TIMEOUT = 300  # seconds for the whole class; the builtin summarizer needs well under one
 
@@ -76,13 +76,11 @@ def _queue_class(settings: Settings, url: str, evaluation_id: int, students: lis
     redis = connect(url)
     with session_scope(settings.database_url) as session:
         teacher = session.scalar(select(User).where(User.email == "docent@example.com"))
-        return [
-            request_summary(
-                session, redis, settings, evaluation_id=evaluation_id, student_id=student_id,
-                requested_by_id=teacher.id if teacher else None,
-            ).job.job_id
-            for student_id in students
-        ]
+        queued = request_class(
+            session, redis, settings, evaluation_id=evaluation_id, student_ids=students,
+            requested_by_id=teacher.id if teacher else None,
+        )
+        return [accepted.job.job_id for _, accepted in queued]
 
 
 def _follow(settings: Settings, job_ids: list[str], console: Console) -> int:

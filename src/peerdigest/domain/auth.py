@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from ipaddress import ip_address
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, User, utcnow
@@ -141,9 +142,19 @@ def user_by_token(session: Session, secret: str | None) -> User:
     if state == "expired":
         raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.commit()
+        _record_use(session, token, now)
     return token.user
+
+
+def _record_use(session: Session, token: ApiToken, now: datetime) -> None:
+    """Write the token's `last_used_at` in a transaction of its own.
+
+    The request's session is the request's to commit (a read commits nothing), so the
+    use is recorded beside it, on the same engine; the request then sees the value too.
+    """
+    with Session(session.get_bind()) as own, own.begin():
+        own.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    set_committed_value(token, "last_used_at", now)
 
 
 def tokens(session: Session, user: User | None = None) -> list[ApiToken]:

@@ -1,7 +1,7 @@
 """What a student received from their peers: collect it, fingerprint it, anonymize it.
 
-Everything here is plain data read from the database of record; nothing knows
-about RQ, HTTP or LLMs.
+The values themselves are `domain.received`; this module reads them from the
+database of record and knows nothing about RQ, HTTP or LLMs.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +17,7 @@ from sqlalchemy.orm import Session
 from peerdigest.db.models import Allocation, Evaluation, Score, User
 from peerdigest.domain.insights import share_of_scale
 from peerdigest.domain.names import PEER_WORD, replace_names
-
-# How far (a share of the scale) a self-rating must lie from the peers' rating before a summary may say the
-# student sees their own work differently; the same default as INSIGHTS_CONFIDENCE_GAP (docs/INSIGHTS.md).
-SELF_VIEW_GAP = 0.2
+from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
 
 
 class FeedbackError(Exception):
@@ -35,53 +32,6 @@ class EvaluationNotFound(FeedbackError):
 class StudentNotInEvaluation(FeedbackError):
     def __init__(self, evaluation_id: int, student_id: int):
         super().__init__(f"student {student_id} does not take part in evaluation {evaluation_id}")
-
-
-@dataclass(frozen=True)
-class CriterionScore:
-    criterion_id: int
-    name: str
-    average: float | None  # None when no peer scored this criterion
-    count: int
-    min_score: float
-    max_score: float
-
-
-@dataclass(frozen=True)
-class Comment:
-    criterion_id: int
-    criterion: str
-    text: str
-    score: float | None
-    reviewer: int  # an index per reviewer (1, 2, ...), never their id or name
-
-
-@dataclass(frozen=True)
-class ReceivedFeedback:
-    evaluation_id: int
-    student_id: int
-    student_name: str
-    language: str
-    criteria: tuple[CriterionScore, ...]
-    comments: tuple[Comment, ...]
-    roster: tuple[str, ...]  # names of everyone in the evaluation, for anonymization and the output guard
-    reviewer_count: int
-    # The student's self-rating minus the peers' average, as a share of the scale (0.25: a quarter of the
-    # scale higher), over the criteria both scored; None without a self-assessment. Summaries may say,
-    # tactfully, that the student sees their work differently (docs/INSIGHTS.md).
-    self_gap: float | None = None
-
-    @property
-    def scored_criteria(self) -> tuple[CriterionScore, ...]:
-        return tuple(c for c in self.criteria if c.average is not None)
-
-    @property
-    def self_view(self) -> str | None:
-        """"higher" or "lower" when the student rates their own work clearly differently from their
-        teammates (at least SELF_VIEW_GAP of the scale); None otherwise or without a self-rating."""
-        if self.self_gap is None or abs(self.self_gap) < SELF_VIEW_GAP:
-            return None
-        return "higher" if self.self_gap > 0 else "lower"
 
 
 def evaluation_students(session: Session, evaluation_id: int) -> list[int]:

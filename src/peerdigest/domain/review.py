@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
-from peerdigest.domain.feedback import Comment
 from peerdigest.domain.flags import Flag, flag
+from peerdigest.domain.received import Comment
 
 MAX_TEXT = 5000
 

@@ -1,10 +1,7 @@
-"""Cron schedules: check and keep them, and run the due ones by queuing their summaries.
+"""Cron schedules: check and keep them, find the due ones, and claim a run.
 
-`peerdigest scheduler` runs `serve`: every SCHEDULER_INTERVAL seconds it
-queues the summaries of each schedule that is due (through
-`queue.enqueue.request_summary`, like any other request), and every
-RECONCILE_INTERVAL seconds it runs the reconciler that brings Redis in line
-with the database.
+Running them is `queue.cron`: `peerdigest scheduler` queues the summaries of
+each due schedule it could claim, like any other request.
 
 Why not RQ's CronScheduler (`rq.cron`): it loads its jobs from a file when it
 starts and keeps them in its own memory, and two of them running at once both
@@ -21,33 +18,24 @@ this over a Redis lock or lease because the claim and its record (last and
 next run) are one atomic write in the database of record; there is no lease
 length to guess (a lease that runs out while a slow scheduler is still queuing
 lets a second one in); and it keeps working while Redis is away, since
-`request_summary` records the jobs and the reconciler queues them later. The
+accepting a request records the jobs and the reconciler queues them later. The
 price: a scheduler that dies between its claim and its queuing skips that one
 run; the next run is queued as usual.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from croniter.croniter import CroniterBadDateError, CroniterError
-from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import Priority, ScheduledJob, utcnow
-from peerdigest.db.session import session_scope
 from peerdigest.domain.feedback import evaluation_students
-from peerdigest.queue.enqueue import request_summary
-
-log = logging.getLogger(__name__)
 
 # Scheduled runs are background work: anything a person asks for right now goes first.
 PRIORITY = Priority.low
@@ -138,7 +126,7 @@ def create(
         created_at=utcnow(),
     )
     session.add(schedule)
-    session.commit()
+    session.flush()
     return schedule
 
 
@@ -158,7 +146,7 @@ def change(session: Session, settings: Settings, schedule: ScheduledJob, changes
     if timing_changed:
         # A disabled schedule has no next run; one enabled again starts from now, never catching up.
         schedule.next_run_at = next_run(schedule.cron, utcnow(), settings) if schedule.enabled else None
-    session.commit()
+    session.flush()
     return schedule
 
 
@@ -180,6 +168,7 @@ def claim(session: Session, settings: Settings, schedule: ScheduledJob, now: dat
 
     Runs missed while no scheduler ran are not caught up one by one: the claim
     counts as the run for all of them, and the next one is the first after now.
+    The caller commits the claim before it queues anything, so a failed queuing never undoes it.
     """
     claimed = session.execute(
         update(ScheduledJob)
@@ -191,72 +180,4 @@ def claim(session: Session, settings: Settings, schedule: ScheduledJob, now: dat
         .values(next_run_at=next_run(schedule.cron, now, settings), last_run_at=now)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return claimed.rowcount == 1
-
-
-def run_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
-    """Queue the summaries of every due schedule this process could claim; returns how many runs it made."""
-    now = now or utcnow()
-    with session_scope(settings.database_url) as session:
-        schedules = due(session, now)
-    runs = 0
-    for schedule in schedules:
-        with session_scope(settings.database_url) as session:
-            if not claim(session, settings, schedule, now):
-                continue
-            runs += 1
-            _queue_run(session, redis, settings, schedule)
-    return runs
-
-
-def _queue_run(session: Session, redis: Redis, settings: Settings, schedule: ScheduledJob) -> None:
-    members = evaluation_students(session, schedule.evaluation_id)
-    wanted = schedule.student_ids if schedule.student_ids is not None else members
-    created = existing = 0
-    for student_id in wanted:
-        if student_id not in members:
-            log.warning("schedule %d: student %d no longer receives feedback in evaluation %d; skipped",
-                        schedule.id, student_id, schedule.evaluation_id)
-            continue
-        accepted = request_summary(
-            session,
-            redis,
-            settings,
-            evaluation_id=schedule.evaluation_id,
-            student_id=student_id,
-            requested_by_id=schedule.created_by_id,
-            priority=PRIORITY,
-        )
-        created += accepted.created
-        existing += not accepted.created
-    log.info("schedule %d %r ran: %d summaries queued, %d already queued (evaluation %d)",
-             schedule.id, schedule.name, created, existing, schedule.evaluation_id)
-
-
-# --- The scheduler process ----------------------------------------------------------
-
-
-def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Callable[[], object]) -> None:
-    """Run due schedules and `reconcile` on their intervals until `stop` is set.
-
-    An error in one round (database or Redis away for a moment) is logged and
-    the next round tries again: a scheduler that exits would silently stop every schedule.
-    """
-    log.info("scheduler started: schedules every %.1fs, reconciler every %.1fs",
-             settings.scheduler_interval, settings.reconcile_interval)
-    next_reconcile = time.monotonic()
-    while not stop.is_set():
-        _guarded("running due schedules", run_due, settings, redis)
-        if time.monotonic() >= next_reconcile:
-            _guarded("reconciling", reconcile)
-            next_reconcile = time.monotonic() + settings.reconcile_interval
-        stop.wait(settings.scheduler_interval)
-    log.info("scheduler stopped")
-
-
-def _guarded(what: str, action: Callable, *args) -> None:
-    try:
-        action(*args)
-    except Exception:
-        log.exception("scheduler: %s failed; trying again next round", what)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, Method, Priority, SummaryJob
-from peerdigest.domain.feedback import FeedbackError, collect, feedback_hash
+from peerdigest.domain.feedback import FeedbackError, collect, evaluation_students, feedback_hash
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find, open_job, open_jobs
@@ -102,6 +102,7 @@ def request_summaries(
     student_ids: list[int],
     requested_by_id: int | None,
     force: bool = False,
+    priority: str = Priority.normal,
 ) -> list[Accepted]:
     """`request_summary` for many students of one evaluation: one transaction and one Redis pipeline.
 
@@ -125,7 +126,7 @@ def request_summaries(
         if _answers_with(latest.get(student_id), cached):
             accepted.append(Accepted(latest[student_id], created=False, reused=True))
             continue
-        job = _new_job(settings, evaluation_id, student_id, requested_by_id, force=force)
+        job = _new_job(settings, evaluation_id, student_id, requested_by_id, force=force, priority=priority)
         new.append((job, cached))
         accepted.append(Accepted(job, created=True))
     try:
@@ -135,12 +136,42 @@ def request_summaries(
         log.info("evaluation %s: a concurrent request opened a job meanwhile; queuing one by one", evaluation_id)
         return [
             request_summary(
-                session, redis, settings,
-                evaluation_id=evaluation_id, student_id=student_id, requested_by_id=requested_by_id, force=force,
+                session, redis, settings, evaluation_id=evaluation_id, student_id=student_id,
+                requested_by_id=requested_by_id, force=force, priority=priority,
             )
             for student_id in student_ids
         ]
     return accepted
+
+
+def request_class(
+    session: Session,
+    redis: Redis,
+    settings: Settings,
+    *,
+    evaluation_id: int,
+    student_ids: list[int] | None,
+    requested_by_id: int | None,
+    priority: str = Priority.normal,
+) -> list[tuple[int, Accepted | None]]:
+    """`request_summaries` for the students of an evaluation: everyone who receives feedback when
+    `student_ids` is None. Each asked-for student comes back once, in order, with None for one who
+    receives no feedback in the evaluation (nothing is queued for them)."""
+    members = evaluation_students(session, evaluation_id)
+    wanted = members if student_ids is None else list(dict.fromkeys(student_ids))
+    known = set(members)
+    accepted = iter(
+        request_summaries(
+            session,
+            redis,
+            settings,
+            evaluation_id=evaluation_id,
+            student_ids=[student_id for student_id in wanted if student_id in known],
+            requested_by_id=requested_by_id,
+            priority=priority,
+        )
+    )
+    return [(student_id, next(accepted) if student_id in known else None) for student_id in wanted]
 
 
 def _latest_jobs(session: Session, evaluation_id: int, student_ids: list[int]) -> dict[int, SummaryJob]:

@@ -53,7 +53,8 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
-from peerdigest.domain.feedback import ReceivedFeedback, feedback_hash
+from peerdigest.domain.feedback import feedback_hash
+from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.domain.summaries import store
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.deliveries import announce

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from peerdigest.config import Settings
-from peerdigest.domain.feedback import ReceivedFeedback
+from peerdigest.domain.received import ReceivedFeedback
 
 if TYPE_CHECKING:
     from peerdigest.summarize.llm import Backpressure

@@ -25,7 +25,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from peerdigest.domain.feedback import Comment, CriterionScore, ReceivedFeedback
+from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
 from peerdigest.summarize import Summary
 from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import FUNCTION_WORDS, detect, sentences, words

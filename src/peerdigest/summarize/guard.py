@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from peerdigest.domain.feedback import CriterionScore, ReceivedFeedback
 from peerdigest.domain.names import mentions_a_name
+from peerdigest.domain.received import CriterionScore, ReceivedFeedback
 from peerdigest.summarize import criteria
 from peerdigest.summarize.injection import Screened, gives_orders
 from peerdigest.summarize.language import FUNCTION_WORDS, LANGUAGE_NAMES, detect, sentences, words

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from peerdigest.domain.feedback import Comment, ReceivedFeedback
+from peerdigest.domain.received import Comment, ReceivedFeedback
 from peerdigest.summarize.language import words
 
 # Content a reader of the comment box never sees, so it cannot be feedback.

@@ -26,7 +26,7 @@ import openai
 from openai import OpenAI
 
 from peerdigest.config import Settings
-from peerdigest.domain.feedback import ReceivedFeedback
+from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.summarize import Summary, TransientSummaryError, guard
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.guard import Verdict

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peerdigest.domain.feedback import ReceivedFeedback
+from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.summarize.language import LANGUAGE_NAMES
 
 PROMPT_VERSION = "3"

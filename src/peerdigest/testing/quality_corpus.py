@@ -21,7 +21,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from peerdigest.domain.feedback import Comment, CriterionScore, ReceivedFeedback, anonymize
+from peerdigest.domain.feedback import anonymize
+from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
 
 PROFILES = (
     "typical", "all_high", "split", "sarcasm", "all_low", "injection", "contradicting_words", "single_reviewer",

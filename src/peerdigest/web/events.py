@@ -25,7 +25,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
-from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.errors import ERRORS
 from peerdigest.api.schemas import PathId
 from peerdigest.db.session import session_factory
 from peerdigest.domain.summary_states import student_states

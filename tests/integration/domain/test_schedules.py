@@ -7,6 +7,7 @@ from sqlalchemy import select
 from peerdigest.db.models import Allocation, ScheduledJob, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain import schedules as scheduler
+from peerdigest.queue import cron
 from peerdigest.queue.queues import summary_queues
 
 
@@ -23,8 +24,8 @@ def test_a_due_schedule_queues_every_student_once_and_waits_for_its_next_time(de
     schedule_id = _schedule(demo_school, student_ids=None)
     now = utcnow()
 
-    assert scheduler.run_due(demo_school, redis, now) == 1, "missed runs are not caught up one by one"
-    assert scheduler.run_due(demo_school, redis, now) == 0, "a claimed run is not run again"
+    assert cron.run_due(demo_school, redis, now) == 1, "missed runs are not caught up one by one"
+    assert cron.run_due(demo_school, redis, now) == 0, "a claimed run is not run again"
 
     with session_scope(demo_school.database_url) as session:
         jobs = list(session.scalars(select(SummaryJob)))
@@ -43,7 +44,7 @@ def test_a_student_who_left_the_evaluation_is_skipped(demo_school, redis):
         for allocation in session.scalars(select(Allocation).where(Allocation.reviewee_id == 20)):
             session.delete(allocation)
 
-    assert scheduler.run_due(demo_school, redis) == 1
+    assert cron.run_due(demo_school, redis) == 1
     with session_scope(demo_school.database_url) as session:
         assert [j.student_id for j in session.scalars(select(SummaryJob))] == [19]
 
@@ -52,4 +53,4 @@ def test_a_disabled_schedule_does_not_run(demo_school, redis):
     schedule_id = _schedule(demo_school, student_ids=None)
     with session_scope(demo_school.database_url) as session:
         session.get(ScheduledJob, schedule_id).enabled = False
-    assert scheduler.run_due(demo_school, redis) == 0
+    assert cron.run_due(demo_school, redis) == 0

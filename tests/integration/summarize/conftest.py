@@ -7,7 +7,7 @@ import pytest
 from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
 from peerdigest.db.session import engine_for, session_scope
-from peerdigest.domain.feedback import ReceivedFeedback
+from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.summarize.llm import LLMSummarizer
 from tests.support.corpus import corpus_sets, load, received
 from peerdigest.testing.fake_llm import FakeLLM, careful_model

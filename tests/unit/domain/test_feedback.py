@@ -2,12 +2,8 @@
 
 import pytest
 
-from peerdigest.domain.feedback import (
-    Comment,
-    ReceivedFeedback,
-    anonymize,
-    replace_names,
-)
+from peerdigest.domain.feedback import anonymize, replace_names
+from peerdigest.domain.received import Comment, ReceivedFeedback
 
 ROSTER = ("Jan de Vries", "Zoë van den Berg", "Anne-Sophie Mulder", "Mohammed El Amrani")
 

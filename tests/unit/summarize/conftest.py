@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from peerdigest.domain.feedback import (
-    Comment,
-    CriterionScore,
-    ReceivedFeedback,
-    anonymize,
-)
+from peerdigest.domain.feedback import anonymize
+from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
 
 
 def make_feedback(

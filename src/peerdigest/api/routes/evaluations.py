@@ -17,7 +17,8 @@ from peerdigest.api.deps import (
     require_staff,
     visible_evaluation,
 )
-from peerdigest.api.routes import summaries
+from peerdigest.api.errors import ERRORS as SHARED_ERRORS
+from peerdigest.api.errors import problem
 from peerdigest.api.schemas import (
     PathId,
     CriterionOut,
@@ -26,7 +27,6 @@ from peerdigest.api.schemas import (
     EvaluationPatch,
     ImportRejected,
     ImportResult,
-    Problem,
     Reviewee,
     ScoresIn,
     ScoresSaved,
@@ -51,10 +51,10 @@ from peerdigest.domain.importer import Encoding, column_map_from, import_file, t
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 
 ERRORS = {
-    **summaries.ERRORS,
-    404: {"model": Problem, "description": "Evaluation not found (or of another school, or one you take no part in)"},
+    **SHARED_ERRORS,
+    404: problem("Evaluation not found (or of another school, or one you take no part in)"),
 }
-INVALID = {422: {"model": Problem, "description": "The request cannot be carried out as asked"}}
+INVALID = {422: problem("The request cannot be carried out as asked")}
 
 
 def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationOut:
@@ -124,7 +124,7 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
     response_model=ImportResult,
     responses={
         **ERRORS,
-        413: {"model": Problem, "description": "The file is larger than IMPORT_MAX_BYTES"},
+        413: problem("The file is larger than IMPORT_MAX_BYTES"),
         422: {"model": ImportRejected, "description": "The file has problems; nothing was imported"},
     },
     summary="Import a CSV, JSON or JSON Lines file of peer feedback (teachers)",

@@ -13,7 +13,7 @@ from peerdigest.api.deps import (
     require_staff,
     visible_evaluation,
 )
-from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.errors import ERRORS
 from peerdigest.api.schemas import ExportedEvaluation, PathId
 from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, export, filename
 from peerdigest.domain.insights import Rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
-from peerdigest.api.routes.summaries import ERRORS
+from peerdigest.api.errors import ERRORS
 from peerdigest.api.schemas import PathId
 from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from peerdigest.api.deps import SettingsDep
-from peerdigest.api.schemas import Problem
+from peerdigest.api.errors import problem
 
 router = APIRouter(tags=["operations"])
 
@@ -48,8 +48,8 @@ def scraper(request: Request, settings: SettingsDep) -> None:
     dependencies=[Depends(scraper)],
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text exposition format"},
-        401: {"model": Problem, "description": "METRICS_TOKEN is set and the request does not carry it"},
-        403: {"model": Problem, "description": "No METRICS_TOKEN is set and the request does not come from loopback"},
+        401: problem("METRICS_TOKEN is set and the request does not carry it"),
+        403: problem("No METRICS_TOKEN is set and the request does not come from loopback"),
     },
     summary="Jobs by status, queue depths, job duration and LLM latency histograms, retries, webhook deliveries",
 )

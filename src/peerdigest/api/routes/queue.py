@@ -13,7 +13,8 @@ from peerdigest.api.deps import (
     SettingsDep,
     require_staff,
 )
-from peerdigest.api.schemas import Problem, QueueHealthOut, QueueStatsOut
+from peerdigest.api.errors import problem
+from peerdigest.api.schemas import QueueHealthOut, QueueStatsOut
 from peerdigest.db.models import utcnow
 from peerdigest.domain.auth import sees_installation
 from peerdigest.queue import health
@@ -29,7 +30,7 @@ LEGACY_PREFIX = "/api/v1/feedback-summaries/queue"
 @router.get(
     "/stats",
     response_model=QueueStatsOut,
-    responses={401: {"model": Problem}, 403: {"model": Problem, "description": "Teachers and admins only"}},
+    responses={401: problem("No or unknown user"), 403: problem("Teachers and admins only")},
     summary="Jobs by status (database), each queue's depth (Redis) and the workers",
     description="Teachers and admins see the jobs of their own school (`scope: school`); the queues and workers, "
     "which serve every school, only the installation's administrators (INSTALLATION_ADMINS, `scope: installation`).",

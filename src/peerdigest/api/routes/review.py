@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, SessionDep, check_student, require_staff, visible_evaluation
-from peerdigest.api.routes.summaries import ERRORS
-from peerdigest.api.schemas import ApproveAllOut, ApproveIn, PathId, Problem, ReviewOut, ReviewRow, StoredSummary
+from peerdigest.api.errors import ERRORS, problem
+from peerdigest.api.schemas import ApproveAllOut, ApproveIn, PathId, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import FeedbackSummary, User
 from peerdigest.domain import release, review
 from peerdigest.domain.feedback import evaluation_students
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before rel
 @router.post(
     "/evaluation/{evaluation_id}/student/{student_id}/approve",
     response_model=StoredSummary,
-    responses={**ERRORS, 422: {"model": Problem, "description": "The edited text is empty or too long"}},
+    responses={**ERRORS, 422: problem("The edited text is empty or too long")},
     summary="Release a student's summary, as written or with your edit (teachers)",
     description="Without a body the stored text is approved; with `summary_text` the text is replaced and approved "
     "in one step. Who approved and edited, and when, is recorded and shown in the summary.",

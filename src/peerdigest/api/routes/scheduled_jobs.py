@@ -13,16 +13,16 @@ from peerdigest.api.deps import (
     require_staff,
     visible_evaluation,
 )
+from peerdigest.api.errors import problem
 from peerdigest.api.schemas import (
     PathId,
-    Problem,
     ScheduledJobIn,
     ScheduledJobList,
     ScheduledJobOut,
     ScheduledJobPatch,
 )
 from peerdigest.db.models import ScheduledJob, User
-from peerdigest.domain import schedules as scheduler
+from peerdigest.domain import schedules
 
 router = APIRouter(tags=["scheduled jobs"])
 PREFIX = "/api/v1/scheduled-jobs"
@@ -30,11 +30,11 @@ PREFIX = "/api/v1/scheduled-jobs"
 LEGACY_PREFIX = "/api/v1/feedback-summaries/scheduled-jobs"
 
 ERRORS = {
-    401: {"model": Problem, "description": "No or unknown user"},
-    403: {"model": Problem, "description": "Only teachers and admins manage schedules"},
-    404: {"model": Problem, "description": "Schedule or evaluation not found (or of another school)"},
+    401: problem("No or unknown user"),
+    403: problem("Only teachers and admins manage schedules"),
+    404: problem("Schedule or evaluation not found (or of another school)"),
 }
-INVALID = {422: {"model": Problem, "description": "Invalid cron expression, or students outside the evaluation"}}
+INVALID = {422: problem("Invalid cron expression, or students outside the evaluation")}
 
 
 def _own_schedule(session: Session, user: User, schedule_id: int) -> ScheduledJob:
@@ -45,7 +45,7 @@ def _own_schedule(session: Session, user: User, schedule_id: int) -> ScheduledJo
     return schedule
 
 
-def _unprocessable(exc: scheduler.ScheduleError) -> HTTPException:
+def _unprocessable(exc: schedules.ScheduleError) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
@@ -60,7 +60,7 @@ def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep
     require_staff(user)
     visible_evaluation(session, user, body.evaluation_id)
     try:
-        schedule = scheduler.create(
+        schedule = schedules.create(
             session,
             settings,
             school_id=user.school_id,
@@ -71,8 +71,9 @@ def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep
             enabled=body.enabled,
             created_by_id=user.id,
         )
-    except scheduler.ScheduleError as exc:
+    except schedules.ScheduleError as exc:
         raise _unprocessable(exc) from exc
+    session.commit()
     return ScheduledJobOut.model_validate(schedule)
 
 
@@ -84,10 +85,10 @@ def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep
 )
 def list_schedules(user: CurrentUser, session: SessionDep) -> ScheduledJobList:
     require_staff(user)
-    schedules = session.scalars(
+    found = session.scalars(
         select(ScheduledJob).where(ScheduledJob.school_id == user.school_id).order_by(ScheduledJob.id)
     )
-    listed = [ScheduledJobOut.model_validate(schedule) for schedule in schedules]
+    listed = [ScheduledJobOut.model_validate(schedule) for schedule in found]
     return ScheduledJobList(total=len(listed), scheduled_jobs=listed)
 
 
@@ -113,9 +114,11 @@ def change_schedule(
     if "evaluation_id" in changes:
         visible_evaluation(session, user, changes["evaluation_id"])
     try:
-        return ScheduledJobOut.model_validate(scheduler.change(session, settings, schedule, changes))
-    except scheduler.ScheduleError as exc:
+        schedules.change(session, settings, schedule, changes)
+    except schedules.ScheduleError as exc:
         raise _unprocessable(exc) from exc
+    session.commit()
+    return ScheduledJobOut.model_validate(schedule)
 
 
 @router.delete(

@@ -20,6 +20,7 @@ from peerdigest.api.deps import (
     require_staff,
     visible_evaluation,
 )
+from peerdigest.api.errors import ERRORS, problem
 from peerdigest.api.schemas import (
     JobId,
     PathId,
@@ -30,7 +31,6 @@ from peerdigest.api.schemas import (
     JobAccepted,
     JobList,
     JobStatusOut,
-    Problem,
     QueueOptions,
     Quote,
     QuotesOut,
@@ -44,21 +44,16 @@ from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
-from peerdigest.queue.enqueue import Accepted, request_summaries, request_summary
+from peerdigest.queue.enqueue import Accepted, request_class, request_summary
 from peerdigest.queue.jobs import find
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 
-ERRORS = {
-    401: {"model": Problem, "description": "No or unknown user"},
-    403: {"model": Problem, "description": "Not allowed for this user"},
-    404: {"model": Problem, "description": "Evaluation, student or job not found (or of another school)"},
-}
 # Malformed options and refused webhook URLs alike answer {"detail": "..."} (see api/validation.py).
 NOT_RELEASED = "Your summary has not been released yet: your teacher reads it first."
 OPTION_ERRORS = {
     **ERRORS,
-    422: {"model": Problem, "description": "Malformed options, or a webhook URL this server refuses to call"},
+    422: problem("Malformed options, or a webhook URL this server refuses to call"),
 }
 
 
@@ -176,7 +171,7 @@ def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStat
 @router.post(
     "/jobs/{job_id}/cancel",
     response_model=JobStatusOut,
-    responses={**ERRORS, 409: {"model": Problem, "description": "The job has already ended"}},
+    responses={**ERRORS, 409: problem("The job has already ended")},
     summary="Cancel a job",
     description="A queued job (also one waiting for a retry) will never run; a running job is stopped and its "
     "summary discarded. The job records `cancelled_at` and `cancelled_by`. Students may cancel their own jobs only.",
@@ -279,23 +274,13 @@ def batch_queue(
             f"Evaluation {evaluation_id} has {len(members)} students who receive feedback; send at most that many "
             "student_ids, or none to queue them all.",
         )
-    known = set(members)
-    accepted = iter(
-        request_summaries(
-            session,
-            redis,
-            settings,
-            evaluation_id=evaluation_id,
-            student_ids=[student_id for student_id in wanted if student_id in known],
-            requested_by_id=user.id,
-        )
-    )
     results: list[BatchItem] = []
-    for student_id in wanted:
-        if student_id not in known:
+    for student_id, item in request_class(
+        session, redis, settings, evaluation_id=evaluation_id, student_ids=wanted, requested_by_id=user.id
+    ):
+        if item is None:
             results.append(BatchItem(student_id=student_id, status="failed", error="receives no feedback here"))
             continue
-        item = next(accepted)
         results.append(BatchItem(student_id=student_id, status=_batch_status(item), job_id=item.job.job_id,
                                  cached=item.job.cached))
     return BatchQueueOut(

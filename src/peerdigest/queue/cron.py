@@ -1,0 +1,90 @@
+"""The scheduler process: run the due cron schedules, and the reconciler, on their intervals.
+
+`peerdigest scheduler` runs `serve`: every SCHEDULER_INTERVAL seconds it
+queues the summaries of each schedule that is due and that it could claim
+(`domain.schedules` says why a claim runs a schedule exactly once, also with
+several schedulers), and every RECONCILE_INTERVAL seconds it runs the
+reconciler that brings Redis in line with the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from peerdigest.config import Settings
+from peerdigest.db.models import ScheduledJob, utcnow
+from peerdigest.db.session import session_scope
+from peerdigest.domain.schedules import PRIORITY, claim, due
+from peerdigest.queue.enqueue import request_class
+
+log = logging.getLogger(__name__)
+
+
+def run_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
+    """Queue the summaries of every due schedule this process could claim; returns how many runs it made."""
+    now = now or utcnow()
+    with session_scope(settings.database_url) as session:
+        schedules = due(session, now)
+    runs = 0
+    for schedule in schedules:
+        with session_scope(settings.database_url) as session:
+            if not claim(session, settings, schedule, now):
+                continue
+            session.commit()
+            runs += 1
+            _queue_run(session, redis, settings, schedule)
+    return runs
+
+
+def _queue_run(session: Session, redis: Redis, settings: Settings, schedule: ScheduledJob) -> None:
+    queued = request_class(
+        session,
+        redis,
+        settings,
+        evaluation_id=schedule.evaluation_id,
+        student_ids=schedule.student_ids,
+        requested_by_id=schedule.created_by_id,
+        priority=PRIORITY,
+    )
+    created = existing = 0
+    for student_id, accepted in queued:
+        if accepted is None:
+            log.warning("schedule %d: student %d no longer receives feedback in evaluation %d; skipped",
+                        schedule.id, student_id, schedule.evaluation_id)
+            continue
+        created += accepted.created
+        existing += not accepted.created
+    log.info("schedule %d %r ran: %d summaries queued, %d already queued (evaluation %d)",
+             schedule.id, schedule.name, created, existing, schedule.evaluation_id)
+
+
+def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Callable[[], object]) -> None:
+    """Run due schedules and `reconcile` on their intervals until `stop` is set.
+
+    An error in one round (database or Redis away for a moment) is logged and
+    the next round tries again: a scheduler that exits would silently stop every schedule.
+    """
+    log.info("scheduler started: schedules every %.1fs, reconciler every %.1fs",
+             settings.scheduler_interval, settings.reconcile_interval)
+    next_reconcile = time.monotonic()
+    while not stop.is_set():
+        _guarded("running due schedules", run_due, settings, redis)
+        if time.monotonic() >= next_reconcile:
+            _guarded("reconciling", reconcile)
+            next_reconcile = time.monotonic() + settings.reconcile_interval
+        stop.wait(settings.scheduler_interval)
+    log.info("scheduler stopped")
+
+
+def _guarded(what: str, action: Callable, *args) -> None:
+    try:
+        action(*args)
+    except Exception:
+        log.exception("scheduler: %s failed; trying again next round", what)
