@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from redis import Redis
 from rq import Retry, get_current_job
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings, load_settings
 from peerdigest.db.session import session_scope
