@@ -10,12 +10,13 @@ from sqlalchemy import select
 from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Allocation, Evaluation
-from peerdigest.domain import release
+from peerdigest.domain import release, review
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from peerdigest.domain.summary_states import student_states
 from peerdigest.web.pages import StaffPageUser, page_router, render
+from peerdigest.web.review import CONCERNS
 
 router = page_router()
 
@@ -34,7 +35,8 @@ def evaluation_page(
     evaluation = visible_evaluation(session, user, evaluation_id)
     insights = analyse(rating_sheet(session, evaluation_id), Rules.from_settings(settings))
     return render(request, "evaluation.html", user=user, evaluation=evaluation,
-                  states=student_states(session, evaluation_id), insights=insights)
+                  states=student_states(session, evaluation_id), insights=insights,
+                  flagged=review.flag_counts(session, evaluation))
 
 
 @router.get("/evaluations/{evaluation_id}/teams")
@@ -98,7 +100,10 @@ def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, 
     summary = release.summary_of(session, evaluation_id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
     state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
+    quotes = anonymize(own).comments
     return render(
         request, "student.html", user=user, evaluation=evaluation, student_name=own.student_name, summary=summary,
-        quotes=anonymize(own).comments, bars=bars, group=group, state=state,
+        quotes=quotes, bars=bars, group=group, state=state,
+        flags=[found for _, found in review.flagged(quotes, evaluation.language)],
+        released=release.released(evaluation, summary), concerns=CONCERNS,
     )

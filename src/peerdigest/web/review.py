@@ -86,7 +86,10 @@ def review_page(evaluation_id: PathId, request: Request, user: StaffPageUser, se
     )
 
 
-def _back(evaluation_id: int, student_id: int | None = None) -> str:
+def _back(evaluation_id: int, student_id: int | None = None, back: str | None = None) -> str:
+    """Where a form lands after it is sent: the review page at the student, or (`back=detail`) their detail page."""
+    if back == "detail" and student_id:
+        return f"/evaluations/{evaluation_id}/students/{student_id}"
     return f"/evaluations/{evaluation_id}/review" + (f"#student-{student_id}" if student_id else "")
 
 
@@ -97,21 +100,23 @@ def approve_summary(
     user: StaffPageUser,
     session: SessionDep,
     summary_text: Annotated[str | None, Form()] = None,
+    back: Annotated[str | None, Form()] = None,
 ):
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     summary = release.summary_of(session, evaluation_id, student_id)
     name = session.get(User, student_id).name
+    landing = _back(evaluation_id, student_id, back)
     if summary is None:
-        return redirect(_back(evaluation_id, student_id), f"{name} has no summary yet to approve.", error=True)
+        return redirect(landing, f"{name} has no summary yet to approve.", error=True)
     try:
         before = summary.text
         review.edit_and_approve(summary, summary_text if summary_text is not None else summary.text, user)
     except review.ReviewError as exc:
-        return redirect(_back(evaluation_id, student_id), f"{name}: {exc}", error=True)
+        return redirect(landing, f"{name}: {exc}", error=True)
     session.commit()
     what = "Saved your edit and approved" if summary.text != before else "Approved"
-    return redirect(_back(evaluation_id, student_id), f"{what} the summary of {name}; they can read it now.")
+    return redirect(landing, f"{what} the summary of {name}; they can read it now.")
 
 
 @router.post("/evaluations/{evaluation_id}/review")
