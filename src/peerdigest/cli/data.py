@@ -15,7 +15,7 @@ from peerdigest.cli.app import app
 from peerdigest.cli.common import console, err, settings_or_exit
 from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID
-from peerdigest.domain.exporter import ExportCopy, ExportFormat
+from peerdigest.domain.exporter import CSV_DELIMITERS, ExportCopy, ExportFormat
 from peerdigest.domain.importer import Encoding
 
 if TYPE_CHECKING:  # imported lazily: the summarizers load the LLM client, which takes a second
@@ -143,11 +143,16 @@ def import_(
 @app.command()
 def export(
     evaluation: Annotated[int, typer.Option(min=1, max=MAX_ID, help="Evaluation id")],
-    format: Annotated[ExportFormat, typer.Option(help="csv, json or md (printable Markdown)")] = ExportFormat.csv,
+    format: Annotated[
+        ExportFormat, typer.Option(help="csv, json, md (printable Markdown) or html (printable, a page per student)")
+    ] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
     copy: Annotated[
         ExportCopy, typer.Option(help="teacher: with contribution factor and labels; student: without, to hand out")
     ] = ExportCopy.teacher,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV cell separator, , or ; (default: ; for a Dutch evaluation, else ,)")
+    ] = None,
 ) -> None:
     """Every student of an evaluation with their summary, method, feedback count and date."""
     from peerdigest.db.models import Evaluation
@@ -161,7 +166,10 @@ def export(
         if found is None:
             err.print(f"[red]No evaluation {evaluation}.[/red]")
             raise typer.Exit(1)
-        text = export_summaries(session, found, format, copy, Rules.from_settings(settings))
+        if delimiter not in (None, *CSV_DELIMITERS):
+            err.print(f"[red]--delimiter must be , or ;, not {delimiter!r}.[/red]")
+            raise typer.Exit(2)
+        text = export_summaries(session, found, format, copy, Rules.from_settings(settings), delimiter)
     if output is None:
         sys.stdout.write(text)
     else:

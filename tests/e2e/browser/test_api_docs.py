@@ -18,10 +18,11 @@ def test_the_api_documentation_renders_without_the_internet(web_app_without_work
 
     page.route("**/*", only_this_server)
     page.goto(app.url("/docs"))
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("peerdigest")
+    # The bundles are large: on a busy machine rendering takes a while, so wait longer than expect's default.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("peerdigest", timeout=30_000)
     expect(page.get_by_text("/api/v1/feedback-summaries/evaluation/{evaluation_id}/student/{student_id}/approve")).to_be_visible()
     shot(page, "swagger")
     page.goto(app.url("/redoc"))
-    expect(page.get_by_role("heading", name="peerdigest", exact=False).first).to_be_visible()
+    expect(page.get_by_role("heading", name="peerdigest", exact=False).first).to_be_visible(timeout=30_000)
     shot(page, "redoc")
     assert elsewhere == []

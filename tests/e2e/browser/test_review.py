@@ -1,6 +1,8 @@
 """Review before release in a real browser: a teacher edits and approves one summary; its student sees
 nothing before and only their own approved text after; the print view has a page per student."""
 
+import re
+
 from playwright.sync_api import expect
 
 from peerdigest.db.session import session_scope
@@ -53,4 +55,6 @@ def test_a_teacher_edits_and_approves_one_summary_and_only_that_student_reads_it
     teacher.emulate_media(media="print")
     expect(teacher.locator(".toolbar")).to_be_hidden()
     shot(teacher, "print-media")
+    printed = teacher.pdf(format="A4")  # what the browser's print dialog makes of it
+    assert len(re.findall(rb"/Type\s*/Page[^s]", printed)) == 8  # a page per student
     teacher.context.close()

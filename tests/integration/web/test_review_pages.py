@@ -23,7 +23,7 @@ def test_the_evaluation_table_counts_flagged_comments_and_the_detail_marks_them(
     table = teacher.get("/evaluations/56").text
     assert table.count(" flagged</a>") == 1 and 'href="/evaluations/56/review#student-19">1 flagged' in table
     detail = teacher.get("/evaluations/56/students/19").text
-    assert "threatening: never shown to the student" in detail and "Not released: Jan de Vries sees nothing" in detail
+    assert "threatening: never shown to the student" in detail and "Jan de Vries sees nothing until you approve it" in detail
 
 
 def test_approving_from_the_detail_page_lands_back_on_it_and_releases_only_that_summary(demo_school):
@@ -36,7 +36,7 @@ def test_approving_from_the_detail_page_lands_back_on_it_and_releases_only_that_
         follow_redirects=False,
     )
     assert (answer.status_code, answer.headers["location"]) == (303, "/evaluations/56/students/19")
-    assert "Released: Jan de Vries reads this" in teacher.get("/evaluations/56/students/19").text
+    assert "Jan de Vries reads this" in teacher.get("/evaluations/56/students/19").text
     assert teacher.post("/evaluations/56/review/19", data={"summary_text": "x"}).status_code == 403  # no CSRF token
 
     jan = api_client(demo_school)
