@@ -78,8 +78,8 @@ def test_flushdb_mid_batch(scenario, llm, record):
 def test_redis_restarts_mid_job_with_the_llm_answered(scenario, llm, record):
     llm.then(Reply(delay=3))  # the first job is in its LLM call when Redis goes
     first, *others = job_ids = scenario.queue([(56, 19), (56, 20), (56, 21)])
+    scenario.scheduler()  # first: the worker's first job is in its LLM call for a few seconds only
     scenario.worker()
-    scenario.scheduler()
     wait_for(lambda: llm.in_flight == 1, "the first job to be in its LLM call", scenario)
 
     scenario.redis_server.kill()

@@ -4,7 +4,7 @@
     ------------------  --------------------  -----------  ---------------------------------------------
     accept              (new row)             queued       put on its Redis queue
     accept (cached)     (new row)             completed    webhook
-    start               queued, processing    processing   -
+    start               queued                processing   -
     complete            processing            completed    webhook, duration metrics
     retry_later         processing            queued       - (RQ's `Retry` holds it until `next_retry_at`)
     fail                queued, processing    failed       webhook
@@ -156,11 +156,14 @@ def put_on_queues(session: Session, redis: Redis, settings: Settings, jobs: list
 
 
 def start(session: Session, job_id: str, worker_name: str | None) -> SummaryJob | None:
-    """queued, processing → processing: a worker begins an attempt (a `processing` row lost its last run).
+    """queued → processing: a worker begins an attempt. Each start counts an attempt.
 
-    Each start counts an attempt, so a run lost to a killed worker counts too.
+    A `processing` row is never started again: its run may still be going (a
+    duplicate queue entry, a reconciler that misjudged a live job), and two runs
+    would make two LLM calls for one summary. A run that was really lost is
+    handed back to `queued` by the reconciler (`hand_back`), counting the attempt.
     """
-    job = _lock(session, job_id, *JobStatus.open())
+    job = _lock(session, job_id, JobStatus.queued)
     if job is None:
         return None
     job.status = JobStatus.processing

@@ -221,6 +221,11 @@ def _repair(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sightin
     seen = sighting.seen
     if seen == Seen.waiting:
         return
+    if seen in (Seen.finished, Seen.failed) and row.status == JobStatus.processing and _still_running(settings, sighting.job):
+        # RQ keeps one status per job: a second run that was refused its start (a duplicate queue
+        # entry) marks the job finished or failed while the first run still goes on. That run
+        # ends the row itself; handing the job back now would run it twice.
+        return
     if seen == Seen.unreadable:
         set_aside(settings, redis, row.job_id, queue_name(row.priority), sighting.reason)
         report.set_aside += 1
@@ -251,6 +256,18 @@ def _repair(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sightin
             report.aligned += 1
     elif seen == Seen.stopped and _end(settings, redis, row, JobStatus.cancelled, sighting.reason):
         report.aligned += 1
+
+
+def _still_running(settings: Settings, job: Job) -> bool:
+    """Whether some run of the job still sends heartbeats (RQ keeps an `Execution` per run while it lasts)."""
+    live_since = utcnow() - timedelta(seconds=settings.job_abandoned_after)
+    for execution_id in job.execution_registry.get_execution_ids():
+        try:
+            if Execution.fetch(execution_id, job.id, job.connection).last_heartbeat >= live_since:
+                return True
+        except ValueError:
+            continue  # it ended (and its hash went) while we looked
+    return False
 
 
 def _abandoned(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting) -> bool:

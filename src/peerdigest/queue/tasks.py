@@ -19,10 +19,13 @@ import logging
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Retry, get_current_job
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from peerdigest.config import Settings, load_settings
+from peerdigest.db.models import JobStatus
 from peerdigest.db.session import session_scope
 from peerdigest.domain.feedback import FeedbackError, anonymize, collect
 from peerdigest.queue import lifecycle
@@ -46,8 +49,12 @@ class Attempt:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether a later attempt may well succeed: the LLM endpoint failed, or the database connection did."""
-    if isinstance(exc, (TransientSummaryError, OperationalError)):
+    """Whether a later attempt may well succeed: the LLM endpoint failed, or the connection to the database or Redis.
+
+    Redis is only needed around the LLM call (its slot, a shared pause): once the LLM
+    has answered, nothing on Redis can fail the job (see `lifecycle.complete`).
+    """
+    if isinstance(exc, (TransientSummaryError, OperationalError, RedisConnectionError, RedisTimeoutError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -130,6 +137,11 @@ def _start(settings: Settings, job_id: str, worker_name: str | None) -> Attempt 
         existing = find(session, job_id)
     if existing is None:
         log.error("job %s: no such job in the database; nothing to do", job_id)
+    elif existing.status == JobStatus.processing:
+        log.warning(
+            "job %s: already processing (attempt %d, worker %s); a second start is refused",
+            job_id, existing.attempts, existing.worker_name,
+        )
     else:
         log.info("job %s: already %s; not running it", job_id, existing.status)
     return None
@@ -163,9 +175,12 @@ def _retry_later(settings: Settings, job_id: str, reason: str, delay: int) -> bo
     except DBAPIError as exc:
         if not is_transient(exc):
             raise
-        # The database itself is what failed. Retry all the same: the row, still `processing`,
-        # is brought up to date when the retry starts.
-        log.warning("job %s: could not record the failed attempt (%s)", job_id, type(exc).__name__)
+        # The database itself is what failed, and the row still says `processing`, which a retry
+        # may not start. The run fails on RQ; once the database answers, the reconciler hands the
+        # job back to its queue, this attempt counted (`lifecycle.hand_back`).
+        log.warning("job %s: could not record the failed attempt (%s); the reconciler will hand it back",
+                    job_id, type(exc).__name__)
+        raise
     return True
 
 

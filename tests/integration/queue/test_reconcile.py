@@ -143,6 +143,19 @@ def test_a_run_finished_on_rq_completes_its_row_from_the_stored_summary(school, 
     assert row.result["summary_text"] == "Written by the run, whose row update was lost."
 
 
+def test_a_job_a_refused_second_run_marked_finished_on_rq_is_left_to_the_run_still_going(school, redis):
+    (job_id,) = _queue(school, 19)
+    _started_by_a_worker_that_died(school, redis, job_id, seconds_ago=1)
+    job = Job.fetch(job_id, connection=redis)
+    with redis.pipeline() as pipeline:
+        Execution.create(job, ttl=60, pipeline=pipeline, worker_name="busy-worker")  # the first run, beating
+        pipeline.execute()
+    job.set_status(RQStatus.FINISHED)  # what a duplicate entry's refused start leaves on the job
+
+    assert reconcile(school, redis).repairs == 0
+    assert _row(school, job_id).status == JobStatus.processing, "the first run ends the row itself"
+
+
 def test_a_job_rq_failed_before_it_began_fails_with_rqs_reason(school, redis):
     (job_id,) = _queue(school, 19)
     job = Job.fetch(job_id, connection=redis)

@@ -1,5 +1,8 @@
 """Which failures a job retries, and how long it waits before each retry."""
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -49,3 +52,9 @@ def test_llm_trouble_is_transient_but_a_violated_constraint_or_a_deleted_evaluat
     assert not is_transient(duplicate)
     assert not is_transient(EvaluationNotFound(56))
 
+
+
+def test_redis_out_of_reach_is_transient_but_a_redis_answer_refusing_a_command_is_not():
+    assert is_transient(RedisConnectionError("Error 111 connecting to 127.0.0.1:6395"))
+    assert is_transient(RedisTimeoutError("Timeout reading from socket"))
+    assert not is_transient(ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"))
