@@ -83,11 +83,13 @@ _GREETING = r"(?:hoi|hey|hi|hai|hallo|hello|yo|thanks|thank\s+you|thx|bedankt|da
 # Any other name-word that starts a sentence is taken for the name: in peer feedback "Roos hielp" is far
 # more likely than a sentence about roses.
 _SENTENCE_OPENERS = frozenset(
-    "al an and are can dan dat der die doe een for het hij hun hope job let love man met mis net nog not now "
+    "al an and are can dan dat der die doe een for het hij hun job let man met mis net nog not now "
     "ten ter the toe van via wel wil win zij".split()
 )
 # Name-words that are function words: a verb after them says nothing ("dan is het af", "will always").
-_FUNCTION_WORDS = _SENTENCE_OPENERS - {"hope", "love", "job", "man", "mark", "win"}
+_FUNCTION_WORDS = _SENTENCE_OPENERS - {"job", "man", "win"}
+# "Ben je klaar?", "Hope you liked it", "Will you help?": a name-word followed by a pronoun opens a question or wish.
+_PRONOUNS = frozenset("je jij u ik we wij you i we they".split())
 
 @dataclass(frozen=True)
 class NameForms:
@@ -271,6 +273,8 @@ def _used_as_name(text: str, match: re.Match[str]) -> bool:
     if following and _is_verb(following.group(1).lower(), after=word.lower()) and word.lower() not in _FUNCTION_WORDS:
         return True  # "joy presented", "hope was on her phone": students write names in lower case too
     if _SENTENCE_START.search(before):
+        if following and following.group(1).lower() in _PRONOUNS:
+            return False
         return word.lower() not in _SENTENCE_OPENERS  # no article before it: "Roos hielp", "mees zat"
     return any(part[:1].isupper() for part in word.split())  # capitalized in the middle of a sentence
 

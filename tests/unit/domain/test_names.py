@@ -5,7 +5,7 @@ import pytest
 from peerdigest.domain.names import mentions_a_name, replace_names
 
 ROSTER = ("Joy de Vos", "Christopher Bakker", "Mohammed El Amrani", "Sanne Visser", "Jan Jansen", "Will Summers",
-          "Iris Mees", "Sebastiaan de Boer", "Lotte Prins", "Thomas Wood", "Elizabeth Ward")
+          "Iris Mees", "Sebastiaan de Boer", "Lotte Prins", "Thomas Wood", "Elizabeth Ward", "Benjamin Hayes")
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,7 @@ ROSTER = ("Joy de Vos", "Christopher Bakker", "Mohammed El Amrani", "Sanne Visse
         ("mees zat op zijn telefoon.", "Teammate zat op zijn telefoon."),
         ("Sanne en iris deden alles.", "Teammate en teammate deden alles."),  # listed with another name
         ("Will was late, Will's part too.", "Teammate was late, teammate's part too."),
+        ("Ben hielp veel.", "Teammate hielp veel."),
     ],
 )
 def test_every_form_a_student_writes_is_replaced(text, expected):
@@ -39,6 +40,8 @@ def test_every_form_a_student_writes_is_replaced(text, expected):
         "You will always find a way.",
         "Dan is het af.",
         "Hope you liked it.",
+        "Ben je al klaar? Ik ben blij.",
+        "Will you help?",
         "We made a lot of wood carvings.",
     ],
 )
