@@ -97,8 +97,8 @@ _ROLE_PLAY = re.compile(
 _META = re.compile(
     r"feedback[_ ]data|\bjson\b|\bprompt\b|\binstruct(?:ion|ie)s?\b|system ?(?:message|bericht)|systeembericht|"
     r"language model|taalmodel|\bdataset\b|\bthe data\b|\bde data\b|\bde gegevens\b|\bthe (?:provided|given) "
-    r"(?:comments|feedback|scores)\b|\bbased on the (?:comments|feedback|data|scores)\b|"
-    r"\bop basis van de (?:feedback|opmerkingen|gegevens|scores)\b|\bhere(?:'s| is) (?:a|the|your) summary\b|"
+    r"(?:comments|feedback|scores)\b|\bbased on the (?:data|scores given)\b|"
+    r"\bop basis van de (?:gegevens|data)\b|\bhere(?:'s| is) (?:a|the|your) summary\b|"
     r"\bhier is (?:de|een|je) samenvatting\b|\b(?:this|the) summary\b|\bdeze samenvatting\b|\bthe student\b|"
     r"\bde leerling\b|\bdeze leerling\b|\bthe task\b",
     re.I,

@@ -45,11 +45,13 @@ NATURAL = {
 _DECENT = {
     "nl": {
         "open": ("Je teamgenoten zijn het meest te spreken over {strong}.", "Wat je teamgenoten vooral waarderen is {strong}.",
-                 "Op {strong} krijg je de beste beoordelingen van je teamgenoten."),
+                 "Op {strong} krijg je de beste beoordelingen van je teamgenoten.",
+                 "Uit de feedback van je teamgenoten blijkt dat je vooral sterk bent in {strong}."),
         "average": ("Voor {strong} krijg je gemiddeld {avg}.", "Je gemiddelde voor {strong} is {avg}."),
         "quote": ("Een teamgenoot schreef: \u201c{text}\u201d", "Iemand uit je groep noemt: \u201c{text}\u201d"),
         "weak": ("Een punt om aan te werken is {weak}.", "Waar je nog kunt groeien, is {weak}.",
                  "Je teamgenoten zien de meeste ruimte voor verbetering bij {weak}."),
+        "split": "Over {x} zijn je teamgenoten het niet met elkaar eens: de een is positief, de ander kritisch.",
         "balanced": ("Je scores liggen dicht bij elkaar, dus er is geen echt zwak punt.",
                      "Op alle criteria scoor je ongeveer even goed."),
         "tip": ("Probeer elke week met je groep af te spreken wie wat doet en wanneer het af is.",
@@ -61,11 +63,13 @@ _DECENT = {
     },
     "en": {
         "open": ("Your teammates are most positive about {strong}.", "What your teammates value most is {strong}.",
-                 "You get the best marks from your teammates for {strong}."),
+                 "You get the best marks from your teammates for {strong}.",
+                 "Based on the feedback from your teammates, your strongest point is {strong}."),
         "average": ("For {strong} you score an average of {avg}.", "Your average for {strong} is {avg}."),
         "quote": ("One teammate wrote: \u201c{text}\u201d", "Someone in your group said: \u201c{text}\u201d"),
         "weak": ("One thing to work on is {weak}.", "Where you can still grow is {weak}.",
                  "Your teammates see the most room for improvement in {weak}."),
+        "split": "Your teammates do not agree about {x}: one is positive, another critical.",
         "balanced": ("Your scores are close together, so there is no real weak spot.",
                      "You score about equally well on every criterion."),
         "tip": ("Try agreeing with your group each week on who does what and when it is due.",
@@ -114,6 +118,11 @@ def decent(request: dict) -> Reply:
             said.append(_pick(words["quote"], seed, 1).format(text=critique[0]["text"]))
     elif len(scores) > 1 and scores[-1]["average"] - scores[0]["average"] < 0.5:
         said.append(_pick(words["balanced"], seed))
+    for score in scores:
+        given = [c["score"] for c in data["comments"] if c["criterion"] == score["criterion"] and c["score"]]
+        if given and max(given) - min(given) >= 3:
+            said.append(words["split"].format(x=name(score, 0)))
+            break
     said.append(_pick(words["tip"], seed))
     return Reply(" ".join(s if s[-1] in ".!?\u201d" else s + "." for s in said))
 
