@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,10 +12,12 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from peerdigest.config import AuthMode, Settings
-from peerdigest.db.models import Evaluation, Role, User
+from peerdigest.api.schemas import JobId, PathId
+from peerdigest.db.models import Evaluation, Role, SummaryJob, User
 from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.feedback import evaluation_students
+from peerdigest.queue.jobs import find
 
 
 def get_settings(request: Request) -> Settings:
@@ -157,3 +160,65 @@ def check_student(session: Session, user: User, evaluation: Evaluation, student_
 def require_staff(user: User) -> None:
     if not is_staff(user):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only teachers and admins may do this.")
+
+
+# --- Access declared on a route ---------------------------------------------------------
+# A route states who may call it by the types of its parameters; each check runs before the
+# route does, in the order of the parameters (so a student asking for a teacher's route of a
+# missing evaluation hears 403, not 404).
+
+
+def staff_user(user: CurrentUser) -> User:
+    """The signed-in user, if a teacher or admin (else 403)."""
+    require_staff(user)
+    return user
+
+
+StaffUser = Annotated[User, Depends(staff_user)]
+
+
+def evaluation_in_school(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> Evaluation:
+    """The evaluation of the path, if it is of the user's school (else 404)."""
+    return visible_evaluation(session, user, evaluation_id)
+
+
+VisibleEvaluation = Annotated[Evaluation, Depends(evaluation_in_school)]
+
+
+def staff_evaluation(evaluation_id: PathId, user: StaffUser, session: SessionDep) -> Evaluation:
+    """The evaluation of the path, for a teacher or admin of its school (else 403, then 404)."""
+    return visible_evaluation(session, user, evaluation_id)
+
+
+StaffEvaluation = Annotated[Evaluation, Depends(staff_evaluation)]
+
+
+@dataclass(frozen=True)
+class EvaluationStudent:
+    evaluation: Evaluation
+    student_id: int
+
+
+def own_student(
+    evaluation: VisibleEvaluation, student_id: PathId, user: CurrentUser, session: SessionDep
+) -> EvaluationStudent:
+    """The student of the path in the evaluation of the path: any of them for staff, only themself for a student."""
+    check_student(session, user, evaluation, student_id)
+    return EvaluationStudent(evaluation, student_id)
+
+
+OwnStudent = Annotated[EvaluationStudent, Depends(own_student)]
+
+
+def visible_job(job_id: JobId, user: CurrentUser, session: SessionDep) -> SummaryJob:
+    """The job of the path, if the user may see it: staff of its school, or the student it is about."""
+    job = find(session, job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job {job_id!r} not found.")
+    visible_evaluation(session, user, job.evaluation_id)
+    if not is_staff(user) and job.student_id != user.id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only follow and cancel their own jobs.")
+    return job
+
+
+VisibleJob = Annotated[SummaryJob, Depends(visible_job)]

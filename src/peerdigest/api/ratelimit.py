@@ -1,10 +1,11 @@
 """Request limits per user (per client address when the request proves no user), on Redis.
 
-Every API request counts against one of four limits, by what it does:
-queuing a summary (`.../queue`, `.../regenerate`: RATE_LIMIT_QUEUE), a batch
-(`.../batch-queue`: RATE_LIMIT_BATCH), following jobs (`GET .../status`,
-`.../jobs`, `.../events`: RATE_LIMIT_STATUS), or anything else
-(RATE_LIMIT_DEFAULT). Following jobs has a bucket of its own, generous enough
+Every API request counts against one of four limits, the class its route
+declares with `openapi_extra=limit(Limit.…)`: queuing a summary (`.../queue`,
+`.../regenerate`: RATE_LIMIT_QUEUE), a batch (`.../batch-queue`:
+RATE_LIMIT_BATCH), following jobs (`GET .../status`, `.../jobs`, `.../events`:
+RATE_LIMIT_STATUS), or, for a route that declares none, RATE_LIMIT_DEFAULT.
+The class is in the OpenAPI document too (`x-rate-limit`). Following jobs has a bucket of its own, generous enough
 for a page that polls a class's jobs every two seconds, so polling neither is
 refused nor uses up what the same teacher needs for everything else.
 The `limits` library counts them in a moving window, so no burst at a window's
@@ -28,6 +29,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItem, parse
@@ -46,15 +48,23 @@ KEY_PREFIX = "peerdigest-ratelimit"
 STATE_KEY = "rate_limit_headers"
 
 
-def kind_of(method: str, path: str) -> str:
-    """Which limit a request counts against, from its method and route path."""
-    if method == "POST" and path.endswith("/batch-queue"):
-        return "batch"
-    if method == "POST" and path.endswith(("/queue", "/regenerate")):
-        return "queue"
-    if method == "GET" and path.endswith(("/status", "/jobs", "/events")):
-        return "status"
-    return "default"
+class Limit(StrEnum):
+    """The rate-limit classes. A new one is a member here and its setting in `RateLimiter.items`."""
+
+    queue = "queue"
+    batch = "batch"
+    status = "status"
+    default = "default"
+
+
+def limit(kind: Limit) -> dict:
+    """A route's `openapi_extra` that declares which limit its requests count against."""
+    return {"x-rate-limit": kind.value}
+
+
+def declared(route: object) -> Limit:
+    """The limit a route declared; `default` for one that declares none (or no route: a 404)."""
+    return Limit((getattr(route, "openapi_extra", None) or {}).get("x-rate-limit", Limit.default))
 
 
 @dataclass(frozen=True)
@@ -85,13 +95,13 @@ class RateLimiter:
         )
         self.strategy = MovingWindowRateLimiter(storage)
         self.items = {
-            "queue": parse(settings.rate_limit_queue),
-            "batch": parse(settings.rate_limit_batch),
-            "status": parse(settings.rate_limit_status),
-            "default": parse(settings.rate_limit_default),
+            Limit.queue: parse(settings.rate_limit_queue),
+            Limit.batch: parse(settings.rate_limit_batch),
+            Limit.status: parse(settings.rate_limit_status),
+            Limit.default: parse(settings.rate_limit_default),
         }
 
-    def hit(self, kind: str, who: str) -> Verdict | None:
+    def hit(self, kind: Limit, who: str) -> Verdict | None:
         """Count one request of `who`; None when the counters are out of reach."""
         item = self.items[kind]
         try:
@@ -108,8 +118,7 @@ def enforce(request: Request, user: OptionalUser) -> None:
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is None:
         return
-    route = request.scope.get("route")
-    kind = kind_of(request.method, getattr(route, "path", request.url.path))
+    kind = declared(request.scope.get("route"))
     who = f"user:{user.id}" if user is not None else f"ip:{request.client.host if request.client else 'unknown'}"
     verdict = limiter.hit(kind, who)
     if verdict is None:

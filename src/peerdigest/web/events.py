@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
 from peerdigest.api.errors import ERRORS
+from peerdigest.api.ratelimit import Limit, limit
 from peerdigest.api.schemas import PathId
 from peerdigest.db.session import session_factory
 from peerdigest.domain.summary_states import student_states
@@ -56,6 +57,7 @@ async def changes(request: Request, database_url: str, evaluation_id: int, inter
 
 @router.get(
     "/evaluation/{evaluation_id}/events",
+    openapi_extra=limit(Limit.status),
     responses=ERRORS,
     summary="Live summary states of an evaluation's students (Server-Sent Events; teachers)",
     description="A `text/event-stream` of `student` events, one per student whose summary state changed "

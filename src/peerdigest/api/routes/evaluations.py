@@ -13,6 +13,7 @@ from peerdigest.api.deps import (
     CurrentUser,
     SessionDep,
     SettingsDep,
+    StaffEvaluation,
     is_staff,
     require_staff,
     visible_evaluation,
@@ -191,9 +192,9 @@ def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep
     responses=ERRORS,
     summary="Change title, language, release or deadline (teachers)",
 )
-def patch_evaluation(evaluation_id: PathId, body: EvaluationPatch, user: CurrentUser, session: SessionDep) -> EvaluationOut:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def patch_evaluation(
+    evaluation: StaffEvaluation, body: EvaluationPatch, user: CurrentUser, session: SessionDep
+) -> EvaluationOut:
     update_evaluation(session, evaluation, body.model_dump(exclude_unset=True))
     session.commit()
     return _out(session, evaluation, user)
@@ -205,9 +206,8 @@ def patch_evaluation(evaluation_id: PathId, body: EvaluationPatch, user: Current
     responses=ERRORS,
     summary="Delete an evaluation with its scores and summaries; job history stays (teachers)",
 )
-def remove_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
-    require_staff(user)
-    delete_evaluation(session, visible_evaluation(session, user, evaluation_id))
+def remove_evaluation(evaluation: StaffEvaluation, session: SessionDep) -> Response:
+    delete_evaluation(session, evaluation)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

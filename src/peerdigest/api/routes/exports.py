@@ -6,15 +6,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from peerdigest.api.deps import (
-    CurrentUser,
-    SessionDep,
-    SettingsDep,
-    require_staff,
-    visible_evaluation,
-)
+from peerdigest.api.deps import SessionDep, SettingsDep, StaffEvaluation
 from peerdigest.api.errors import ERRORS
-from peerdigest.api.schemas import ExportedEvaluation, PathId
+from peerdigest.api.schemas import ExportedEvaluation
 from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, export, filename
 from peerdigest.domain.insights import Rules
 
@@ -41,8 +35,7 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summarie
     summary="Export every student's summary of an evaluation (teachers)",
 )
 def export_summaries(
-    evaluation_id: PathId,
-    user: CurrentUser,
+    evaluation: StaffEvaluation,
     session: SessionDep,
     settings: SettingsDep,
     fmt: ExportFormat = Query(
@@ -58,8 +51,6 @@ def export_summaries(
         "else ,"
     ),
 ) -> Response:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
     return Response(
         export(session, evaluation, fmt, copy, Rules.from_settings(settings), delimiter),
         media_type=MEDIA_TYPES[fmt],

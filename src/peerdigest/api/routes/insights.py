@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
+from peerdigest.api.deps import SessionDep, SettingsDep, StaffEvaluation
 from peerdigest.api.errors import ERRORS
-from peerdigest.api.schemas import PathId
 from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
@@ -24,7 +23,5 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summarie
     "reliable (and why not). Students get 403: they never see labels or anyone's factor. docs/INSIGHTS.md has "
     "every formula and threshold.",
 )
-def evaluation_insights(evaluation_id: PathId, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Insights:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def evaluation_insights(evaluation: StaffEvaluation, session: SessionDep, settings: SettingsDep) -> Insights:
     return analyse(rating_sheet(session, evaluation.id), Rules.from_settings(settings))

@@ -6,13 +6,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from peerdigest.api.deps import (
-    CurrentUser,
-    RedisDep,
-    SessionDep,
-    SettingsDep,
-    require_staff,
-)
+from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, StaffUser
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import QueueHealthOut, QueueStatsOut
 from peerdigest.db.models import utcnow
@@ -35,8 +29,7 @@ LEGACY_PREFIX = "/api/v1/feedback-summaries/queue"
     description="Teachers and admins see the jobs of their own school (`scope: school`); the queues and workers, "
     "which serve every school, only the installation's administrators (INSTALLATION_ADMINS, `scope: installation`).",
 )
-def stats(user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep) -> QueueStatsOut:
-    require_staff(user)
+def stats(user: StaffUser, session: SessionDep, redis: RedisDep, settings: SettingsDep) -> QueueStatsOut:
     if not sees_installation(user, settings):
         return QueueStatsOut(
             scope="school", jobs=health.job_counts(session, user.school_id), redis_reachable=answers(redis),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
-from peerdigest.api.deps import CurrentUser, SessionDep, check_student, require_staff, visible_evaluation
+from peerdigest.api.deps import CurrentUser, OwnStudent, SessionDep, StaffEvaluation, StaffUser
 from peerdigest.api.errors import ERRORS, problem
-from peerdigest.api.schemas import ApproveAllOut, ApproveIn, PathId, ReviewOut, ReviewRow, StoredSummary
+from peerdigest.api.schemas import ApproveAllOut, ApproveIn, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import FeedbackSummary, User
 from peerdigest.domain import release, review
 from peerdigest.domain.feedback import evaluation_students
@@ -23,12 +23,8 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before rel
     description="Without a body the stored text is approved; with `summary_text` the text is replaced and approved "
     "in one step. Who approved and edited, and when, is recorded and shown in the summary.",
 )
-def approve(
-    evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep, body: ApproveIn | None = None
-) -> StoredSummary:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
+def approve(user: StaffUser, asked: OwnStudent, session: SessionDep, body: ApproveIn | None = None) -> StoredSummary:
+    evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
     summary = release.summary_of(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Student {student_id} has no summary yet to approve.")
@@ -49,9 +45,8 @@ def approve(
     responses=ERRORS,
     summary="Release every written summary of the evaluation that is not approved yet (teachers)",
 )
-def approve_all(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def approve_all(evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
+    evaluation_id = evaluation.id
     approved = review.approve_all_completed(session, evaluation, user)
     session.commit()
     return ApproveAllOut(
@@ -65,9 +60,8 @@ def approve_all(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -
     responses=ERRORS,
     summary="Every student's summary state for review, with how many flagged comments each received (teachers)",
 )
-def review_state(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> ReviewOut:
-    require_staff(user)
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def review_state(evaluation: StaffEvaluation, session: SessionDep) -> ReviewOut:
+    evaluation_id = evaluation.id
     student_ids = evaluation_students(session, evaluation_id)
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(student_ids))).all())
     summaries = {

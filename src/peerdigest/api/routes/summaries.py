@@ -12,18 +12,19 @@ from sqlalchemy.orm import Session
 
 from peerdigest.api.deps import (
     CurrentUser,
+    EvaluationStudent,
+    OwnStudent,
     RedisDep,
     SessionDep,
     SettingsDep,
-    check_student,
+    StaffEvaluation,
+    VisibleEvaluation,
+    VisibleJob,
     is_staff,
-    require_staff,
-    visible_evaluation,
 )
 from peerdigest.api.errors import ERRORS, problem
+from peerdigest.api.ratelimit import Limit, limit
 from peerdigest.api.schemas import (
-    JobId,
-    PathId,
     BatchItem,
     BatchQueueIn,
     BatchQueueOut,
@@ -45,7 +46,6 @@ from peerdigest.summarize.injection import screen
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
 from peerdigest.queue.enqueue import Accepted, request_class, request_summary
-from peerdigest.queue.jobs import find
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 
@@ -62,14 +62,12 @@ def _accept(
     redis: Redis,
     settings: Settings,
     user: User,
-    evaluation_id: PathId,
-    student_id: PathId,
+    asked: EvaluationStudent,
     options: QueueOptions,
     force: bool,
 ) -> JobAccepted:
     """The checks and the request that .../queue and .../regenerate share."""
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
+    evaluation, student_id = asked.evaluation, asked.student_id
     if options.webhook_url is not None:
         if not is_staff(user) and evaluation.release == Release.after_review:
             # A webhook carries the summary text, which the student may read only once it is approved.
@@ -84,7 +82,7 @@ def _accept(
         session,
         redis,
         settings,
-        evaluation_id=evaluation_id,
+        evaluation_id=evaluation.id,
         student_id=student_id,
         requested_by_id=user.id,
         priority=options.priority,
@@ -97,6 +95,7 @@ def _accept(
 
 @router.post(
     "/evaluation/{evaluation_id}/student/{student_id}/queue",
+    openapi_extra=limit(Limit.queue),
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
     responses=OPTION_ERRORS,
@@ -106,19 +105,19 @@ def _accept(
     "written, the job is `completed` at once from that summary (`cached: true`) and no worker is involved.",
 )
 def queue_summary(
-    evaluation_id: PathId,
-    student_id: PathId,
+    asked: OwnStudent,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
     settings: SettingsDep,
     options: QueueOptions | None = None,
 ) -> JobAccepted:
-    return _accept(session, redis, settings, user, evaluation_id, student_id, options or QueueOptions(), force=False)
+    return _accept(session, redis, settings, user, asked, options or QueueOptions(), force=False)
 
 
 @router.post(
     "/evaluation/{evaluation_id}/student/{student_id}/regenerate",
+    openapi_extra=limit(Limit.queue),
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
     responses=OPTION_ERRORS,
@@ -129,8 +128,7 @@ def queue_summary(
     "job gets that job back (`already_queued`) instead of a second one.",
 )
 def regenerate_summary(
-    evaluation_id: PathId,
-    student_id: PathId,
+    asked: OwnStudent,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
@@ -138,7 +136,7 @@ def regenerate_summary(
     options: RegenerateOptions | None = None,
 ) -> JobAccepted:
     options = options or RegenerateOptions()
-    return _accept(session, redis, settings, user, evaluation_id, student_id, options, force=options.force)
+    return _accept(session, redis, settings, user, asked, options, force=options.force)
 
 
 def _job_out(session: Session, user: User, job: SummaryJob) -> JobStatusOut:
@@ -152,20 +150,15 @@ def _job_out(session: Session, user: User, job: SummaryJob) -> JobStatusOut:
     return out
 
 
-def _visible_job(session: Session, user: User, job_id: str) -> SummaryJob:
-    """The job, if the user may see it: staff of its school, or the student it is about."""
-    job = find(session, job_id)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job {job_id!r} not found.")
-    visible_evaluation(session, user, job.evaluation_id)
-    if not is_staff(user) and job.student_id != user.id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only follow and cancel their own jobs.")
-    return job
-
-
-@router.get("/jobs/{job_id}/status", response_model=JobStatusOut, responses=ERRORS, summary="Follow a job")
-def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStatusOut:
-    return _job_out(session, user, _visible_job(session, user, job_id))
+@router.get(
+    "/jobs/{job_id}/status",
+    response_model=JobStatusOut,
+    responses=ERRORS,
+    summary="Follow a job",
+    openapi_extra=limit(Limit.status),
+)
+def job_status(job: VisibleJob, user: CurrentUser, session: SessionDep) -> JobStatusOut:
+    return _job_out(session, user, job)
 
 
 @router.post(
@@ -177,11 +170,10 @@ def job_status(job_id: JobId, user: CurrentUser, session: SessionDep) -> JobStat
     "summary discarded. The job records `cancelled_at` and `cancelled_by`. Students may cancel their own jobs only.",
 )
 def cancel_job(
-    job_id: JobId, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
+    job: VisibleJob, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> JobStatusOut:
-    _visible_job(session, user, job_id)
     try:
-        return _job_out(session, user, cancel(session, redis, settings, job_id, by_id=user.id))
+        return _job_out(session, user, cancel(session, redis, settings, job.job_id, by_id=user.id))
     except JobAlreadyEnded as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
@@ -193,12 +185,10 @@ def cancel_job(
     summary="Cancel every open job of an evaluation (teachers)",
 )
 def cancel_evaluation_jobs(
-    evaluation_id: PathId, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
+    evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> CancelAllOut:
-    require_staff(user)
-    visible_evaluation(session, user, evaluation_id)
-    cancelled = cancel_all(session, redis, settings, evaluation_id, by_id=user.id)
-    return CancelAllOut(evaluation_id=evaluation_id, cancelled=len(cancelled), job_ids=[j.job_id for j in cancelled])
+    cancelled = cancel_all(session, redis, settings, evaluation.id, by_id=user.id)
+    return CancelAllOut(evaluation_id=evaluation.id, cancelled=len(cancelled), job_ids=[j.job_id for j in cancelled])
 
 
 @router.get(
@@ -208,9 +198,8 @@ def cancel_evaluation_jobs(
     summary="The stored summary of a student",
     description="Under review (`release: after_review`) a student gets 404 until a teacher approved their summary.",
 )
-def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> StoredSummary:
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
+def stored_summary(asked: OwnStudent, user: CurrentUser, session: SessionDep) -> StoredSummary:
+    evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
     summary = release.summary_of(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(
@@ -234,9 +223,8 @@ def stored_summary(evaluation_id: PathId, student_id: PathId, user: CurrentUser,
     "is left out whole. Teachers see why a comment is flagged (`flagged`: offensive, threat, self_harm); a student "
     "never sees a flagged comment, and sees their quotes only once their summary is released.",
 )
-def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session: SessionDep) -> QuotesOut:
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
+def quotes(asked: OwnStudent, user: CurrentUser, session: SessionDep) -> QuotesOut:
+    evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
     comments = screen(anonymize(collect(session, evaluation_id, student_id))).trusted().comments
     if is_staff(user):
         found = review.flagged(comments, evaluation.language)
@@ -250,21 +238,21 @@ def quotes(evaluation_id: PathId, student_id: PathId, user: CurrentUser, session
 
 @router.post(
     "/evaluation/{evaluation_id}/batch-queue",
+    openapi_extra=limit(Limit.batch),
     response_model=BatchQueueOut,
     status_code=status.HTTP_202_ACCEPTED,
     responses=ERRORS,
     summary="Queue summaries for many students of an evaluation (teachers)",
 )
 def batch_queue(
-    evaluation_id: PathId,
+    evaluation: StaffEvaluation,
     user: CurrentUser,
     session: SessionDep,
     redis: RedisDep,
     settings: SettingsDep,
     body: BatchQueueIn | None = None,
 ) -> BatchQueueOut:
-    require_staff(user)
-    visible_evaluation(session, user, evaluation_id)
+    evaluation_id = evaluation.id
     members = evaluation_students(session, evaluation_id)
     wanted = members if body is None or body.student_ids is None else list(dict.fromkeys(body.student_ids))
     if len(wanted) > len(members):
@@ -308,6 +296,7 @@ SINCE_MARGIN = timedelta(seconds=5)
 
 @router.get(
     "/evaluation/{evaluation_id}/jobs",
+    openapi_extra=limit(Limit.status),
     response_model=JobList,
     responses=ERRORS,
     summary="Jobs of an evaluation",
@@ -315,7 +304,7 @@ SINCE_MARGIN = timedelta(seconds=5)
     "answer to follow a whole class cheaply (see the README, Following jobs).",
 )
 def evaluation_jobs(
-    evaluation_id: PathId,
+    evaluation: VisibleEvaluation,
     user: CurrentUser,
     session: SessionDep,
     status_filter: JobStatus | None = Query(None, alias="status"),
@@ -323,7 +312,7 @@ def evaluation_jobs(
         None, description="Only jobs changed after this time (with a time zone), e.g. the previous answer's as_of"
     ),
 ) -> JobList:
-    visible_evaluation(session, user, evaluation_id)
+    evaluation_id = evaluation.id
     read_at = utcnow()
     query = select(SummaryJob).where(SummaryJob.evaluation_id == evaluation_id).order_by(SummaryJob.id)
     if not is_staff(user):
