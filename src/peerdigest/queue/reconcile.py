@@ -36,6 +36,7 @@ from enum import StrEnum
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
