@@ -43,12 +43,12 @@ api: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py $(if $(FULL),--full)
+	$(BIN)/python bench/quality.py
 
 # Where a builtin job's time goes, in-process (pyinstrument): make profile
 profile: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/profile.py
-	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
