@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -251,6 +252,9 @@ class SummaryJob(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # Set when the job ends with a webhook to send, cleared once Redis took its delivery; the
+    # reconciler announces what stayed set (the job ended while Redis was away).
+    webhook_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     worker_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -56,6 +56,7 @@ from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
 from peerdigest.domain.feedback import feedback_hash
 from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.domain.summaries import store
+from peerdigest.domain.webhooks import EVENTS
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.deliveries import announce
 from peerdigest.queue.job_metrics import observe_completed
@@ -93,7 +94,7 @@ def accept(
     for job, cached_result in new:
         if cached_result is not None:
             log.info("job %s: completed from the stored summary (feedback unchanged)", job.job_id)
-            _after_end(redis, settings, job)
+            _after_end(session, redis, settings, job)
     put_on_queues(session, redis, settings, [job for job, cached_result in new if cached_result is None])
     return [job for job, _ in new]
 
@@ -195,7 +196,7 @@ def complete(
     )
     _end(job, JobStatus.completed, result=stored.as_result(), error=_note(summary))
     session.commit()
-    _after_end(redis, settings, job)
+    _after_end(session, redis, settings, job)
     observe_completed(redis, job, summary.method, summary.duration_ms, summary.rejections)
     return job
 
@@ -241,7 +242,7 @@ def fail(
         return None
     _end(job, JobStatus.failed, error=error)
     session.commit()
-    _after_end(redis, settings, job)
+    _after_end(session, redis, settings, job)
     return job
 
 
@@ -269,7 +270,7 @@ def cancel(session: Session, redis: Redis, settings: Settings, job_id: str, by_i
     job.cancelled_by_id = by_id
     session.commit()
     _stop_on_redis(ensure_binary_safe(redis), job_id, was_running)
-    _after_end(redis, settings, job)
+    _after_end(session, redis, settings, job)
     log.info("job %s: cancelled (%s)", job_id, "stopped while running" if was_running else "before it ran")
     return job
 
@@ -302,7 +303,7 @@ def hand_back(
         session.commit()
         _forget(redis, job.job_id, rq_job)
         log.warning("job %s: %s; no attempts left, failed", job.job_id, why)
-        _after_end(redis, settings, job)
+        _after_end(session, redis, settings, job)
         return JobStatus.failed
     if lost_a_run:
         _queued_again(job, f"{why} on attempt {job.attempts}; running it again", at=None)
@@ -326,7 +327,7 @@ def complete_from_rq(
     _end(job, JobStatus.completed, result=stored.as_result())
     session.commit()
     log.warning("job %s: finished on RQ but still %s here; completed from its stored summary", job.job_id, seen.status)
-    _after_end(redis, settings, job)
+    _after_end(session, redis, settings, job)
     return job
 
 
@@ -345,7 +346,7 @@ def follow_rq(
         job.cancelled_at = job.completed_at
     session.commit()
     log.warning("job %s: %s on RQ but %s here; now %s: %s", job.job_id, status, seen.status, status, reason)
-    _after_end(redis, settings, job)
+    _after_end(session, redis, settings, job)
     return job
 
 
@@ -391,6 +392,7 @@ def _end(job: SummaryJob, status: JobStatus, *, result: dict | None = None, erro
     job.open_key = None
     job.completed_at = utcnow()
     job.next_retry_at = None
+    job.webhook_pending = bool(job.webhook_url) and status in EVENTS
     if status == JobStatus.completed:
         job.progress = 100
         job.result = result
@@ -407,9 +409,29 @@ def _queued_again(job: SummaryJob, error: str, at: datetime | None) -> None:
     job.next_retry_at = at
 
 
-def _after_end(redis: Redis, settings: Settings, job: SummaryJob) -> None:
-    """What follows every committed end, whichever transition reached it."""
-    announce(redis, settings, job)
+def _after_end(session: Session, redis: Redis, settings: Settings, job: SummaryJob) -> None:
+    """What follows every committed end, whichever transition reached it: the webhook.
+
+    `webhook_pending`, committed with the end, is cleared once Redis has taken the
+    delivery; when Redis is away it stays set, and the reconciler announces it later
+    (`announce_pending`).
+    """
+    if announce(redis, settings, job) is not None and job.webhook_pending:
+        job.webhook_pending = False
+        session.commit()
+
+
+def announce_pending(session: Session, redis: Redis, settings: Settings, ended_before: datetime) -> list[str]:
+    """Queue the webhooks of jobs that ended before `ended_before` while Redis was away; the job ids announced."""
+    announced = []
+    pending = select(SummaryJob).where(SummaryJob.webhook_pending.is_(True), SummaryJob.completed_at < ended_before)
+    for job in session.scalars(pending).all():
+        if announce(redis, settings, job) is None:
+            continue
+        job.webhook_pending = False
+        session.commit()
+        announced.append(job.job_id)
+    return announced
 
 
 def _stop_on_redis(redis: Redis, job_id: str, running: bool) -> None:

@@ -65,6 +65,9 @@ SECOND_LOOK = 1.0
 # RQ kills a work horse this long after its job timeout (rq.worker.Worker.monitor_work_horse);
 # a run older than that has ended, whatever heartbeats say.
 HARD_KILL_GRACE = 60
+# A job's own webhook is queued the moment its end is committed; one still pending this long
+# after the end met a Redis that was away.
+WEBHOOK_GRACE = 10
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Report:
     set_aside: int = 0  # unreadable job hashes moved to the failed registry
     quarantined: int = 0  # queue entries that were not job ids, moved to the quarantine
     promoted: int = 0  # due retries queued because no RQ scheduler did
+    announced: int = 0  # webhooks of jobs that ended while Redis was away, queued now
     skipped: str | None = None  # why this pass did nothing
 
     @property
@@ -143,6 +147,7 @@ def _pass(settings: Settings, redis: Redis) -> Report:
     queues = all_queues(redis)
     report.quarantined = quarantine.sweep(redis, queues)
     report.promoted = len(due_retries.promote(redis, queues))
+    report.announced = _announce_pending(settings, redis)
     with session_scope(settings.database_url) as session:
         rows = list(session.scalars(select(SummaryJob).where(SummaryJob.status.in_(JobStatus.open()))))
     report.checked = len(rows)
@@ -162,6 +167,16 @@ def _pass(settings: Settings, redis: Redis) -> Report:
     if report.repairs:
         log.info("reconciler: %s", ", ".join(f"{n} {k}" for k, n in report.counts().items() if n))
     return report
+
+
+def _announce_pending(settings: Settings, redis: Redis) -> int:
+    with session_scope(settings.database_url) as session:
+        announced = lifecycle.announce_pending(
+            session, redis, settings, ended_before=utcnow() - timedelta(seconds=WEBHOOK_GRACE)
+        )
+    for job_id in announced:
+        log.warning("job %s: it ended while Redis was away; its webhook is queued now", job_id)
+    return len(announced)
 
 
 def _repair_one(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting, report: Report) -> None:

@@ -26,7 +26,7 @@ class LastPass:
     at: datetime  # when it ended
     seconds: float  # how long it took
     checked: int  # open jobs it looked at
-    repairs: dict[str, int]  # by kind: requeued, rerun, abandoned, aligned, set_aside, quarantined, promoted
+    repairs: dict[str, int]  # by kind: the counts of `reconcile.Report`
 
     @property
     def repaired(self) -> int:

@@ -16,10 +16,12 @@ from rq.results import Result
 
 from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
+from peerdigest.dev.embedded_redis import free_port
 from peerdigest.queue.queues import summary_queues
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find
-from peerdigest.queue.reconcile import LOCK_KEY, reconcile
+from peerdigest.queue.connection import connect
+from peerdigest.queue.reconcile import LOCK_KEY, WEBHOOK_GRACE, reconcile
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
 from tests.support.feedback import store_summary
@@ -209,3 +211,22 @@ def test_jobs_recover_prints_what_it_repaired(process_demo_school, redis):
     assert result.returncode == 0, result.stderr
     assert "requeued" in result.stdout and "Checked 2 open job(s); 2 repaired." in result.stdout
     assert len(_waiting(redis)) == 2
+
+
+def test_a_webhook_redis_missed_when_its_job_ended_is_announced_by_the_reconciler(school, redis):
+    client = api_client(school)
+    job_id = client.post(
+        f"{PREFIX}/evaluation/56/student/19/queue", json={"webhook_url": "http://127.0.0.1:9/hook"}, headers=TEACHER
+    ).json()["job_id"]
+    with session_scope(school.database_url) as session:  # it ends while Redis is away
+        lifecycle.fail(session, connect(f"redis://127.0.0.1:{free_port()}/0"), school, job_id, "evaluation 56 is gone")
+    assert _row(school, job_id).webhook_pending
+    webhooks = Queue("webhooks", connection=redis)
+    assert reconcile(school, redis).announced == 0, "not while the job's own announcement may still be on its way"
+
+    with session_scope(school.database_url) as session:
+        find(session, job_id).completed_at -= timedelta(seconds=WEBHOOK_GRACE + 1)
+    assert reconcile(school, redis).announced == 1
+    assert not _row(school, job_id).webhook_pending
+    assert webhooks.count == 1
+    assert reconcile(school, redis).announced == 0, "announced once"
