@@ -87,13 +87,6 @@ class JobStatus(StrEnum):
         return (cls.queued, cls.processing)
 
 
-class Method(StrEnum):
-    ai = "ai"
-    builtin = "builtin"
-    fallback = "fallback"
-    empty = "empty"
-
-
 class Priority(StrEnum):
     high = "high"
     normal = "normal"

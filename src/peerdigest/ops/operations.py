@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, Method, SummaryJob, utcnow
+from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
 from peerdigest.queue import failed_jobs, repairs
 from peerdigest.queue.health import is_alive
 from peerdigest.queue.maintenance import queue_stats
+from peerdigest.summarize import Method
 
 WINDOW = timedelta(hours=24)
 CHART_STATUSES = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled, "open")

@@ -23,12 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, Method, Priority, SummaryJob
+from peerdigest.db.models import FeedbackSummary, JobStatus, Priority, SummaryJob
 from peerdigest.domain.feedback import FeedbackError, collect, evaluation_students, feedback_hash
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find, open_job, open_jobs
-from peerdigest.summarize import writer
+from peerdigest.summarize import Method, writer
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from prometheus_client.core import HistogramMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
 
-from peerdigest.db.models import Method, SummaryJob
+from peerdigest.db.models import SummaryJob
+from peerdigest.summarize import Method
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ they turn anonymized `ReceivedFeedback` into a `Summary`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from peerdigest.config import Settings
@@ -17,10 +18,19 @@ if TYPE_CHECKING:
     from peerdigest.summarize.llm import Backpressure
 
 
+class Method(StrEnum):
+    """How a summary was written; stored with it (`feedback_summary.method`) and shown as `generation_method`."""
+
+    ai = "ai"  # by the LLM
+    builtin = "builtin"  # by the builtin summarizer, as configured
+    fallback = "fallback"  # by the builtin summarizer, because the LLM failed
+    empty = "empty"  # nothing to summarize: no comments
+
+
 @dataclass(frozen=True)
 class Summary:
     text: str
-    method: str  # ai | builtin | fallback | empty (see db.models.Method)
+    method: str  # a Method
     duration_ms: int = 0
     model: str | None = None
     prompt_version: str | None = None
@@ -50,10 +60,10 @@ def writer(settings: Settings) -> tuple[str, str | None, str | None]:
     model, an older prompt) is written again instead of reused.
     """
     if not settings.llm_base_url:
-        return ("builtin", None, None)
+        return (Method.builtin, None, None)
     from peerdigest.summarize.prompt import PROMPT_VERSION
 
-    return ("ai", settings.llm_model, PROMPT_VERSION)
+    return (Method.ai, settings.llm_model, PROMPT_VERSION)
 
 
 def for_settings(settings: Settings, backpressure: Backpressure | None = None) -> Summarizer:

@@ -27,7 +27,7 @@ from openai import OpenAI
 
 from peerdigest.config import Settings
 from peerdigest.domain.received import ReceivedFeedback
-from peerdigest.summarize import Summary, TransientSummaryError, guard
+from peerdigest.summarize import Method, Summary, TransientSummaryError, guard
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.guard import Verdict
 from peerdigest.summarize.injection import Screened, screen
@@ -136,7 +136,7 @@ class LLMSummarizer:
             verdict = guard.check(completion.text, screened=screened, prompt=prompt, finish_reason=completion.finish_reason)
             attempts.append(Attempt(request, answer=completion.text, verdict=verdict))
             if verdict.accepted:
-                summary = Summary(verdict.text, "ai", _ms_since(started), self.model, prompt.version,
+                summary = Summary(verdict.text, Method.ai, _ms_since(started), self.model, prompt.version,
                                   rejections=_rules(attempts), trimmed=prompt.trimmed)
                 return Outcome(summary, screened, prompt, tuple(attempts))
             log.warning("LLM answer rejected by the output guard [%s]: %s", verdict.rule, verdict.reason)
@@ -174,7 +174,7 @@ class LLMSummarizer:
     def _fall_back(self, feedback, started, reason, screened, prompt, attempts) -> Outcome:
         log.warning("using the builtin summarizer instead: %s", reason)
         summary = replace(
-            self.fallback.summarize(feedback), method="fallback", fallback_reason=reason[:500],
+            self.fallback.summarize(feedback), method=Method.fallback, fallback_reason=reason[:500],
             duration_ms=_ms_since(started), rejections=_rules(attempts),
         )
         return Outcome(summary, screened, prompt, tuple(attempts))
