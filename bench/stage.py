@@ -139,23 +139,20 @@ class Stage:
         self._processes.append(process)
         return process
 
-    @contextmanager
-    def workers(self, processes: int, **env: str) -> Iterator[subprocess.Popen]:
+    def workers(self, processes: int, **env: str):
         """A pool of `processes` summary workers (`peerdigest worker --processes N`) while the block runs."""
-        pool = self.start([sys.executable, "-m", "peerdigest", "worker", "--processes", str(processes)],
-                          self.env(**env), f"workers-{processes}")
-        try:
-            self._wait_for_workers(processes, pool)
-            yield pool
-        finally:
-            self.stop(pool)
+        command = [sys.executable, "-m", "peerdigest", "worker", "--processes", str(processes)]
+        return self._pool(command, self.env(**env), processes, f"workers-{processes}")
 
-    @contextmanager
-    def raw_rq_workers(self, processes: int, queue: str) -> Iterator[subprocess.Popen]:
+    def raw_rq_workers(self, processes: int, queue: str):
         """RQ's own worker pool, the same worker class (RQ's forking `Worker`), on the same Redis."""
         rq = str(Path(sys.executable).with_name("rq"))
-        pool = self.start([rq, "worker-pool", "-n", str(processes), "-u", self.settings.redis_url, queue],
-                          self.env(), f"raw-rq-{processes}")
+        command = [rq, "worker-pool", "-n", str(processes), "-u", self.settings.redis_url, queue]
+        return self._pool(command, self.env(), processes, f"raw-rq-{processes}")
+
+    @contextmanager
+    def _pool(self, command: list[str], env: dict[str, str], processes: int, log: str) -> Iterator[subprocess.Popen]:
+        pool = self.start(command, env, log)
         try:
             self._wait_for_workers(processes, pool)
             yield pool
