@@ -25,7 +25,7 @@ from peerdigest.db.models import (
     User,
     utcnow,
 )
-from peerdigest.domain.feedback import collect, feedback_hash
+from peerdigest.domain.feedback import collect, evaluation_members, feedback_hash
 
 
 class EvaluationError(Exception):
@@ -72,9 +72,7 @@ def evaluations_of(session: Session, user: User, *, staff: bool) -> list[Evaluat
 
 
 def takes_part(session: Session, evaluation_id: int, user_id: int) -> bool:
-    return session.scalar(
-        select(Evaluation.id).where(Evaluation.id == evaluation_id, Evaluation.id.in_(_evaluations_with_member(user_id)))
-    ) is not None
+    return user_id in evaluation_members(session, evaluation_id)
 
 
 def _evaluations_with_member(user_id: int):

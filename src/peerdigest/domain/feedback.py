@@ -34,6 +34,14 @@ class StudentNotInEvaluation(FeedbackError):
         super().__init__(f"student {student_id} does not take part in evaluation {evaluation_id}")
 
 
+def evaluation_members(session: Session, evaluation_id: int) -> set[int]:
+    """Ids of everyone who takes part in the evaluation: who reviews, and who is reviewed."""
+    pairs = session.execute(
+        select(Allocation.reviewer_id, Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id)
+    )
+    return {user_id for pair in pairs for user_id in pair}
+
+
 def evaluation_students(session: Session, evaluation_id: int) -> list[int]:
     """Ids of everyone who receives feedback in the evaluation, in a stable order."""
     return sorted(
@@ -47,9 +55,7 @@ def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFe
     if evaluation is None:
         raise EvaluationNotFound(evaluation_id)
     student = session.get(User, student_id)
-    member_ids = set(
-        session.scalars(select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id))
-    ) | set(session.scalars(select(Allocation.reviewer_id).where(Allocation.evaluation_id == evaluation_id)))
+    member_ids = evaluation_members(session, evaluation_id)
     if student is None or student_id not in member_ids:
         raise StudentNotInEvaluation(evaluation_id, student_id)
 

@@ -64,7 +64,7 @@ class Completion:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class Exchange:
     """One request and what came of it: an answer with the guard's verdict, or an error."""
 
     prompt: Prompt
@@ -80,7 +80,7 @@ class Outcome:
     summary: Summary
     screened: Screened
     prompt: Prompt
-    attempts: tuple[Attempt, ...]
+    attempts: tuple[Exchange, ...]
 
 
 class LLMSummarizer:
@@ -121,7 +121,7 @@ class LLMSummarizer:
             log.info("%s", prompt.trimmed)
         if not screened.feedback.comments:
             return Outcome(self.fallback.summarize(feedback), screened, prompt, ())
-        attempts: list[Attempt] = []
+        attempts: list[Exchange] = []
         request = prompt
         for _ in range(1 + GUARD_RETRIES):
             try:
@@ -131,10 +131,10 @@ class LLMSummarizer:
                 if _transient(exc) and not final_attempt:
                     log.warning("LLM request failed (%s); the job will be retried", problem)
                     raise TransientSummaryError(problem) from exc
-                attempts.append(Attempt(request, error=problem))
+                attempts.append(Exchange(request, error=problem))
                 return self._fall_back(feedback, started, f"the LLM request failed: {problem}", screened, prompt, attempts)
             verdict = guard.check(completion.text, screened=screened, prompt=prompt, finish_reason=completion.finish_reason)
-            attempts.append(Attempt(request, answer=completion.text, verdict=verdict))
+            attempts.append(Exchange(request, answer=completion.text, verdict=verdict))
             if verdict.accepted:
                 summary = Summary(verdict.text, Method.ai, _ms_since(started), self.model, prompt.version,
                                   rejections=_rules(attempts), trimmed=prompt.trimmed)
@@ -180,7 +180,7 @@ class LLMSummarizer:
         return Outcome(summary, screened, prompt, tuple(attempts))
 
 
-def _rules(attempts: list[Attempt]) -> tuple[str, ...]:
+def _rules(attempts: list[Exchange]) -> tuple[str, ...]:
     return tuple(a.verdict.rule for a in attempts if a.verdict is not None and not a.verdict.accepted)
 
 

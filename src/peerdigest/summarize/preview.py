@@ -14,7 +14,7 @@ from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.summarize import Summary
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.injection import Screened, screen
-from peerdigest.summarize.llm import Attempt, LLMSummarizer
+from peerdigest.summarize.llm import Exchange, LLMSummarizer
 from peerdigest.summarize.prompt import Prompt, build
 
 
@@ -23,7 +23,7 @@ class Preview:
     received: ReceivedFeedback  # anonymized
     screened: Screened
     prompt: Prompt
-    attempts: tuple[Attempt, ...]  # empty when no LLM is configured (or there was nothing to ask)
+    attempts: tuple[Exchange, ...]  # empty when no LLM is configured (or there was nothing to ask)
     summary: Summary
     llm_base_url: str | None
 

@@ -47,6 +47,7 @@ from peerdigest.domain.evaluations import (
     takes_part,
     update_evaluation,
 )
+from peerdigest.domain.feedback import evaluation_members
 from peerdigest.domain.importer import Encoding, column_map_from, import_file, too_large
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
@@ -59,9 +60,6 @@ INVALID = {422: problem("The request cannot be carried out as asked")}
 
 
 def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationOut:
-    members = session.execute(
-        select(Allocation.reviewer_id, Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation.id)
-    ).all()
     reviewees = session.execute(
         select(User.id, User.name)
         .join(Allocation, Allocation.reviewee_id == User.id)
@@ -76,7 +74,7 @@ def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationO
         release=evaluation.release,
         created_at=evaluation.created_at,
         criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in evaluation.criteria],
-        students=len({user_id for pair in members for user_id in pair}),
+        students=len(evaluation_members(session, evaluation.id)),
         to_review=[Reviewee(student_id=r.id, name=r.name) for r in reviewees],
     )
 
