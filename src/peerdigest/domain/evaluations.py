@@ -181,22 +181,44 @@ def submit_scores(session: Session, evaluation: Evaluation, reviewer: User, entr
                 f"{criterion.min_score:g}-{criterion.max_score:g}."
             )
         comment = (entry.comment or "").strip() or None
-        score = existing.get((allocation.id, criterion.id))
-        if score is None:
-            score = Score(allocation_id=allocation.id, criterion_id=criterion.id, value=entry.score, comment=comment)
-            session.add(score)
-            existing[(allocation.id, criterion.id)] = score
-            created += 1
-        elif (score.value, score.comment) != (entry.score, comment):
-            score.value, score.comment = entry.score, comment
-            updated += 1
-        else:
+        change = put_score(session, existing, allocation, criterion, entry.score, comment)
+        if change == "unchanged":
             unchanged += 1
             continue
+        created += change == "created"
+        updated += change == "updated"
         changed_students.add(entry.reviewee_id)
     session.flush()
     stale = mark_stale_summaries(session, evaluation.id, changed_students)
     return Submitted(created, updated, unchanged, stale)
+
+
+def put_score(
+    session: Session,
+    existing: dict[tuple[int, int], Score],
+    allocation: Allocation,
+    criterion: Criterion,
+    value: float | None,
+    comment: str | None,
+) -> str:
+    """Write one score (a reviewer's value and comment on one criterion of one reviewee) over the one in `existing`.
+
+    Returns "created", "updated" or "unchanged". `existing` holds the scores already
+    stored, by (allocation id, criterion id); a new score joins it, so a second entry
+    for the same score in one batch updates it. A new allocation (no id before the
+    next flush) has no scores yet.
+    """
+    score = existing.get((allocation.id, criterion.id)) if allocation.id is not None else None
+    if score is None:
+        score = Score(allocation=allocation, criterion=criterion, value=value, comment=comment)
+        session.add(score)
+        if allocation.id is not None:
+            existing[(allocation.id, criterion.id)] = score
+        return "created"
+    if (score.value, score.comment) != (value, comment):
+        score.value, score.comment = value, comment
+        return "updated"
+    return "unchanged"
 
 
 def mark_stale_summaries(session: Session, evaluation_id: int, student_ids: Iterable[int] | None = None) -> int:

@@ -54,7 +54,7 @@ from peerdigest.db.models import (
     User,
     utcnow,
 )
-from peerdigest.domain.evaluations import mark_stale_summaries
+from peerdigest.domain.evaluations import mark_stale_summaries, put_score
 
 COLUMNS = (
     "reviewer_email",
@@ -751,19 +751,13 @@ def _write_scores(
         elif (allocation.team, allocation.is_self) != (row.team, row.is_self):
             allocation.team, allocation.is_self = row.team, row.is_self
             changed.add(reviewee.id)
-        criterion = criteria[row.criterion]
-        # A new allocation has no id before the next flush, and no scores yet either.
-        score = scores.get((allocation.id, criterion.id)) if allocation.id is not None else None
-        if score is None:
-            session.add(Score(allocation=allocation, criterion=criterion, value=row.score, comment=row.comment))
-            report.scores_created += 1
-            changed.add(reviewee.id)
-        elif (score.value, score.comment) != (row.score, row.comment):
-            score.value, score.comment = row.score, row.comment
-            report.scores_updated += 1
-            changed.add(reviewee.id)
-        else:
+        change = put_score(session, scores, allocation, criteria[row.criterion], row.score, row.comment)
+        if change == "unchanged":
             report.scores_unchanged += 1
+            continue
+        report.scores_created += change == "created"
+        report.scores_updated += change == "updated"
+        changed.add(reviewee.id)
     session.flush()
     if progress is not None:
         progress(len(parsed.rows), len(parsed.rows))
