@@ -143,3 +143,9 @@ def screen(feedback: ReceivedFeedback) -> Screened:
             if taken:
                 flagged.append(comments[-1])
     return Screened(replace(feedback, comments=tuple(comments)), tuple(removed), tuple(flagged))
+
+
+def quotable(feedback: ReceivedFeedback) -> tuple[Comment, ...]:
+    """The comments of (anonymized) feedback that may be shown as quotes, to a teacher or a student:
+    none that tried to give orders (see `Screened.trusted`)."""
+    return screen(feedback).trusted().comments

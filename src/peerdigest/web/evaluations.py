@@ -15,6 +15,7 @@ from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from peerdigest.domain.summary_states import student_states
+from peerdigest.summarize.injection import quotable
 from peerdigest.web.pages import StaffPageUser, page_router, render
 from peerdigest.web.review import CONCERNS
 
@@ -100,7 +101,7 @@ def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, 
     summary = release.summary_of(session, evaluation_id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
     state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
-    quotes = anonymize(own).comments
+    quotes = quotable(anonymize(own))
     return render(
         request, "student.html", user=user, evaluation=evaluation, student_name=own.student_name, summary=summary,
         quotes=quotes, bars=bars, group=group, state=state,

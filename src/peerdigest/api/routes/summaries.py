@@ -42,7 +42,7 @@ from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, JobStatus, Release, SummaryJob, User, utcnow
 from peerdigest.domain import release, review
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
-from peerdigest.summarize.injection import screen
+from peerdigest.summarize.injection import quotable
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
 from peerdigest.queue.cancel import JobAlreadyEnded, cancel, cancel_all
 from peerdigest.queue.enqueue import Accepted, request_class, request_summary
@@ -225,7 +225,7 @@ def stored_summary(asked: OwnStudent, user: CurrentUser, session: SessionDep) ->
 )
 def quotes(asked: OwnStudent, user: CurrentUser, session: SessionDep) -> QuotesOut:
     evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
-    comments = screen(anonymize(collect(session, evaluation_id, student_id))).trusted().comments
+    comments = quotable(anonymize(collect(session, evaluation_id, student_id)))
     if is_staff(user):
         found = review.flagged(comments, evaluation.language)
         shown = [Quote(text=c.text, criterion_id=c.criterion_id, flagged=f.concern if f else None) for c, f in found]
