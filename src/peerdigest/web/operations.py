@@ -53,13 +53,15 @@ def chart(hours: list[HourBar]) -> list[Rect]:
     for index, bar in enumerate(hours):
         x = index * (BAR_WIDTH + BAR_GAP)
         y = float(CHART_HEIGHT)
-        for status in CHART_STATUSES:
-            count = bar.counts[status]
+        for job_status in CHART_STATUSES:
+            count = bar.counts[job_status]
             if not count:
                 continue
             height = CHART_HEIGHT * count / top
             y -= height
-            rects.append(Rect(x, round(y, 1), round(height, 1), status, f"{bar.start:%H}:00 UTC: {count} {status}"))
+            rects.append(
+                Rect(x, round(y, 1), round(height, 1), job_status, f"{bar.start:%H}:00 UTC: {count} {job_status}")
+            )
     return rects
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from rq import Worker
 
-from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
+from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.ops.operations import overview
 from peerdigest.queue import repairs
