@@ -16,8 +16,15 @@ def test_sigkill_a_worker_mid_job_under_peerdigest_run(scenario, llm, record, wo
     llm.then(Reply(delay=30))  # the first summary hangs in its LLM call until its worker is killed
     job_ids = scenario.queue([(56, 19), (56, 20), (56, 21)])
     run = scenario.start("run", "--port", str(free_port()), "--workers", str(workers))
-    wait_for(lambda: llm.in_flight == 1, "the first job to be in its LLM call", scenario)
-    holder = next(w for w in Worker.all(connection=scenario.redis) if w.get_current_job_id() == job_ids[0])
+
+    def busy():
+        return [w for w in Worker.all(connection=scenario.redis) if w.get_current_job_id() is not None]
+
+    # Which job's request reaches the LLM first is up to the workers; wait until the hanging one is the only
+    # job in hand (with two workers, the other worker finishes the rest meanwhile).
+    wait_for(lambda: llm.in_flight == 1 and len(busy()) == 1, "one job left hanging in its LLM call", scenario)
+    (holder,) = busy()
+    hanging = holder.get_current_job_id()
 
     scenario.kill(psutil.Process(holder.pid))  # the worker and its work horse, not run
     scenario.fault()
@@ -26,5 +33,5 @@ def test_sigkill_a_worker_mid_job_under_peerdigest_run(scenario, llm, record, wo
     assert run.poll() is None, "run carries on: a dead worker is no reason to stop the others"
     rows = scenario.rows(job_ids)
     assert [rows[j].status for j in job_ids] == ["completed"] * 3
-    assert rows[job_ids[0]].attempts == 2, "the killed run counted as an attempt, and the job ran again"
+    assert rows[hanging].attempts == 2, "the killed run counted as an attempt, and the job ran again"
     record(scenario.judge(job_ids, recovery))
