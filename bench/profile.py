@@ -26,7 +26,7 @@ from peerdigest.config import Settings  # noqa: E402
 from peerdigest.db.migrate import upgrade  # noqa: E402
 from peerdigest.dev.embedded_redis import EmbeddedRedis  # noqa: E402
 from peerdigest.queue.connection import connect  # noqa: E402
-from peerdigest.queue.enqueue import summary_queues  # noqa: E402
+from peerdigest.queue.queues import summary_queues  # noqa: E402
 
 
 def main() -> int:
