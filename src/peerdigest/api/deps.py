@@ -16,7 +16,7 @@ from peerdigest.api.schemas import JobId, PathId
 from peerdigest.db.models import Evaluation, Role, SummaryJob, User
 from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
-from peerdigest.domain.feedback import evaluation_students
+from peerdigest.domain.feedback import receives_feedback
 from peerdigest.queue.jobs import find
 
 
@@ -151,7 +151,7 @@ def check_student(session: Session, user: User, evaluation: Evaluation, student_
     """Staff may act for any student of their school's evaluation; a student only for themself (else 403)."""
     if not is_staff(user) and user.id != student_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only see and request their own summary.")
-    if student_id not in evaluation_students(session, evaluation.id):
+    if not receives_feedback(session, evaluation.id, student_id):
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Student {student_id} receives no feedback in evaluation {evaluation.id}."
         )

@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, Score, User
@@ -49,31 +49,45 @@ def evaluation_students(session: Session, evaluation_id: int) -> list[int]:
     )
 
 
+def receives_feedback(session: Session, evaluation_id: int, student_id: int) -> bool:
+    """Whether `student_id` is among `evaluation_students`, asked of that one student (an access check per request)."""
+    return session.scalar(
+        select(
+            exists().where(Allocation.evaluation_id == evaluation_id, Allocation.reviewee_id == student_id)
+        )
+    )
+
+
 def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFeedback:
     """The scores and comments `student_id` received from peers, self-assessment excluded."""
     evaluation = session.get(Evaluation, evaluation_id)
     if evaluation is None:
         raise EvaluationNotFound(evaluation_id)
-    student = session.get(User, student_id)
-    member_ids = evaluation_members(session, evaluation_id)
-    if student is None or student_id not in member_ids:
+    # Every member's name (the anonymizer needs the roster), read in one query with the membership itself.
+    members = select(Allocation.reviewer_id).where(Allocation.evaluation_id == evaluation_id).union(
+        select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation_id)
+    )
+    roster = dict(session.execute(select(User.id, User.name).where(User.id.in_(members))).all())
+    if student_id not in roster:
         raise StudentNotInEvaluation(evaluation_id, student_id)
 
+    # Peers' scores and the student's own (for `self_gap`) in one query; a job runs this once.
     rows = session.execute(
-        select(Score, Allocation.reviewer_id)
+        select(Score, Allocation.reviewer_id, Allocation.is_self)
         .join(Allocation, Score.allocation_id == Allocation.id)
-        .where(
-            Allocation.evaluation_id == evaluation_id,
-            Allocation.reviewee_id == student_id,
-            Allocation.is_self.is_(False),
-        )
+        .where(Allocation.evaluation_id == evaluation_id, Allocation.reviewee_id == student_id)
         .order_by(Allocation.reviewer_id, Score.criterion_id)
     ).all()
     reviewer_index: dict[int, int] = {}
     values: dict[int, list[float]] = defaultdict(list)
+    own: dict[int, float] = {}
     comments: list[Comment] = []
     names = {c.id: c.name for c in evaluation.criteria}
-    for score, reviewer_id in rows:
+    for score, reviewer_id, is_self in rows:
+        if is_self:
+            if score.value is not None:
+                own[score.criterion_id] = score.value
+            continue
         index = reviewer_index.setdefault(reviewer_id, len(reviewer_index) + 1)
         if score.value is not None:
             values[score.criterion_id].append(score.value)
@@ -92,27 +106,14 @@ def collect(session: Session, evaluation_id: int, student_id: int) -> ReceivedFe
         )
         for c in evaluation.criteria
     )
-    roster = tuple(session.scalars(select(User.name).where(User.id.in_(member_ids))))
-    own = dict(
-        session.execute(
-            select(Score.criterion_id, Score.value)
-            .join(Allocation, Score.allocation_id == Allocation.id)
-            .where(
-                Allocation.evaluation_id == evaluation_id,
-                Allocation.reviewee_id == student_id,
-                Allocation.is_self.is_(True),
-                Score.value.is_not(None),
-            )
-        ).all()
-    )
     return ReceivedFeedback(
         evaluation_id=evaluation_id,
         student_id=student_id,
-        student_name=student.name,
+        student_name=roster[student_id],
         language=evaluation.language,
         criteria=criteria,
         comments=tuple(comments),
-        roster=roster,
+        roster=tuple(roster.values()),
         reviewer_count=len(reviewer_index),
         self_gap=_self_gap(own, criteria),
     )

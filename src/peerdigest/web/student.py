@@ -10,7 +10,7 @@ from peerdigest.api.deps import SessionDep
 from peerdigest.db.models import Evaluation, FeedbackSummary, SummaryJob
 from peerdigest.domain import release
 from peerdigest.domain.evaluations import evaluations_of
-from peerdigest.domain.feedback import evaluation_students
+from peerdigest.domain.feedback import receives_feedback
 from peerdigest.queue.jobs import open_job
 from peerdigest.web.pages import PageUser, page_router, render
 
@@ -29,7 +29,7 @@ class OwnSummary:
 def my_summaries(request: Request, user: PageUser, session: SessionDep):
     rows = []
     for evaluation in evaluations_of(session, user, staff=False):
-        if user.id not in evaluation_students(session, evaluation.id):
+        if not receives_feedback(session, evaluation.id, user.id):
             continue
         shown = release.released_summary(session, evaluation, user.id)
         rows.append(
