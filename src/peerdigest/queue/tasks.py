@@ -26,13 +26,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from peerdigest.config import Settings, load_settings
 from peerdigest.db.models import JobStatus
-from peerdigest.db.session import session_scope
+from peerdigest.db.session import engine_for, session_scope
 from peerdigest.domain.feedback import FeedbackError, anonymize, collect
 from peerdigest.queue import lifecycle
 from peerdigest.queue.backpressure import SharedPause
 from peerdigest.queue.jobs import find
 from peerdigest.queue.llm_slots import llm_slot
 from peerdigest.summarize import TransientSummaryError, for_settings
+from peerdigest.summarize.llm import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,19 @@ def use_settings(settings: Settings | None) -> None:
     """Run every job of this process, and of the work horses it forks, with `settings` (None: read them per job)."""
     global _worker_settings
     _worker_settings = settings
+
+
+def warm_up() -> None:
+    """Ready what every job of this process needs before the first one comes: its database connection
+    and, with an LLM, the certificates its client checks against. A failure here is the job's to meet."""
+    settings = _worker_settings or load_settings()
+    try:
+        with engine_for(settings.database_url).connect():
+            pass  # back into the process's pool, open
+        if settings.llm_base_url:
+            tls_context()
+    except Exception as exc:
+        log.warning("could not get ready for jobs (%s); the first job will try again", exc)
 
 
 def generate_summary(job_id: str, evaluation_id: int, student_id: int) -> dict | Retry | None:

@@ -37,7 +37,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import Queue, Worker, worker_registration
+from rq import Queue, worker_registration
 from rq.job import Job
 from rq.utils import as_text
 
@@ -48,10 +48,11 @@ import peerdigest.queue.tasks  # noqa: F401
 import peerdigest.summarize.builtin  # noqa: F401
 import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
+from peerdigest.queue.horse import ReusedHorseWorker
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe, is_sentinel
 from peerdigest.queue import quarantine
 from peerdigest.queue.queues import all_queues
-from peerdigest.queue.tasks import use_settings
+from peerdigest.queue.tasks import use_settings, warm_up
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class SummaryQueue(Queue):
         return fetched
 
 
-class SummaryWorker(Worker):
+class SummaryWorker(ReusedHorseWorker):
     queue_class = SummaryQueue
     idle_heartbeat: int | None = None  # seconds an idle worker waits for a job before it beats again
     looks_after_scheduler = False  # restart a dead scheduler child (never in burst mode: it would outlive the burst)
@@ -109,6 +110,9 @@ class SummaryWorker(Worker):
                 again.expire(self.key, timeout or self.worker_ttl + 60)
                 worker_registration.register(self, again)
                 again.execute()
+
+    def horse_started(self) -> None:
+        warm_up()
 
     def _revive_scheduler(self) -> None:
         """Start the scheduler child again if it died; what RQ's maintenance tasks do, at every heartbeat."""
@@ -177,9 +181,13 @@ def run(redis: Redis, settings: Settings, *, burst: bool = False, name: str | No
 
 
 def _let_go(worker: SummaryWorker | None) -> None:
-    """Stop what RQ's teardown could not while Redis was away: the old worker's command listener thread."""
-    if worker is not None and worker.pubsub_thread is not None and worker.pubsub_thread.is_alive():
+    """Stop what RQ's teardown could not while Redis was away, or never reached when the worker
+    lost Redis while starting: the old worker's command listener thread, and its work horse."""
+    if worker is None:
+        return
+    if worker.pubsub_thread is not None and worker.pubsub_thread.is_alive():
         worker.pubsub_thread.stop()
+    worker.retire_horse()
 
 
 def _sleep_until_answers(redis: Redis, wait: float, stop: dict) -> None:
