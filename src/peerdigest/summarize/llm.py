@@ -17,13 +17,16 @@ attempts, until the job has waited `Backpressure.hold_off` allows.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Protocol
 
+import httpx
 import openai
-from openai import OpenAI
+from openai import DefaultHttpxClient, OpenAI
 
 from peerdigest.config import Settings
 from peerdigest.domain.received import ReceivedFeedback
@@ -83,6 +86,18 @@ class Outcome:
     attempts: tuple[Exchange, ...]
 
 
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The certificates an HTTPS endpoint is checked against, as httpx reads them (certifi, or SSL_CERT_FILE).
+
+    Reading them is most of the cost of a new client (30–60 ms, every job); the
+    context is read once per process and shared by every job's client. The
+    clients themselves are not shared: a work horse forked from a process that
+    holds open connections must not use its sockets.
+    """
+    return httpx.create_ssl_context()
+
+
 class LLMSummarizer:
     def __init__(
         self,
@@ -106,6 +121,7 @@ class LLMSummarizer:
             api_key=settings.llm_api_key,
             timeout=settings.llm_timeout,
             max_retries=0,  # retries are the queue's business, with back-off and a record of each attempt
+            http_client=DefaultHttpxClient(verify=tls_context()),
         )
         return cls(client, settings.llm_model, settings.llm_seed, backpressure, settings.llm_context_tokens)
 
