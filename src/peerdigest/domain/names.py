@@ -209,31 +209,49 @@ def _fold(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class _Index:
+    """A roster's forms of one kind by their first word (folded), each with its place in the longest-first order."""
+
+    by_first_word: dict[str, list[tuple[int, str]]]
+    without_word: list[tuple[int, str]]  # a form with no word character cannot be judged by its first word
+
+    @classmethod
+    def of(cls, found: tuple[str, ...]) -> _Index:
+        by_first_word: dict[str, list[tuple[int, str]]] = {}
+        without_word = []
+        for place, form in enumerate(found):
+            first = _WORD.search(_fold(form))
+            if first:
+                by_first_word.setdefault(first.group(), []).append((place, form))
+            else:
+                without_word.append((place, form))
+        return cls(by_first_word, without_word)
+
+    def possible(self, starts: set[str]) -> tuple[str, ...]:
+        """The forms whose first word is in `starts`, still longest first."""
+        hits = [hit for start in starts for hit in self.by_first_word.get(start, ())]
+        return tuple(form for _, form in sorted(hits + self.without_word))
+
+
+@dataclass(frozen=True)
 class _Forms:
     forms: NameForms
-    first_words: dict[str, str]  # form -> its first word, folded
+    anywhere: _Index
+    as_name: _Index
 
 
 @lru_cache(maxsize=256)
 def _roster_forms(roster: tuple[str, ...]) -> _Forms:
     forms = name_forms(roster)
-    first_words = {}
-    for form in (*forms.anywhere, *forms.as_name):
-        first = _WORD.search(_fold(form))
-        first_words[form] = first.group() if first else ""
-    return _Forms(forms, first_words)
+    return _Forms(forms, _Index.of(forms.anywhere), _Index.of(forms.as_name))
 
 
 def _patterns_for(text: str, roster: tuple[str, ...]) -> _Patterns:
     """The patterns of the roster's forms that may occur in `text` (same matches as all of them)."""
     known = _roster_forms(roster)
+    # Looked up by the text's word prefixes, not by trying every form: a big evaluation has thousands.
     starts = {word[:n] for word in _WORD.findall(_fold(text)) for n in range(1, len(word) + 1)}
-
-    def possible(found: tuple[str, ...]) -> tuple[str, ...]:
-        # Still longest first; a form without a word character cannot be judged this way and stays.
-        return tuple(form for form in found if known.first_words[form] in starts or not known.first_words[form])
-
-    return _patterns(possible(known.forms.anywhere), possible(known.forms.as_name), known.forms.initials)
+    return _patterns(known.anywhere.possible(starts), known.as_name.possible(starts), known.forms.initials)
 
 
 @lru_cache(maxsize=4096)
