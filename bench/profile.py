@@ -27,6 +27,7 @@ from peerdigest.db.migrate import upgrade  # noqa: E402
 from peerdigest.dev.embedded_redis import EmbeddedRedis  # noqa: E402
 from peerdigest.queue.connection import connect  # noqa: E402
 from peerdigest.queue.queues import summary_queues  # noqa: E402
+from peerdigest.queue.tasks import use_settings  # noqa: E402
 
 
 def main() -> int:
@@ -35,9 +36,7 @@ def main() -> int:
         settings = Settings(_env_file=None, environment="test", database_url=f"sqlite:///{tmp}/profile.db",
                             redis_url=redis.url, data_dir=Path(tmp), embedded_redis="never")
         upgrade(settings.database_url)
-        # The task reads its settings from the environment, as in a worker.
-        os.environ.update({"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url})
-        os.environ.pop("LLM_BASE_URL", None)
+        use_settings(settings)  # read once for every job, as `peerdigest worker` does
         stage = Stage(settings, Path(tmp), quick=True, smoke=False)
         evaluation_id, ids = stage.evaluation(students, language="nl")
         stage.queue_fresh(evaluation_id, ids)

@@ -1,5 +1,5 @@
-"""How a worker should run summary jobs: a forked work horse per job, the job in the worker itself, or
-several jobs at once in one process. Measured on the real pipeline, side by side in one run.
+"""How a worker should run summary jobs: a forked work horse per job, one horse kept for many jobs, the job
+in the worker itself, or several jobs at once in one process. Measured on the real pipeline, side by side in one run.
 
     .venv/bin/python bench/worker_models.py [--jobs 48] [--latency 1] [--capacity 8] [--processes 2,4,8]
 
@@ -10,7 +10,8 @@ queues are empty, and reports summaries/s from the first job's start to the last
 start-up is the same for every model and left out), the ideal jobs / min(count, capacity) x latency,
 and the memory of the whole process tree at its largest (sum of each process's own, unshared pages).
 
-- fork:    `peerdigest worker --burst`, count processes: RQ's Worker, a forked work horse per job
+- fork:    count processes of our worker with a new horse for every job, as RQ's own Worker does
+- reused:  `peerdigest worker --burst`, count processes: the horse stays for the next job (`queue.horse`)
 - pool:    `peerdigest worker --burst --processes count`: the same workers, forked from one supervisor
 - inline:  count processes whose worker runs the job itself (RQ's SimpleWorker on our queues)
 - threads: one process, count threads each running such a worker (RQ's TimerDeathPenalty for timeouts,
@@ -49,7 +50,7 @@ from peerdigest.queue.enqueue import request_summary
 from peerdigest.testing.fake_llm import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("fork", "pool", "inline", "threads")
+MODELS = ("fork", "reused", "pool", "inline", "threads")
 
 
 def serve(model: str, count: int) -> None:
@@ -58,9 +59,12 @@ def serve(model: str, count: int) -> None:
     from rq.timeouts import TimerDeathPenalty
 
     from peerdigest.config import load_settings
-    from peerdigest.domain.webhooks import webhook_queue
-    from peerdigest.queue.enqueue import summary_queues
+    from peerdigest.queue.queues import all_queues
+    from peerdigest.queue.tasks import use_settings
     from peerdigest.queue.worker import SummaryWorker
+
+    class ForkingWorker(SummaryWorker):
+        jobs_per_horse = 1
 
     class InlineWorker(SimpleWorker, SummaryWorker):
         pass
@@ -72,15 +76,15 @@ def serve(model: str, count: int) -> None:
             pass  # only the main thread may install them; the bench ends its workers by burst
 
     settings = load_settings()
+    use_settings(settings)  # as `peerdigest worker` does
 
     def work(worker_class: type) -> None:
         redis = connect(settings.redis_url)
-        queues = [*summary_queues(redis), webhook_queue(redis)]
-        worker = worker_class([q.name for q in queues], connection=redis, job_monitoring_interval=30)
+        worker = worker_class([q.name for q in all_queues(redis)], connection=redis, job_monitoring_interval=30)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
-    if model == "inline":
-        work(InlineWorker)
+    if model in ("fork", "inline"):
+        work(ForkingWorker if model == "fork" else InlineWorker)
         return
     threads = [threading.Thread(target=work, args=(ThreadWorker,)) for _ in range(count)]
     for thread in threads:
@@ -134,12 +138,12 @@ def measure(settings: Settings, env: dict, pairs: list[tuple[int, int]], model: 
     with session_scope(settings.database_url) as session:
         job_ids = [request_summary(session, redis, settings, evaluation_id=e, student_id=s, requested_by_id=None,
                                    force=True).job.job_id for e, s in pairs]
-    if model == "fork":
+    if model == "reused":
         commands = [[sys.executable, "-m", "peerdigest", "worker", "--burst"]] * count
     elif model == "pool":
         commands = [[sys.executable, "-m", "peerdigest", "worker", "--burst", "--processes", str(count)]]
     else:
-        per_process = count if model == "threads" else 1
+        per_process = count if model == "threads" else 1  # fork, inline: one worker a process
         commands = [[sys.executable, __file__, "--serve", model, str(per_process)]] * (1 if model == "threads" else count)
     processes = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands]
     peak_uss = 0.0
