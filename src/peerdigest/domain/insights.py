@@ -413,7 +413,9 @@ def _cap(factor: float | None, rules: Rules) -> float | None:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    # Ratios of shares carry float noise: the same factor on a scale of 1-5 and of 3-15 came out as
+    # 0.374999... and 0.375000..., so 0.37 and 0.38. Cut the noise off before rounding to what is shown.
+    return None if value is None else round(round(value, 9), 2)
 
 
 def rating_sheet(session: Session, evaluation_id: int) -> RatingSheet:
