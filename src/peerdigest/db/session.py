@@ -47,7 +47,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _forget_inherited_pools() -> None:
-    # RQ forks a work horse per job; the child must not reuse the parent's
+    # A worker forks its work horse (`queue.horse`); the child must not reuse the parent's
     # database sockets, so it drops the pools without closing the parent's connections.
     for engine in _engines.values():
         engine.dispose(close=False)

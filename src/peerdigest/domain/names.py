@@ -197,9 +197,9 @@ class _Patterns:
     initials: re.Pattern[str] | None
 
 
-# A forked work horse starts every job with empty caches, and one pattern for every form of every
-# member of a big evaluation (thousands of alternatives) takes seconds to compile. So a text gets a
-# pattern of only the forms that can occur in it: those whose first word starts one of its words.
+# One pattern for every form of every member of a big evaluation (thousands of alternatives) takes
+# seconds to compile, and a new work horse starts with empty caches. So a text gets a pattern of
+# only the forms that can occur in it: those whose first word starts one of its words.
 _WORD = re.compile(r"\w+")
 
 

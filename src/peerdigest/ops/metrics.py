@@ -1,11 +1,11 @@
 """What `GET /metrics` shows, in Prometheus' text format.
 
 Workers, the API and the scheduler are separate processes, often on separate
-machines, and a worker runs every job in a forked work horse that exits when
-the job ends. prometheus-client's in-process metrics would die with each horse,
-and its multiprocess mode needs one directory shared by every process on one
-machine and leaves a file per process id behind, one per job here. So nothing
-is counted in process memory:
+machines, and a worker runs its jobs in a forked work horse that is replaced
+after a few hundred jobs or when it dies. prometheus-client's in-process metrics
+would die with each horse, and its multiprocess mode needs one directory shared
+by every process on one machine and leaves a file per process id behind. So
+nothing is counted in process memory:
 
 - what the database of record already knows is counted from it at scrape
   time: jobs by status, retries (attempts beyond the first), webhook attempts

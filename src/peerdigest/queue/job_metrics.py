@@ -1,7 +1,7 @@
 """What a completed summary job adds to the metrics, counted in Redis so every process adds to the same counters.
 
-A worker runs each job in a forked work horse that exits when the job ends, so
-nothing is counted in process memory: each histogram's cumulative bucket
+A worker runs its jobs in a forked work horse (`queue.horse`), replaced after a
+few hundred jobs or when it dies, so nothing is counted in process memory: each histogram's cumulative bucket
 counters live in a Redis hash, workers increment them with HINCRBY, and
 `ops.metrics` reads them on each scrape. They survive process restarts and
 reset only with Redis, which Prometheus handles like any counter reset.
