@@ -140,7 +140,7 @@ def test_without_retries_left_the_llm_failure_ends_in_the_builtin_fallback(proce
     row = _row(settings, job_id)
     assert (row.status, row.attempts) == ("completed", 1)
     assert row.result["generation_method"] == "fallback"
-    assert row.error.startswith("fell back to the builtin summarizer")
+    assert row.error_message.startswith("fell back to the builtin summarizer")
     assert len(fake_llm.requests) == 1
 
 
@@ -153,7 +153,7 @@ def test_a_deleted_evaluation_fails_the_job_at_once_without_retries(process_demo
     _burst(process_demo_school)
     row = _row(process_demo_school, job_id)
     assert (row.status, row.attempts, row.next_retry_at) == ("failed", 1, None)
-    assert row.error == "evaluation 56 does not exist"
+    assert row.error_message == "evaluation 56 does not exist"
     assert ScheduledJobRegistry(queue=summary_queues(redis)[1]).count == 0
 
 

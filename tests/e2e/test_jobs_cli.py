@@ -45,7 +45,7 @@ def test_jobs_list_as_json_and_whole_in_a_pipe(process_demo_school):
     queued = client.post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER).json()
     with session_scope(process_demo_school.database_url) as session:
         job = session.scalar(select(SummaryJob).where(SummaryJob.job_id == queued["job_id"]))
-        job.error = "a long reason " * 20
+        job.error_message = "a long reason " * 20
 
     as_json = run_cli(process_demo_school, "jobs", "list", "--json")
     assert as_json.returncode == 0, as_json.stderr

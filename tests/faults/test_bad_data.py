@@ -25,7 +25,7 @@ def test_a_corrupted_job_hash_and_a_dangling_queue_entry(scenario, record):
 
     rows = scenario.rows(job_ids)
     assert [rows[j].status for j in job_ids] == ["failed", "failed", "completed", "completed"]
-    assert all("could not be read" in rows[j].error for j in (garbled, undecodable))
+    assert all("could not be read" in rows[j].error_message for j in (garbled, undecodable))
     failed = FailedJobRegistry("summaries-normal", connection=redis)
     assert {garbled, undecodable} <= set(failed.get_job_ids()), "set aside in the failed registry"
     assert b"DeserializationError" in redis.hget(Job.key_for(garbled), "exc_info")

@@ -91,16 +91,16 @@ def test_summaries_make_a_real_round_trip_and_every_fallback_says_why(server, st
     llm = summarizer(server)
     for student in students:
         outcome = llm.run(student.feedback)
-        print(f"\n{student.key}: {outcome.summary.method}: {outcome.summary.fallback_reason}")
+        print(f"\n{student.key}: {outcome.summary.generation_method}: {outcome.summary.fallback_reason}")
         for attempt in outcome.attempts:
             print(f"  answer: {attempt.answer!r}\n  verdict: {attempt.verdict}")
         assert outcome.attempts and all(a.error is None for a in outcome.attempts), "the server answered"
         assert all(a.answer is not None for a in outcome.attempts)
-        if outcome.summary.method == "fallback":
+        if outcome.summary.generation_method == "fallback":
             assert outcome.summary.fallback_reason and outcome.summary.rejections
             assert all(f"[{rule}]" in outcome.summary.fallback_reason for rule in outcome.summary.rejections)
         else:
-            assert outcome.summary.method == "ai" and outcome.summary.model == "smollm2-135m"
+            assert outcome.summary.generation_method == "ai" and outcome.summary.model == "smollm2-135m"
 
 
 def test_an_answer_cut_off_by_the_token_limit_is_rejected_as_cut_off(short_server, students):
@@ -108,4 +108,4 @@ def test_an_answer_cut_off_by_the_token_limit_is_rejected_as_cut_off(short_serve
     print(f"\n{[(a.answer, a.verdict.rule) for a in outcome.attempts]}")
     assert len(outcome.attempts) == 2 and not any(a.verdict.accepted for a in outcome.attempts)
     assert "cut_off" in outcome.summary.rejections  # a name or an address in the fragment is reported first
-    assert outcome.summary.method == "fallback" and "the answer was cut off [cut_off]" in outcome.summary.fallback_reason
+    assert outcome.summary.generation_method == "fallback" and "the answer was cut off [cut_off]" in outcome.summary.fallback_reason

@@ -89,12 +89,12 @@ def test_the_corpus_is_big_enough_and_covers_what_it_is_for(results):
 
 
 def test_every_builtin_summary_holds_the_properties(results):
-    wrong = {r.student.key: p for r in results if (p := problems(r.builtin.text, r, named_as=by_name))}
+    wrong = {r.student.key: p for r in results if (p := problems(r.builtin.summary_text, r, named_as=by_name))}
     assert wrong == {}
 
 
 def test_every_summary_the_decent_model_got_stored_holds_the_properties(results):
-    wrong = {r.student.key: p for r in results if (p := problems(r.decent.summary.text, r, named_as=naturally))}
+    wrong = {r.student.key: p for r in results if (p := problems(r.decent.summary.summary_text, r, named_as=naturally))}
     assert wrong == {}
 
 
@@ -103,8 +103,8 @@ def test_what_the_hostile_model_answers_is_never_stored(results):
     assert asked, "the hostile model was asked"
     for result in asked:
         assert all(quality_run.answers(result.hostile)), (result.student.key, result.hostile_kinds)
-        assert result.hostile.summary.method == "fallback"
-        assert problems(result.hostile.summary.text, result, named_as=by_name) == []
+        assert result.hostile.summary.generation_method == "fallback"
+        assert problems(result.hostile.summary.summary_text, result, named_as=by_name) == []
     tried = {kind for r in asked for kind in r.hostile_kinds}
     assert tried == {*Hostile.MISBEHAVIOURS, "echo_note"}, "every misbehaviour was tried"
 
@@ -127,5 +127,5 @@ def test_sarcasm_and_words_that_contradict_their_score_are_never_quoted(results)
     for result in trapped:
         trap = words(result.student.trap)
         runs = {tuple(trap[i : i + 4]) for i in range(len(trap) - 3)}
-        said = words(result.builtin.text)
-        assert not runs & {tuple(said[i : i + 4]) for i in range(len(said) - 3)}, (result.student.key, result.builtin.text)
+        said = words(result.builtin.summary_text)
+        assert not runs & {tuple(said[i : i + 4]) for i in range(len(said) - 3)}, (result.student.key, result.builtin.summary_text)

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, JobStatus, Score, SummaryJob, utcnow
-from peerdigest.queue.enqueue import new_job_id
+from peerdigest.config import Settings
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, SummaryJob
 from peerdigest.domain.feedback import collect, feedback_hash
+from peerdigest.queue import lifecycle
+from peerdigest.queue.enqueue import new_job_id
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "peer-feedback.csv"
 
 
-def store_summary(session: Session, evaluation_id: int, student_id: int, text: str = "A summary.") -> FeedbackSummary:
+def store_summary(
+    session: Session, evaluation_id: int, student_id: int, summary_text: str = "A summary."
+) -> FeedbackSummary:
     """A summary written from the student's feedback as it is now (so not stale until that feedback changes)."""
     received = collect(session, evaluation_id, student_id)
     summary = FeedbackSummary(
-        evaluation_id=evaluation_id, student_id=student_id, text=text, method="builtin",
+        evaluation_id=evaluation_id, student_id=student_id, summary_text=summary_text, generation_method="builtin",
         feedback_hash=feedback_hash(received), feedback_count=len(received.comments),
     )
     session.add(summary)
@@ -44,14 +49,27 @@ def add_comment(session: Session, evaluation_id: int, *, reviewer_id: int, revie
     session.flush()
 
 
-def failed_job(session: Session, evaluation_id: int, student_id: int, error: str = "LLM endpoint answered 500") -> SummaryJob:
-    """A job that failed for good, as a worker leaves it after its last attempt."""
-    now = utcnow()
+def failed_job(
+    session: Session,
+    redis: Redis,
+    settings: Settings,
+    evaluation_id: int,
+    student_id: int,
+    error_message: str = "LLM endpoint answered 500",
+) -> SummaryJob:
+    """A job that failed for good, as a worker leaves it: three attempts, two retried, the last one failed.
+
+    Moved through the lifecycle's own transitions, but never put on Redis (a new row starts
+    `queued`), so no running worker takes it meanwhile; with no webhook, `fail` tells Redis nothing.
+    """
     job = SummaryJob(
         job_id=new_job_id(evaluation_id, student_id), evaluation_id=evaluation_id, student_id=student_id,
-        status=JobStatus.failed, error=error, attempts=3, max_retries=2, created_at=now, started_at=now,
-        completed_at=now,
+        open_key=SummaryJob.open_key_for(evaluation_id, student_id), max_retries=2,
     )
     session.add(job)
-    session.flush()
-    return job
+    session.commit()
+    for _ in range(job.max_retries):
+        lifecycle.start(session, job.job_id, "test-worker")
+        lifecycle.retry_later(session, job.job_id, "LLM endpoint answered 500", delay=0)
+    lifecycle.start(session, job.job_id, "test-worker")
+    return lifecycle.fail(session, redis, settings, job.job_id, error_message)

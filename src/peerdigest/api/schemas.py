@@ -150,7 +150,7 @@ class JobStatusOut(JobAccepted):
             cancelled_by=job.cancelled_by_id,
             updated_at=job.updated_at,
             result=JobResult(**job.result) if job.result else None,
-            error_message=job.error,
+            error_message=job.error_message,
             webhook_deliveries=[
                 WebhookDeliveryOut(
                     delivery_id=d.delivery_id,
@@ -188,8 +188,8 @@ class StoredSummary(BaseModel):
         return cls(
             student_id=summary.student_id,
             student_name=student_name,
-            summary_text=summary.text,
-            generation_method=summary.method,
+            summary_text=summary.summary_text,
+            generation_method=summary.generation_method,
             feedback_count=summary.feedback_count,
             cached=True,
             stale=summary.stale,

@@ -69,10 +69,10 @@ def _show_preview(shown: Preview, *, show_prompt: bool) -> None:
         style = "green" if attempt.verdict.accepted else "red"
         console.print(Panel(Text(attempt.answer or ""), title=f"Answer {number}", subtitle=verdict, border_style=style))
     summary = shown.summary
-    details = [f"method {summary.method}", f"{summary.duration_ms} ms"]
+    details = [f"method {summary.generation_method}", f"{summary.duration_ms} ms"]
     if summary.model:
         details.insert(1, f"model {summary.model}, prompt version {summary.prompt_version}")
-    console.print(Panel(Text(summary.text), title="Summary", subtitle=", ".join(details)))
+    console.print(Panel(Text(summary.summary_text), title="Summary", subtitle=", ".join(details)))
     if summary.fallback_reason:
         console.print(f"Fell back to the builtin summarizer: {summary.fallback_reason}")
 

@@ -47,7 +47,7 @@ def jobs_list(
         sys.stdout.write("\t".join(("job", "status", "priority", "attempts", "created", "error")) + "\n")
         for job in jobs:
             cells = (job.job_id, job.status + (" (cached)" if job.cached else ""), job.priority,
-                     f"{job.attempts}/{job.max_retries + 1}", job.created_at.isoformat(), job.error or "")
+                     f"{job.attempts}/{job.max_retries + 1}", job.created_at.isoformat(), job.error_message or "")
             sys.stdout.write("\t".join(" ".join(cell.split()) for cell in cells) + "\n")
         return
     # The job id names evaluation and student (summary-56-19-…) and is never shortened: it is what
@@ -61,7 +61,7 @@ def jobs_list(
     for job in jobs:
         table.add_row(
             job.job_id, job.status + (" (cached)" if job.cached else ""), job.priority,
-            f"{job.attempts}/{job.max_retries + 1}", f"{job.created_at:%m-%d %H:%M:%S}", job.error or "",
+            f"{job.attempts}/{job.max_retries + 1}", f"{job.created_at:%m-%d %H:%M:%S}", job.error_message or "",
         )
     console.print(table)
 
@@ -73,7 +73,7 @@ def _as_json(job) -> dict:
         "status": job.status, "cached": job.cached, "priority": job.priority, "progress": job.progress,
         "attempts": job.attempts, "max_retries": job.max_retries,
         **{name: value.isoformat() if value else None for name, value in when.items()},
-        "error": job.error,
+        "error": job.error_message,
     }
 
 
@@ -96,7 +96,7 @@ def jobs_show(job_id: Annotated[str, typer.Argument(help="The job id, e.g. summa
         "attempts": f"{job.attempts} of at most {job.max_retries + 1}", "next retry at": job.next_retry_at,
         "created": job.created_at, "enqueued": job.enqueued_at, "started": job.started_at,
         "completed": job.completed_at, "cancelled": job.cancelled_at, "cancelled by": job.cancelled_by_id,
-        "worker": job.worker_name, "webhook": job.webhook_url, "error": job.error,
+        "worker": job.worker_name, "webhook": job.webhook_url, "error": job.error_message,
         "method": (job.result or {}).get("generation_method"), "summary": (job.result or {}).get("summary_text"),
     }
     for name, value in fields.items():

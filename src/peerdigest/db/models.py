@@ -186,8 +186,8 @@ class FeedbackSummary(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    method: Mapped[str] = mapped_column(String(20))
+    summary_text: Mapped[str] = mapped_column(Text)
+    generation_method: Mapped[str] = mapped_column(String(20))  # a GenerationMethod
     feedback_hash: Mapped[str] = mapped_column(String(64))
     feedback_count: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
@@ -209,7 +209,11 @@ class FeedbackSummary(Base):
 
     def as_result(self) -> dict:
         """The `result` a job that produced (or reused) this summary reports."""
-        return {"summary_text": self.text, "generation_method": self.method, "feedback_count": self.feedback_count}
+        return {
+            "summary_text": self.summary_text,
+            "generation_method": self.generation_method,
+            "feedback_count": self.feedback_count,
+        }
 
 
 class SummaryJob(Base):
@@ -242,7 +246,8 @@ class SummaryJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_retries: Mapped[int] = mapped_column(Integer, default=0)
     next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Why the job failed, or the last transient error before a retry.
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     # Set when the job ends with a webhook to send, cleared once Redis took its delivery; the

@@ -108,6 +108,8 @@ def _print_summaries(settings: Settings, job_ids: list[str], console: Console) -
                     FeedbackSummary.evaluation_id == job.evaluation_id, FeedbackSummary.student_id == job.student_id
                 )
             )
-            body = summary.text if summary and job.status == JobStatus.completed else f"[red]{job.status}: {job.error}"
-            method = summary.method if summary else "-"
-            console.print(Panel(body, title=f"{student.name} (student {student.id})", subtitle=method, expand=False))
+            completed = summary and job.status == JobStatus.completed
+            body = summary.summary_text if completed else f"[red]{job.status}: {job.error_message}"
+            generation_method = summary.generation_method if summary else "-"
+            title = f"{student.name} (student {student.id})"
+            console.print(Panel(body, title=title, subtitle=generation_method, expand=False))

@@ -53,6 +53,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class StudentSummary:
+    # One row of an export; the field names are its columns (JSON keys, CSV header), which the
+    # export's readers depend on: `summary` is the summary_text, `method` the generation_method.
     student_id: int
     student_name: str
     student_email: str
@@ -98,8 +100,8 @@ def class_summaries(
                 student_name=student.name,
                 student_email=student.email,
                 team=teams[student.id],
-                summary=summary.text if summary else None,
-                method=summary.method if summary else None,
+                summary=summary.summary_text if summary else None,
+                method=summary.generation_method if summary else None,
                 feedback_count=summary.feedback_count if summary else None,
                 generated_at=summary.updated_at if summary else None,
                 stale=summary.stale if summary else False,

@@ -40,8 +40,8 @@ def edit_and_approve(summary: FeedbackSummary, text: str, by: User) -> FeedbackS
         raise ReviewError("The summary text is empty; write what the student should read.")
     if len(text) > MAX_TEXT:
         raise ReviewError(f"The summary text is {len(text)} characters long; at most {MAX_TEXT} are allowed.")
-    if text != summary.text:
-        summary.text = text
+    if text != summary.summary_text:
+        summary.summary_text = text
         summary.edited_by_id = by.id
         summary.edited_at = utcnow()
     return approve(summary, by)

@@ -40,8 +40,8 @@ def store(
     if stored is None:
         stored = FeedbackSummary(evaluation_id=evaluation_id, student_id=student_id, created_at=utcnow())
         session.add(stored)
-    stored.text = summary.text
-    stored.method = summary.method
+    stored.summary_text = summary.summary_text
+    stored.generation_method = summary.generation_method
     stored.feedback_hash = fingerprint
     stored.feedback_count = feedback_count
     stored.duration_ms = summary.duration_ms

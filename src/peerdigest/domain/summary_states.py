@@ -23,6 +23,8 @@ from peerdigest.db.models import Allocation, FeedbackSummary, JobStatus, Score, 
 
 @dataclass(frozen=True)
 class StudentState:
+    # The field names are the JSON keys the events stream and /states send (`as_json`), which
+    # the pages' scripts read: `method` is the summary's generation_method, `error` the job's error_message.
     student_id: int
     name: str
     team: str | None
@@ -89,10 +91,11 @@ def _state(
         and (summary is None or job.completed_at > summary.updated_at)
     )
     if job is not None and job.is_open:
-        state, progress, error = job.status, job.progress, job.error  # a retry's last error shows while it waits
+        # A retry's last error shows while it waits.
+        state, progress, error = job.status, job.progress, job.error_message
         updated_at = job.updated_at
     elif ended_after_summary and job.status in (JobStatus.failed, JobStatus.cancelled):
-        state, error, updated_at = job.status, job.error, job.updated_at
+        state, error, updated_at = job.status, job.error_message, job.updated_at
     elif summary is not None:
         state, progress = ("stale" if summary.stale else "completed"), 100
     return StudentState(
@@ -102,7 +105,7 @@ def _state(
         comments=comments,
         state=state,
         progress=progress,
-        method=summary.method if summary else None,
+        method=summary.generation_method if summary else None,
         updated_at=updated_at,
         error=error,
         job_id=job.job_id if job else None,

@@ -102,7 +102,7 @@ def payload(job: SummaryJob) -> dict:
     if job.status == JobStatus.completed:
         data["result"] = job.result
     else:
-        data["error"] = job.error
+        data["error"] = job.error_message
     return {"event": EVENTS[JobStatus(job.status)], "timestamp": job.completed_at.isoformat(), "data": data}
 
 

@@ -23,7 +23,7 @@ from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
 from peerdigest.queue import failed_jobs, repairs
 from peerdigest.queue.health import is_alive
 from peerdigest.queue.maintenance import queue_stats
-from peerdigest.summarize import Method
+from peerdigest.summarize import GenerationMethod
 
 WINDOW = timedelta(hours=24)
 CHART_STATUSES = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled, "open")
@@ -52,8 +52,8 @@ class HourBar:
 class LLMHealth:
     """The LLM over the window: summaries it wrote, and those the builtin summarizer had to write instead."""
 
-    written: int  # method ai
-    fell_back: int  # method fallback: the LLM failed, or its answers were rejected
+    written: int  # generation method ai
+    fell_back: int  # generation method fallback: the LLM failed, or its answers were rejected
     median_seconds: float | None
     p95_seconds: float | None
 
@@ -123,14 +123,15 @@ def jobs_per_hour(session: Session, now: datetime) -> list[HourBar]:
 def llm_health(session: Session, now: datetime) -> LLMHealth:
     """From the summaries written in the last 24 hours: how many the LLM wrote, how often it failed, how fast."""
     rows = session.execute(
-        select(FeedbackSummary.method, FeedbackSummary.duration_ms).where(
-            FeedbackSummary.updated_at >= now - WINDOW, FeedbackSummary.method.in_((Method.ai, Method.fallback))
+        select(FeedbackSummary.generation_method, FeedbackSummary.duration_ms).where(
+            FeedbackSummary.updated_at >= now - WINDOW,
+            FeedbackSummary.generation_method.in_((GenerationMethod.ai, GenerationMethod.fallback)),
         )
     ).all()
-    seconds = sorted(ms / 1000 for method, ms in rows if method == Method.ai)
+    seconds = sorted(ms / 1000 for generation_method, ms in rows if generation_method == GenerationMethod.ai)
     return LLMHealth(
         written=len(seconds),
-        fell_back=sum(1 for method, _ in rows if method == Method.fallback),
+        fell_back=sum(1 for generation_method, _ in rows if generation_method == GenerationMethod.fallback),
         median_seconds=_quantile(seconds, 0.5),
         p95_seconds=_quantile(seconds, 0.95),
     )

@@ -8,7 +8,7 @@ Two requests never reach a worker: one for a student who already has an open
 job (that job is returned), and one whose feedback has not changed since the
 stored summary was written (the job completes at once from that summary,
 `cached`, unless the request forces a fresh one, or the stored summary was
-written by another method, model or prompt version than the settings give now).
+written by another generation method, model or prompt version than the settings give now).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from peerdigest.domain.feedback import FeedbackError, collect, evaluation_studen
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find, open_job, open_jobs
-from peerdigest.summarize import Method, writer
+from peerdigest.summarize import GenerationMethod, writer
 
 log = logging.getLogger(__name__)
 
@@ -230,12 +230,13 @@ def _reusable(
 
     A fallback summary is never reused: it was written because the LLM failed,
     and the next request should give the LLM another chance. Nor is one written
-    by another method, model or prompt version than the settings give now
+    by another generation method, model or prompt version than the settings give now
     (`summarize.writer`); an `empty` one (no comments) is the same whoever writes it.
     """
-    if stored is None or stored.stale or stored.method == Method.fallback:
+    if stored is None or stored.stale or stored.generation_method == GenerationMethod.fallback:
         return None
-    if stored.method != Method.empty and (stored.method, stored.model, stored.prompt_version) != writer(settings):
+    written = (stored.generation_method, stored.model, stored.prompt_version)
+    if stored.generation_method != GenerationMethod.empty and written != writer(settings):
         return None
     try:
         received = collect(session, evaluation_id, student_id)

@@ -17,7 +17,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from peerdigest.db.models import SummaryJob
-from peerdigest.summarize import Method
+from peerdigest.summarize import GenerationMethod
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,13 @@ GUARD_REJECTIONS = "peerdigest:metrics:peerdigest_guard_rejections"  # a Redis h
 
 
 def observe_completed(
-    redis: Redis, job: SummaryJob, method: str, summarizer_ms: int, rejections: tuple[str, ...] = ()
+    redis: Redis, job: SummaryJob, generation_method: str, summarizer_ms: int, rejections: tuple[str, ...] = ()
 ) -> None:
     """Record the durations of a job that just completed and the guard rules its LLM answers broke;
     a metric is never worth failing a job over."""
     try:
         JOB_DURATION.observe(redis, (job.completed_at - job.started_at).total_seconds())
-        if method == Method.ai:
+        if generation_method == GenerationMethod.ai:
             LLM_LATENCY.observe(redis, summarizer_ms / 1000)
         for rule in rejections:
             redis.hincrby(GUARD_REJECTIONS, rule, 1)

@@ -184,7 +184,7 @@ def complete(
 
     1. the row, if still `processing` (a job cancelled while it ran discards its summary: None);
     2. the summary is stored (replacing the student's previous one, whose review starts over)
-       and is the job's result; a fallback or a rejected first answer leaves a note in `error`;
+       and is the job's result; a fallback or a rejected first answer leaves a note in `error_message`;
     3. commit;
     4. webhook; the job's and the LLM's durations and the guard's rejections go to the metrics.
     """
@@ -194,10 +194,10 @@ def complete(
     stored = store(
         session, job.evaluation_id, job.student_id, summary, feedback_hash(received), len(received.comments)
     )
-    _end(job, JobStatus.completed, result=stored.as_result(), error=_note(summary))
+    _end(job, JobStatus.completed, result=stored.as_result(), error_message=_note(summary))
     session.commit()
     _after_end(session, redis, settings, job)
-    observe_completed(redis, job, summary.method, summary.duration_ms, summary.rejections)
+    observe_completed(redis, job, summary.generation_method, summary.duration_ms, summary.rejections)
     return job
 
 
@@ -232,15 +232,15 @@ def fail(
     redis: Redis,
     settings: Settings,
     job_id: str,
-    error: str,
+    error_message: str,
     *,
     expected: tuple[JobStatus, ...] = JobStatus.open(),
 ) -> SummaryJob | None:
-    """queued, processing → failed, with the reason in `error`; then the webhook."""
+    """queued, processing → failed, with the reason in `error_message`; then the webhook."""
     job = _lock(session, job_id, *expected)
     if job is None:
         return None
-    _end(job, JobStatus.failed, error=error)
+    _end(job, JobStatus.failed, error_message=error_message)
     session.commit()
     _after_end(session, redis, settings, job)
     return job
@@ -299,7 +299,7 @@ def hand_back(
         return None
     lost_a_run = job.status == JobStatus.processing
     if lost_a_run and job.attempts > job.max_retries:
-        _end(job, JobStatus.failed, error=f"{why} on attempt {job.attempts} of {job.max_retries + 1}")
+        _end(job, JobStatus.failed, error_message=f"{why} on attempt {job.attempts} of {job.max_retries + 1}")
         session.commit()
         _forget(redis, job.job_id, rq_job)
         log.warning("job %s: %s; no attempts left, failed", job.job_id, why)
@@ -334,14 +334,14 @@ def complete_from_rq(
 def follow_rq(
     session: Session, redis: Redis, settings: Settings, seen: SummaryJob, status: JobStatus, reason: str
 ) -> SummaryJob | None:
-    """queued, processing → failed or cancelled, as RQ recorded while the row missed it; `reason` in `error`.
+    """queued, processing → failed or cancelled, as RQ recorded while the row missed it; `reason` in `error_message`.
 
     Nothing is told to Redis: RQ already holds the job as ended.
     """
     job = _lock(session, seen.job_id, seen.status)
     if job is None:
         return None
-    _end(job, status, error=reason)
+    _end(job, status, error_message=reason)
     if status == JobStatus.cancelled:
         job.cancelled_at = job.completed_at
     session.commit()
@@ -382,10 +382,12 @@ def _lock(session: Session, job_id: str, *statuses: JobStatus) -> SummaryJob | N
     )
 
 
-def _end(job: SummaryJob, status: JobStatus, *, result: dict | None = None, error: str | None = None) -> None:
+def _end(
+    job: SummaryJob, status: JobStatus, *, result: dict | None = None, error_message: str | None = None
+) -> None:
     """Move to an end (completed, failed, cancelled); frees the student for a new job.
 
-    A completed job keeps `error` only as a note (given here); any other end keeps the
+    A completed job keeps `error_message` only as a note (given here); any other end keeps the
     last reason it had unless a new one is given.
     """
     job.status = status
@@ -396,16 +398,16 @@ def _end(job: SummaryJob, status: JobStatus, *, result: dict | None = None, erro
     if status == JobStatus.completed:
         job.progress = 100
         job.result = result
-        job.error = error
-    elif error is not None:
-        job.error = error
+        job.error_message = error_message
+    elif error_message is not None:
+        job.error_message = error_message
 
 
-def _queued_again(job: SummaryJob, error: str, at: datetime | None) -> None:
+def _queued_again(job: SummaryJob, error_message: str, at: datetime | None) -> None:
     """Back to `queued` after a failed or lost run; still open, so still the student's one job."""
     job.status = JobStatus.queued
     job.progress = 0
-    job.error = error
+    job.error_message = error_message
     job.next_retry_at = at
 
 

@@ -175,7 +175,7 @@ def _summarize(
     if job is None:
         log.info("job %s: cancelled while it ran; its summary is discarded", job_id)
         return None
-    log.info("job %s: completed (%s)", job_id, summary.method)
+    log.info("job %s: completed (%s)", job_id, summary.generation_method)
     return job.result
 
 

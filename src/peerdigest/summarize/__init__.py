@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from peerdigest.summarize.llm import Backpressure
 
 
-class Method(StrEnum):
-    """How a summary was written; stored with it (`feedback_summary.method`) and shown as `generation_method`."""
+class GenerationMethod(StrEnum):
+    """How a summary was written; stored with it and shown as `generation_method`."""
 
     ai = "ai"  # by the LLM
     builtin = "builtin"  # by the builtin summarizer, as configured
@@ -29,8 +29,8 @@ class Method(StrEnum):
 
 @dataclass(frozen=True)
 class Summary:
-    text: str
-    method: str  # a Method
+    summary_text: str
+    generation_method: str  # a GenerationMethod
     duration_ms: int = 0
     model: str | None = None
     prompt_version: str | None = None
@@ -54,16 +54,16 @@ class Summarizer(Protocol):
 
 
 def writer(settings: Settings) -> tuple[str, str | None, str | None]:
-    """How a summary would be written now: (method, model, prompt version), as stored with each summary.
+    """How a summary would be written now: (generation method, model, prompt version), as stored with each summary.
 
     Part of the cache key: a summary written another way (builtin before an LLM was configured, another
     model, an older prompt) is written again instead of reused.
     """
     if not settings.llm_base_url:
-        return (Method.builtin, None, None)
+        return (GenerationMethod.builtin, None, None)
     from peerdigest.summarize.prompt import PROMPT_VERSION
 
-    return (Method.ai, settings.llm_model, PROMPT_VERSION)
+    return (GenerationMethod.ai, settings.llm_model, PROMPT_VERSION)
 
 
 def for_settings(settings: Settings, backpressure: Backpressure | None = None) -> Summarizer:

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 
 from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
-from peerdigest.summarize import Method, Summary
+from peerdigest.summarize import GenerationMethod, Summary
 from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import FUNCTION_WORDS, detect, sentences, words
 from peerdigest.summarize.sentiment import clauses, is_profane, polarity, without_emoji
@@ -125,14 +125,15 @@ class Evidence:
 
 
 class BuiltinSummarizer:
-    method = Method.builtin
+    generation_method = GenerationMethod.builtin
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         started = time.monotonic()
         screened = screen(feedback)
         text = " ".join(_Writer(screened.feedback, screened.trusted()).sentences())
-        method = Method.empty if not screened.feedback.comments else self.method
-        return Summary(text=text, method=method, duration_ms=int((time.monotonic() - started) * 1000))
+        generation_method = GenerationMethod.empty if not screened.feedback.comments else self.generation_method
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return Summary(summary_text=text, generation_method=generation_method, duration_ms=duration_ms)
 
 
 class _Writer:

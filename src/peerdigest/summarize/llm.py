@@ -1,7 +1,7 @@
 """Summaries written by any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp, OpenAI).
 
 One request per summary, plus at most one more when the output guard rejects
-the answer; then the builtin summarizer writes it (method "fallback", with the
+the answer; then the builtin summarizer writes it (generation method "fallback", with the
 reason). When the endpoint itself fails in a way that may pass (timeout,
 connection, 429, 5xx), an attempt that is not the job's last raises
 `TransientSummaryError` so the queue retries later with back-off; the last
@@ -30,7 +30,7 @@ from openai import DefaultHttpxClient, OpenAI
 
 from peerdigest.config import Settings
 from peerdigest.domain.received import ReceivedFeedback
-from peerdigest.summarize import Method, Summary, TransientSummaryError, guard
+from peerdigest.summarize import GenerationMethod, Summary, TransientSummaryError, guard
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.guard import Verdict
 from peerdigest.summarize.injection import Screened, screen
@@ -152,7 +152,7 @@ class LLMSummarizer:
             verdict = guard.check(completion.text, screened=screened, prompt=prompt, finish_reason=completion.finish_reason)
             attempts.append(Exchange(request, answer=completion.text, verdict=verdict))
             if verdict.accepted:
-                summary = Summary(verdict.text, Method.ai, _ms_since(started), self.model, prompt.version,
+                summary = Summary(verdict.text, GenerationMethod.ai, _ms_since(started), self.model, prompt.version,
                                   rejections=_rules(attempts), trimmed=prompt.trimmed)
                 return Outcome(summary, screened, prompt, tuple(attempts))
             log.warning("LLM answer rejected by the output guard [%s]: %s", verdict.rule, verdict.reason)
@@ -190,8 +190,11 @@ class LLMSummarizer:
     def _fall_back(self, feedback, started, reason, screened, prompt, attempts) -> Outcome:
         log.warning("using the builtin summarizer instead: %s", reason)
         summary = replace(
-            self.fallback.summarize(feedback), method=Method.fallback, fallback_reason=reason[:500],
-            duration_ms=_ms_since(started), rejections=_rules(attempts),
+            self.fallback.summarize(feedback),
+            generation_method=GenerationMethod.fallback,
+            fallback_reason=reason[:500],
+            duration_ms=_ms_since(started),
+            rejections=_rules(attempts),
         )
         return Outcome(summary, screened, prompt, tuple(attempts))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peerdigest.config import Settings
-from peerdigest.summarize import Method, Summary
+from peerdigest.summarize import GenerationMethod, Summary
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.language import sentences
 from peerdigest.summarize.llm import LLMSummarizer, Outcome
@@ -105,6 +105,10 @@ def measure(results: list[Result]) -> Measures:
         decent_rejected=sum(decent_answers),
         hostile_answers=len(hostile_answers),
         hostile_rejected=sum(hostile_answers),
-        builtin_boilerplate=boilerplate([r.builtin.text for r in results if r.builtin.method != Method.empty]),
-        decent_boilerplate=boilerplate([r.decent.summary.text for r in results if r.decent.summary.method == Method.ai]),
+        builtin_boilerplate=boilerplate(
+            [r.builtin.summary_text for r in results if r.builtin.generation_method != GenerationMethod.empty]
+        ),
+        decent_boilerplate=boilerplate(
+            [r.decent.summary.summary_text for r in results if r.decent.summary.generation_method == GenerationMethod.ai]
+        ),
     )

@@ -110,12 +110,12 @@ def approve_summary(
     if summary is None:
         return redirect(landing, f"{name} has no summary yet to approve.", error=True)
     try:
-        before = summary.text
-        review.edit_and_approve(summary, summary_text if summary_text is not None else summary.text, user)
+        before = summary.summary_text
+        review.edit_and_approve(summary, summary_text if summary_text is not None else summary.summary_text, user)
     except review.ReviewError as exc:
         return redirect(landing, f"{name}: {exc}", error=True)
     session.commit()
-    what = "Saved your edit and approved" if summary.text != before else "Approved"
+    what = "Saved your edit and approved" if summary.summary_text != before else "Approved"
     return redirect(landing, f"{what} the summary of {name}; they can read it now.")
 
 

@@ -15,7 +15,10 @@ from tests.support.feedback import failed_job
 def test_an_operator_retries_a_failed_job_from_the_operations_page(web_app_for_operators, page, shot):
     web_app = web_app_for_operators
     with session_scope(web_app.settings.database_url) as session:
-        job_id = failed_job(session, 56, 19, error="failed on attempt 3 of 3: LLM endpoint answered 500").job_id
+        job_id = failed_job(
+            session, connect(web_app.settings.redis_url), web_app.settings, 56, 19,
+            error_message="failed on attempt 3 of 3: LLM endpoint answered 500",
+        ).job_id
     _wait_for_a_live_worker(web_app)
 
     sign_in(page, web_app, "admin@example.com")

@@ -14,8 +14,8 @@ THREAT = "Ik maak je af als je weer te laat bent."
 
 def test_a_teacher_edits_and_approves_one_summary_and_only_that_student_reads_it(web_app, browser, page, shot):
     with session_scope(web_app.settings.database_url) as session:
-        store_summary(session, 56, 19, text="Jan werkt goed samen.")
-        store_summary(session, 56, 20, text="Sanne communiceert helder.")
+        store_summary(session, 56, 19, summary_text="Jan werkt goed samen.")
+        store_summary(session, 56, 20, summary_text="Sanne communiceert helder.")
         add_comment(session, 56, reviewer_id=20, reviewee_id=19, text=THREAT)
 
     sign_in(page, web_app, "jan@example.com")

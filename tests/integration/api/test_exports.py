@@ -15,8 +15,8 @@ from tests.support.feedback import store_summary
 @pytest.fixture
 def client(demo_school):
     with session_scope(demo_school.database_url) as session:
-        store_summary(session, 56, 19, text="=HYPERLINK(\"http://evil.example\",\"Click\") Jan werkt goed samen.")
-        sanne = store_summary(session, 56, 20, text="Sanne communiceert helder.")
+        store_summary(session, 56, 19, summary_text="=HYPERLINK(\"http://evil.example\",\"Click\") Jan werkt goed samen.")
+        sanne = store_summary(session, 56, 20, summary_text="Sanne communiceert helder.")
         sanne.stale = True
         review.approve(sanne, session.get(User, 1))  # Jan's summary (19) is not approved
         session.get(User, 21).name = "@Mohammed El Amrani"

@@ -35,7 +35,7 @@ def _store_summary(settings, student_id: int, **fields) -> None:
     """The summary a worker stored earlier, written for the feedback as it is now."""
     with session_scope(settings.database_url) as session:
         received = collect(session, 56, student_id)
-        values = dict(text="An earlier summary.", method="builtin", feedback_count=len(received.comments))
+        values = dict(summary_text="An earlier summary.", generation_method="builtin", feedback_count=len(received.comments))
         values.update(fields)
         session.add(FeedbackSummary(evaluation_id=56, student_id=student_id, feedback_hash=feedback_hash(received), **values))
 
@@ -90,7 +90,7 @@ def test_a_webhook_url_is_checked_and_stored_on_the_job(database_url, redis_url,
 
 
 def test_unchanged_feedback_completes_at_once_from_the_stored_summary(client, demo_school, redis):
-    _store_summary(demo_school, 19, text="Je teamgenoten waarderen je inzet.")
+    _store_summary(demo_school, 19, summary_text="Je teamgenoten waarderen je inzet.")
     response = client.post(QUEUE.format(student=19), headers=TEACHER)
     assert response.status_code == 202
     body = response.json()
@@ -142,7 +142,7 @@ def test_batch_queue_takes_at_most_as_many_ids_as_the_evaluation_has_students(cl
     assert repeated.status_code == 202 and repeated.json()["total_students"] == 1
 
 
-@pytest.mark.parametrize("stored", [{"stale": True}, {"method": "fallback"}], ids=["stale", "fallback"])
+@pytest.mark.parametrize("stored", [{"stale": True}, {"generation_method": "fallback"}], ids=["stale", "fallback"])
 def test_a_stale_or_fallback_summary_is_not_reused(client, demo_school, redis, stored):
     _store_summary(demo_school, 19, **stored)
     body = client.post(QUEUE.format(student=19), headers=TEACHER).json()
@@ -154,9 +154,9 @@ def test_a_stale_or_fallback_summary_is_not_reused(client, demo_school, redis, s
 def test_configuring_or_changing_the_llm_makes_a_stored_summary_stale_not_cached(demo_school, redis, how):
     """The cache key holds how a summary was written: method, model and prompt version."""
     _store_summary(demo_school, 19)  # written by the builtin summarizer
-    _store_summary(demo_school, 20, method="ai", model="small-model", prompt_version=PROMPT_VERSION)
-    _store_summary(demo_school, 21, method="ai", model="big-model", prompt_version=PROMPT_VERSION)
-    _store_summary(demo_school, 22, method="ai", model="big-model", prompt_version="0")
+    _store_summary(demo_school, 20, generation_method="ai", model="small-model", prompt_version=PROMPT_VERSION)
+    _store_summary(demo_school, 21, generation_method="ai", model="big-model", prompt_version=PROMPT_VERSION)
+    _store_summary(demo_school, 22, generation_method="ai", model="big-model", prompt_version="0")
     llm = api_client(demo_school.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "big-model"}))
     students = (19, 20, 21, 22)
     if how == "queue":

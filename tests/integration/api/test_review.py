@@ -16,8 +16,8 @@ THREAT = "Ik maak je af als je weer te laat bent."
 @pytest.fixture
 def client(demo_school):
     with session_scope(demo_school.database_url) as session:
-        store_summary(session, 56, 19, text="Jan werkt goed samen.")
-        store_summary(session, 56, 20, text="Sanne communiceert helder.")
+        store_summary(session, 56, 19, summary_text="Jan werkt goed samen.")
+        store_summary(session, 56, 20, summary_text="Sanne communiceert helder.")
     return api_client(demo_school)
 
 
@@ -88,7 +88,7 @@ def test_only_teachers_of_the_school_approve(client, other_school_teacher):
 def test_a_regenerated_summary_needs_approval_again(client, demo_school):
     approve(client, 19, {"summary_text": "Goedgekeurd."})
     with session_scope(demo_school.database_url) as session:
-        store_as_worker(session, 56, 19, Summary(text="Nieuw geschreven.", method="builtin"), "hash", 3)
+        store_as_worker(session, 56, 19, Summary(summary_text="Nieuw geschreven.", generation_method="builtin"), "hash", 3)
     again = summary(client, 19).json()
     assert (again["summary_text"], again["released"], again["approved_at"], again["edited"]) == (
         "Nieuw geschreven.", False, None, False

@@ -32,10 +32,10 @@ def test_the_overview_counts_jobs_per_hour_and_lists_failures_workers_reconciler
         _job(session, 21, JobStatus.queued, 0)
         _job(session, 22, JobStatus.cancelled, 5)
         _job(session, 23, JobStatus.completed, 30)  # older than the window
-        failed = failed_job(session, 56, 24, error="LLM endpoint answered 500").job_id
-        for student, method, ms in ((19, "ai", 2000), (20, "ai", 4000), (21, "fallback", 100)):
+        failed = failed_job(session, redis, demo_school, 56, 24, error_message="LLM endpoint answered 500").job_id
+        for student, generation_method, ms in ((19, "ai", 2000), (20, "ai", 4000), (21, "fallback", 100)):
             summary = store_summary(session, 56, student)
-            summary.method, summary.duration_ms = method, ms
+            summary.generation_method, summary.duration_ms = generation_method, ms
     worker = Worker(summary_queues(redis), connection=redis, name="worker-a")
     worker.register_birth()
     worker.heartbeat()
@@ -60,9 +60,9 @@ def test_the_overview_counts_jobs_per_hour_and_lists_failures_workers_reconciler
 
 
 def test_without_redis_the_databases_part_is_still_shown(demo_school):
-    with session_scope(demo_school.database_url) as session:
-        failed_job(session, 56, 19)
     gone = connect("redis://127.0.0.1:1/0")
+    with session_scope(demo_school.database_url) as session:
+        failed_job(session, gone, demo_school, 56, 19)
     with session_scope(demo_school.database_url) as session:
         ops = overview(session, gone, demo_school)
         assert not ops.redis_reachable and ops.queues == [] and ops.workers == []

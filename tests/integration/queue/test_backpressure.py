@@ -82,4 +82,4 @@ def test_after_waiting_llm_overload_max_wait_the_attempt_fails_as_transient(proc
 
     redis.delete(KEY)
     last = for_settings(settings, SharedPause(redis, settings, holder="job-a")).summarize(received, final_attempt=True)
-    assert last.method == "fallback" and "HTTP 429" in last.fallback_reason
+    assert last.generation_method == "fallback" and "HTTP 429" in last.fallback_reason

@@ -17,8 +17,8 @@ DEMO_SCHOOL = 1
 @pytest.fixture
 def failed(demo_school, redis):
     with session_scope(demo_school.database_url) as session:
-        job_id = failed_job(session, 56, 19).job_id
-        failed_job(session, 57, 20, error="evaluation 57 changed")
+        job_id = failed_job(session, redis, demo_school, 56, 19).job_id
+        failed_job(session, redis, demo_school, 57, 20, error_message="evaluation 57 changed")
     # RQ's own record of the failure, as a worker leaves it
     queue = summary_queues(redis)[1]
     Job.create("peerdigest.queue.tasks.generate_summary", args=(job_id, 56, 19), id=job_id, connection=redis).save()

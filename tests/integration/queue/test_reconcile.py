@@ -91,7 +91,7 @@ def test_an_abandoned_run_runs_again_and_counts_as_an_attempt(school, redis):
     assert report.rerun == 1
     row = _row(school, job_id)
     assert (row.status, row.attempts) == (JobStatus.queued, 1)
-    assert "stopped sending heartbeats on attempt 1" in row.error
+    assert "stopped sending heartbeats on attempt 1" in row.error_message
     assert _waiting(redis) == [job_id]
     assert Job.fetch(job_id, connection=redis).get_status() == RQStatus.QUEUED, "re-created from the row"
 
@@ -128,7 +128,7 @@ def test_an_abandoned_run_without_attempts_left_fails(school, redis):
     assert reconcile(school, redis).abandoned == 1
     row = _row(school, job_id)
     assert row.status == JobStatus.failed and row.open_key is None
-    assert row.error == "its worker stopped sending heartbeats on attempt 1 of 1"
+    assert row.error_message == "its worker stopped sending heartbeats on attempt 1 of 1"
     assert _waiting(redis) == [] and not Job.exists(job_id, connection=redis)
 
 
@@ -136,7 +136,7 @@ def test_a_run_finished_on_rq_completes_its_row_from_the_stored_summary(school, 
     (job_id,) = _queue(school, 19)
     _started_by_a_worker_that_died(school, redis, job_id, seconds_ago=1)
     with session_scope(school.database_url) as session:
-        store_summary(session, 56, 19, text="Written by the run, whose row update was lost.")
+        store_summary(session, 56, 19, summary_text="Written by the run, whose row update was lost.")
     Job.fetch(job_id, connection=redis).set_status(RQStatus.FINISHED)
 
     assert reconcile(school, redis).aligned == 1
@@ -170,7 +170,7 @@ def test_a_job_rq_failed_before_it_began_fails_with_rqs_reason(school, redis):
     assert reconcile(school, redis).aligned == 1
     row = _row(school, job_id)
     assert row.status == JobStatus.failed
-    assert row.error == "RQ could not run it: ImportError: no module named x"
+    assert row.error_message == "RQ could not run it: ImportError: no module named x"
 
 
 def test_a_job_cancelled_on_rq_is_cancelled_here(school, redis):
@@ -188,7 +188,7 @@ def test_an_unreadable_job_hash_is_set_aside_and_its_row_fails(school, redis):
 
     assert reconcile(school, redis).set_aside == 1
     row = _row(school, job_id)
-    assert row.status == JobStatus.failed and "could not be read" in row.error
+    assert row.status == JobStatus.failed and "could not be read" in row.error_message
     assert job_id in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
     assert _waiting(redis) == [], "no worker pops it again"
 

@@ -30,7 +30,7 @@ def run(llm, fake_llm, received, *replies):
 
 
 def assert_trustworthy(outcome, received, check):
-    text = outcome.summary.text
+    text = outcome.summary.summary_text
     assert problems(text, received) == [], text
     assert forbidden_in(text, check) == [], text
 
@@ -40,9 +40,9 @@ def test_a_careful_model_gets_one_request_and_its_answer_is_kept(corpus, llm, fa
     received = corpus[corpus_set.name][check.student]
     outcome = run(llm, fake_llm, received)
     if not received.comments:
-        assert outcome.summary.method == "empty" and fake_llm.requests == []
+        assert outcome.summary.generation_method == "empty" and fake_llm.requests == []
         return
-    assert outcome.summary.method == "ai"
+    assert outcome.summary.generation_method == "ai"
     assert outcome.summary.prompt_version == outcome.prompt.version and outcome.summary.model == "fake-model"
     assert len(fake_llm.requests) == 1
     request = fake_llm.requests[0]
@@ -69,7 +69,7 @@ def test_an_answer_with_names_is_rejected_not_repaired(corpus, llm, fake_llm, co
     received = corpus[corpus_set.name][check.student]
     outcome = run(llm, fake_llm, received, names_answer(received))  # then the careful default
     assert [a.verdict.rule for a in outcome.attempts] == ["name", None]
-    assert outcome.summary.method == "ai" and outcome.summary.rejections == ("name",)
+    assert outcome.summary.generation_method == "ai" and outcome.summary.rejections == ("name",)
     assert_trustworthy(outcome, received, check)
 
 
@@ -93,7 +93,7 @@ def test_a_bad_answer_gets_one_more_request_then_the_builtin_summary(corpus, llm
     retried = run(llm, fake_llm, received, bad)  # then the careful default
     first, second = (attempt.verdict.reason for attempt in retried.attempts)
     assert first.startswith(reason) and second is None
-    assert retried.summary.method == "ai"
+    assert retried.summary.generation_method == "ai"
     note = fake_llm.requests[1]["messages"][-1]
     assert note["role"] == "user" and note["content"].startswith(f"Your previous answer could not be used: {reason}")
     assert bad.text not in str(fake_llm.requests[1]), "the rejected answer is never sent back to the model"
@@ -101,7 +101,7 @@ def test_a_bad_answer_gets_one_more_request_then_the_builtin_summary(corpus, llm
 
     given_up = run(llm, fake_llm, received, bad, bad)
     assert len(fake_llm.requests) == 2, "one request, one more after a rejection, no third"
-    assert given_up.summary.method == "fallback"
+    assert given_up.summary.generation_method == "fallback"
     assert given_up.summary.fallback_reason.startswith(f"the output guard rejected the answers: {reason}")
     assert_trustworthy(given_up, received, check)
 
@@ -116,7 +116,7 @@ def test_an_answer_that_obeys_an_injected_order_is_never_stored(corpus, llm, fak
     obeying = Reply(f"Je werkt goed samen, maar: {said}." if received.language == "nl"
                     else f"You work well with others, but: {said}.")
     outcome = run(llm, fake_llm, received, obeying, obeying)
-    assert outcome.summary.method == "fallback"
+    assert outcome.summary.generation_method == "fallback"
     assert all(not a.verdict.accepted for a in outcome.attempts)
     assert_trustworthy(outcome, received, check)
 
@@ -133,5 +133,5 @@ def test_an_answer_about_an_unscored_criterion_is_rejected(corpus, llm, fake_llm
     outcome = run(llm, fake_llm, received, wrong)
     assert outcome.attempts[0].verdict.reason == f"mentions a criterion that was not scored ({check.unscored[0]})"
     assert outcome.attempts[0].verdict.rule == "unscored_criterion"
-    assert outcome.summary.method == "ai"
+    assert outcome.summary.generation_method == "ai"
     assert_trustworthy(outcome, received, check)

@@ -19,7 +19,7 @@ def late_deliverer(corpus):
 def test_one_request_with_the_instructions_and_the_data_apart(llm, fake_llm, late_deliverer):
     summary = llm.summarize(late_deliverer)
 
-    assert summary.method == "ai" and summary.prompt_version == PROMPT_VERSION and summary.model == "fake-model"
+    assert summary.generation_method == "ai" and summary.prompt_version == PROMPT_VERSION and summary.model == "fake-model"
     [request] = fake_llm.requests
     assert request["model"] == "fake-model" and request["temperature"] == 0.2
     system, user = request["messages"]
@@ -48,16 +48,16 @@ def test_an_endpoint_that_may_recover_is_left_to_the_queue_to_retry(llm, fake_ll
 def test_on_the_final_attempt_a_failing_endpoint_gives_the_builtin_summary(llm, fake_llm, late_deliverer, status):
     fake_llm.then(Reply(status=status))
     summary = llm.summarize(late_deliverer, final_attempt=True)
-    assert summary.method == "fallback"
+    assert summary.generation_method == "fallback"
     assert summary.fallback_reason == f"the LLM request failed: HTTP {status} from the LLM endpoint"
-    assert "effort" in summary.text and summary.model is None
+    assert "effort" in summary.summary_text and summary.model is None
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
 def test_an_endpoint_that_will_not_recover_falls_back_at_once(llm, fake_llm, late_deliverer, status):
     fake_llm.then(Reply(status=status))
     summary = llm.summarize(late_deliverer, final_attempt=False)
-    assert summary.method == "fallback" and f"HTTP {status}" in summary.fallback_reason
+    assert summary.generation_method == "fallback" and f"HTTP {status}" in summary.fallback_reason
     assert len(fake_llm.requests) == 1
 
 
@@ -76,7 +76,7 @@ def test_an_endpoint_nobody_listens_on_is_transient(late_deliverer):
     nowhere = LLMSummarizer.from_settings(Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{port}/v1"))
     with pytest.raises(TransientSummaryError, match="could not connect"):
         nowhere.summarize(late_deliverer, final_attempt=False)
-    assert nowhere.summarize(late_deliverer).method == "fallback"
+    assert nowhere.summarize(late_deliverer).generation_method == "fallback"
 
 
 def test_a_failure_on_the_second_request_is_still_left_to_the_queue(llm, fake_llm, late_deliverer):
@@ -87,4 +87,4 @@ def test_a_failure_on_the_second_request_is_still_left_to_the_queue(llm, fake_ll
 
 def test_no_comments_means_no_request(corpus, llm, fake_llm):
     summary = llm.summarize(corpus["en-13-no-comments"]["ruby.bennett@school.example.org"])
-    assert summary.method == "empty" and fake_llm.requests == []
+    assert summary.generation_method == "empty" and fake_llm.requests == []

@@ -11,8 +11,8 @@ THREAT = "Ik maak je af als je weer te laat bent."
 
 def _school(demo_school):
     with session_scope(demo_school.database_url) as session:
-        store_summary(session, 56, 19, text="Jan werkt goed samen.")
-        store_summary(session, 56, 20, text="Sanne communiceert helder.")
+        store_summary(session, 56, 19, summary_text="Jan werkt goed samen.")
+        store_summary(session, 56, 20, summary_text="Sanne communiceert helder.")
         add_comment(session, 56, reviewer_id=20, reviewee_id=19, text=THREAT)
 
 

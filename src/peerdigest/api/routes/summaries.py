@@ -146,7 +146,7 @@ def _job_out(session: Session, user: User, job: SummaryJob) -> JobStatusOut:
         return out
     released = release.released_summary(session, session.get(Evaluation, job.evaluation_id), job.student_id)
     # A teacher's edit replaces what the job wrote; the student reads only the text their teacher let through.
-    out.result = out.result.model_copy(update={"summary_text": released.text}) if released else None
+    out.result = out.result.model_copy(update={"summary_text": released.summary_text}) if released else None
     return out
 
 
