@@ -16,12 +16,13 @@ from rich.progress import (
 from sqlalchemy import select
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, User
+from peerdigest.db.models import JobStatus, SummaryJob, User
 from peerdigest.db.session import session_scope
 from peerdigest.dev.devserver import Supervisor, prepare
 from peerdigest.dev.embedded_redis import resolve
 from peerdigest.dev.seed import DemoSchoolConflict
 from peerdigest.domain.feedback import evaluation_students
+from peerdigest.domain.summaries import stored_summary
 from peerdigest.queue.connection import connect, describe
 from peerdigest.queue.enqueue import request_class
 
@@ -103,11 +104,7 @@ def _print_summaries(settings: Settings, job_ids: list[str], console: Console) -
         jobs = session.scalars(select(SummaryJob).where(SummaryJob.job_id.in_(job_ids)).order_by(SummaryJob.student_id))
         for job in jobs:
             student = session.get(User, job.student_id)
-            summary = session.scalar(
-                select(FeedbackSummary).where(
-                    FeedbackSummary.evaluation_id == job.evaluation_id, FeedbackSummary.student_id == job.student_id
-                )
-            )
+            summary = stored_summary(session, job.evaluation_id, job.student_id)
             completed = summary and job.status == JobStatus.completed
             body = summary.summary_text if completed else f"[red]{job.status}: {job.error_message}"
             generation_method = summary.generation_method if summary else "-"

@@ -19,9 +19,10 @@ from jinja2 import Environment, PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, User, utcnow
+from peerdigest.db.models import Allocation, Evaluation, User, utcnow
 from peerdigest.domain import release
 from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
+from peerdigest.domain.summaries import stored_summaries
 
 
 class ExportCopy(StrEnum):
@@ -83,10 +84,7 @@ def class_summaries(
             if teams.get(user_id) is None:
                 teams[user_id] = allocation.team
     students = session.scalars(select(User).where(User.id.in_(list(teams)))).all()
-    summaries = {
-        s.student_id: s
-        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation.id))
-    }
+    summaries = stored_summaries(session, evaluation.id)
     rows = []
     for student in sorted(students, key=lambda u: (teams[u.id] or "", u.name.lower(), u.id)):
         summary = summaries.get(student.id)

@@ -8,10 +8,10 @@ default) only once a teacher approved it (see domain/review.py).
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release
+from peerdigest.domain.summaries import stored_summary
 
 
 def released(evaluation: Evaluation, summary: FeedbackSummary | None) -> bool:
@@ -26,16 +26,7 @@ def students_may_generate(evaluation: Evaluation) -> bool:
     return evaluation.release == Release.automatic
 
 
-def summary_of(session: Session, evaluation_id: int, student_id: int) -> FeedbackSummary | None:
-    """The student's stored summary, released or not (for teachers and the rule above)."""
-    return session.scalar(
-        select(FeedbackSummary).where(
-            FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
-        )
-    )
-
-
 def released_summary(session: Session, evaluation: Evaluation, student_id: int) -> FeedbackSummary | None:
     """The student's summary if they may read it, else None (none written, or not approved yet)."""
-    summary = summary_of(session, evaluation.id, student_id)
+    summary = stored_summary(session, evaluation.id, student_id)
     return summary if released(evaluation, summary) else None

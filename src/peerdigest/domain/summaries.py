@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,11 +25,14 @@ def stored_summary(
     return session.scalar(query)
 
 
-def stored_summaries(session: Session, evaluation_id: int, student_ids: list[int]) -> dict[int, FeedbackSummary]:
-    """The stored summaries of the students that have one, by student id; one query."""
-    query = select(FeedbackSummary).where(
-        FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id.in_(student_ids)
-    )
+def stored_summaries(
+    session: Session, evaluation_id: int, student_ids: Iterable[int] | None = None
+) -> dict[int, FeedbackSummary]:
+    """The stored summaries of the evaluation's students that have one (of `student_ids` only, given those),
+    by student id; one query."""
+    query = select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation_id)
+    if student_ids is not None:
+        query = query.where(FeedbackSummary.student_id.in_(list(student_ids)))
     return {summary.student_id: summary for summary in session.scalars(query)}
 
 

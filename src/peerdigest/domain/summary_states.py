@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, FeedbackSummary, JobStatus, Score, SummaryJob, User
+from peerdigest.domain.summaries import stored_summaries
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,7 @@ def student_states(session: Session, evaluation_id: int) -> list[StudentState]:
             .group_by(Allocation.reviewee_id)
         ).all()
     )
-    summaries = {
-        s.student_id: s
-        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation_id))
-    }
+    summaries = stored_summaries(session, evaluation_id)
     latest: dict[int, SummaryJob] = {}
     for job in session.scalars(
         select(SummaryJob).where(SummaryJob.evaluation_id == evaluation_id).order_by(SummaryJob.id)

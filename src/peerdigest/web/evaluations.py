@@ -14,6 +14,7 @@ from peerdigest.domain import release, review
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.insights import Rules, analyse, rating_sheet
+from peerdigest.domain.summaries import stored_summary
 from peerdigest.domain.summary_states import student_states
 from peerdigest.summarize.injection import quotable
 from peerdigest.web.pages import StaffPageUser, page_router, render
@@ -98,7 +99,7 @@ def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, 
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
     own = collect(session, evaluation_id, student_id)
-    summary = release.summary_of(session, evaluation_id, student_id)
+    summary = stored_summary(session, evaluation_id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
     state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
     quotes = quotable(anonymize(own))

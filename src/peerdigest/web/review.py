@@ -23,6 +23,7 @@ from peerdigest.domain.exporter import ExportCopy, ExportFormat, export
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
+from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
@@ -43,10 +44,7 @@ class StudentReview:
 def _students(session, evaluation: Evaluation) -> list[StudentReview]:
     ids = evaluation_students(session, evaluation.id)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
-    summaries = {
-        s.student_id: s
-        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation.id))
-    }
+    summaries = stored_summaries(session, evaluation.id)
     names = {u.id: u.name for u in session.scalars(select(User).where(User.school_id == evaluation.school_id))}
     counts = review.flag_counts(session, evaluation)
     rows = []
@@ -104,7 +102,7 @@ def approve_summary(
 ):
     evaluation = visible_evaluation(session, user, evaluation_id)
     check_student(session, user, evaluation, student_id)
-    summary = release.summary_of(session, evaluation_id, student_id)
+    summary = stored_summary(session, evaluation_id, student_id)
     name = session.get(User, student_id).name
     landing = _back(evaluation_id, student_id, back)
     if summary is None:

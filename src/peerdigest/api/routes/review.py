@@ -8,9 +8,10 @@ from sqlalchemy import select
 from peerdigest.api.deps import CurrentUser, OwnStudent, SessionDep, StaffEvaluation, StaffUser
 from peerdigest.api.errors import ERRORS, problem
 from peerdigest.api.schemas import ApproveAllOut, ApproveIn, ReviewOut, ReviewRow, StoredSummary
-from peerdigest.db.models import FeedbackSummary, User
+from peerdigest.db.models import User
 from peerdigest.domain import release, review
 from peerdigest.domain.feedback import evaluation_students
+from peerdigest.domain.summaries import stored_summaries, stored_summary
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before release"])
 
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before rel
 )
 def approve(user: StaffUser, asked: OwnStudent, session: SessionDep, body: ApproveIn | None = None) -> StoredSummary:
     evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
-    summary = release.summary_of(session, evaluation_id, student_id)
+    summary = stored_summary(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Student {student_id} has no summary yet to approve.")
     try:
@@ -64,10 +65,7 @@ def review_state(evaluation: StaffEvaluation, session: SessionDep) -> ReviewOut:
     evaluation_id = evaluation.id
     student_ids = evaluation_students(session, evaluation_id)
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(student_ids))).all())
-    summaries = {
-        s.student_id: s
-        for s in session.scalars(select(FeedbackSummary).where(FeedbackSummary.evaluation_id == evaluation_id))
-    }
+    summaries = stored_summaries(session, evaluation_id)
     flags = review.flag_counts(session, evaluation)
     rows = [
         ReviewRow.of(student_id, names[student_id], summaries.get(student_id), evaluation, flags[student_id])

@@ -40,7 +40,7 @@ from peerdigest.api.schemas import (
 )
 from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, JobStatus, Release, SummaryJob, User, utcnow
-from peerdigest.domain import release, review
+from peerdigest.domain import release, review, summaries
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.summarize.injection import quotable
 from peerdigest.domain.webhooks import UnsafeWebhookURL, validate_url
@@ -200,7 +200,7 @@ def cancel_evaluation_jobs(
 )
 def stored_summary(asked: OwnStudent, user: CurrentUser, session: SessionDep) -> StoredSummary:
     evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
-    summary = release.summary_of(session, evaluation_id, student_id)
+    summary = summaries.stored_summary(session, evaluation_id, student_id)
     if summary is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
