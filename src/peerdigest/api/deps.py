@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.api.schemas import JobId, PathId
-from peerdigest.db.models import Evaluation, Role, SummaryJob, User
+from peerdigest.db.models import Evaluation, Role, ScheduledJob, SummaryJob, User
 from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.feedback import receives_feedback
@@ -222,3 +222,20 @@ def visible_job(job_id: JobId, user: CurrentUser, session: SessionDep) -> Summar
 
 
 VisibleJob = Annotated[SummaryJob, Depends(visible_job)]
+
+
+def own_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) -> ScheduledJob:
+    """The schedule of the path, for a teacher or admin of its school (else 403, then 404).
+
+    The staff check is made here, not by a `StaffUser` parameter: FastAPI runs a dependency's
+    dependencies before it validates the dependency's own parameters, so with one an invalid id
+    would answer a student 403 where it answers everybody 422.
+    """
+    require_staff(user)
+    schedule = session.get(ScheduledJob, schedule_id)
+    if schedule is None or schedule.school_id != user.school_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Scheduled job {schedule_id} not found.")
+    return schedule
+
+
+OwnSchedule = Annotated[ScheduledJob, Depends(own_schedule)]

@@ -125,3 +125,15 @@ def test_the_origin_apps_path_and_cron_expression_field_still_work(client):
     assert changed.json()["cron"] == "0 9 * * tue"
     assert client.get(SCHEDULES, headers=TEACHER).json()["scheduled_jobs"] == client.get(legacy, headers=TEACHER).json()["scheduled_jobs"]
     assert client.delete(f"{legacy}/{created.json()['id']}", headers=TEACHER).status_code == 204
+
+
+def test_which_error_comes_first_an_invalid_request_then_a_student_then_a_missing_schedule(client):
+    for method, body in (("GET", None), ("PATCH", {"enabled": False}), ("DELETE", None)):
+        invalid_id = client.request(method, f"{SCHEDULES}/0", json=body, headers=STUDENT_19)
+        missing = client.request(method, f"{SCHEDULES}/999", json=body, headers=STUDENT_19)
+        assert (invalid_id.status_code, missing.status_code) == (422, 403), method
+        assert client.request(method, f"{SCHEDULES}/999", json=body, headers=TEACHER).status_code == 404, method
+    assert client.post(SCHEDULES, json={"name": ""}, headers=STUDENT_19).status_code == 422
+    assert client.post(SCHEDULES, json=MONDAY_MORNINGS, headers=STUDENT_19).status_code == 403
+    assert client.patch(f"{SCHEDULES}/999", json={"enabled": "often"}, headers=STUDENT_19).status_code == 422
+    assert client.get(SCHEDULES, headers=STUDENT_19).status_code == 403

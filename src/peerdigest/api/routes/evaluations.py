@@ -92,6 +92,9 @@ def list_evaluations(user: CurrentUser, session: SessionDep) -> list[EvaluationO
     return [_out(session, e, user) for e in evaluations_of(session, user, staff=is_staff(user))]
 
 
+# `create` and `import_feedback` check access inside, after FastAPI validated their body: as a
+# dependency (`StaffUser`) the check would run first, and a student sending an invalid body would
+# hear 403 where everybody hears 422.
 @router.post(
     "",
     response_model=EvaluationOut,

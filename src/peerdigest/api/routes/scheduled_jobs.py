@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from peerdigest.api.deps import (
     CurrentUser,
+    OwnSchedule,
     SessionDep,
     SettingsDep,
+    StaffUser,
+    own_schedule,
     require_staff,
     visible_evaluation,
 )
@@ -21,7 +23,7 @@ from peerdigest.api.schemas import (
     ScheduledJobOut,
     ScheduledJobPatch,
 )
-from peerdigest.db.models import ScheduledJob, User
+from peerdigest.db.models import ScheduledJob
 from peerdigest.domain import schedules
 
 router = APIRouter(tags=["scheduled jobs"])
@@ -35,14 +37,9 @@ ERRORS = {
     404: problem("Schedule or evaluation not found (or of another school)"),
 }
 INVALID = {422: problem("Invalid cron expression, or students outside the evaluation")}
-
-
-def _own_schedule(session: Session, user: User, schedule_id: int) -> ScheduledJob:
-    require_staff(user)
-    schedule = session.get(ScheduledJob, schedule_id)
-    if schedule is None or schedule.school_id != user.school_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Scheduled job {schedule_id} not found.")
-    return schedule
+# The routes with a body check access inside, after FastAPI validated the body: as a dependency
+# (`StaffUser`, `OwnSchedule`) the check would run first, and a student sending an invalid body
+# would hear 403 where everybody hears 422.
 
 
 def _unprocessable(exc: schedules.ScheduleError) -> HTTPException:
@@ -83,8 +80,7 @@ def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep
     responses={code: ERRORS[code] for code in (401, 403)},
     summary="The schedules of your school",
 )
-def list_schedules(user: CurrentUser, session: SessionDep) -> ScheduledJobList:
-    require_staff(user)
+def list_schedules(user: StaffUser, session: SessionDep) -> ScheduledJobList:
     found = session.scalars(
         select(ScheduledJob).where(ScheduledJob.school_id == user.school_id).order_by(ScheduledJob.id)
     )
@@ -93,8 +89,8 @@ def list_schedules(user: CurrentUser, session: SessionDep) -> ScheduledJobList:
 
 
 @router.get("/{schedule_id}", response_model=ScheduledJobOut, responses=ERRORS, summary="One schedule")
-def get_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) -> ScheduledJobOut:
-    return ScheduledJobOut.model_validate(_own_schedule(session, user, schedule_id))
+def get_schedule(schedule: OwnSchedule) -> ScheduledJobOut:
+    return ScheduledJobOut.model_validate(schedule)
 
 
 @router.patch(
@@ -106,7 +102,7 @@ def get_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) ->
 def change_schedule(
     schedule_id: PathId, body: ScheduledJobPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ScheduledJobOut:
-    schedule = _own_schedule(session, user, schedule_id)
+    schedule = own_schedule(schedule_id, user, session)
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "cron", "evaluation_id", "enabled"):
         if field in changes and changes[field] is None:
@@ -128,7 +124,7 @@ def change_schedule(
     responses=ERRORS,
     summary="Delete a schedule (jobs it already queued stay)",
 )
-def delete_schedule(schedule_id: PathId, user: CurrentUser, session: SessionDep) -> Response:
-    session.delete(_own_schedule(session, user, schedule_id))
+def delete_schedule(schedule: OwnSchedule, session: SessionDep) -> Response:
+    session.delete(schedule)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
