@@ -7,6 +7,7 @@ from rq.registry import FailedJobRegistry
 from peerdigest.db.models import JobStatus, School
 from peerdigest.db.session import session_scope
 from peerdigest.queue import failed_jobs
+from peerdigest.queue.enqueue import request_summary
 from peerdigest.queue.queues import summary_queues
 from peerdigest.queue.jobs import find
 from tests.support.feedback import failed_job
@@ -68,6 +69,6 @@ def test_a_job_dealt_with_already_or_of_another_school_or_not_failed_is_refused_
         with pytest.raises(failed_jobs.NotFailed, match="No job"):
             failed_jobs.discard(session, redis, remaining, other_school, by_id=2)
         assert waiting_ids(demo_school, other_school) == []
-        find(session, remaining).status = JobStatus.completed
-        with pytest.raises(failed_jobs.NotFailed, match="is completed, not failed"):
-            failed_jobs.discard(session, redis, remaining, DEMO_SCHOOL, by_id=2)
+        still_open = request_summary(session, redis, demo_school, evaluation_id=56, student_id=21, requested_by_id=2)
+        with pytest.raises(failed_jobs.NotFailed, match="is queued, not failed"):
+            failed_jobs.discard(session, redis, still_open.job.job_id, DEMO_SCHOOL, by_id=2)
