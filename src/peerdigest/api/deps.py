@@ -20,7 +20,7 @@ from peerdigest.domain.feedback import receives_feedback
 from peerdigest.queue.jobs import find
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -32,7 +32,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     return request.app.state.redis
 
 
@@ -90,7 +90,7 @@ def identify(
 Identity = Annotated[User | auth.NotAuthenticated, Depends(identify)]
 
 
-def current_user(identity: Identity, settings: SettingsDep) -> User:
+async def current_user(identity: Identity, settings: SettingsDep) -> User:
     """The signed-in user; 401 otherwise."""
     if isinstance(identity, auth.NotAuthenticated):
         challenge = {"WWW-Authenticate": "Bearer"} if settings.auth_mode == AuthMode.token else None
@@ -98,7 +98,7 @@ def current_user(identity: Identity, settings: SettingsDep) -> User:
     return identity
 
 
-def optional_user(identity: Identity) -> User | None:
+async def optional_user(identity: Identity) -> User | None:
     """The signed-in user, or None for a request that proves no one (rate limits then count by address)."""
     return None if isinstance(identity, auth.NotAuthenticated) else identity
 
@@ -168,7 +168,7 @@ def require_staff(user: User) -> None:
 # missing evaluation hears 403, not 404).
 
 
-def staff_user(user: CurrentUser) -> User:
+async def staff_user(user: CurrentUser) -> User:
     """The signed-in user, if a teacher or admin (else 403)."""
     require_staff(user)
     return user

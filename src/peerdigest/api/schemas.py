@@ -160,7 +160,8 @@ class JobStatusOut(JobAccepted):
                     error=d.error,
                     created_at=d.created_at,
                 )
-                for d in job.webhook_deliveries
+                # Only a job with a webhook has deliveries: the others skip a query on every status read.
+                for d in (job.webhook_deliveries if job.webhook_url else ())
             ],
         )
 

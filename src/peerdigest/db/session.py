@@ -56,8 +56,17 @@ def _forget_inherited_pools() -> None:
 os.register_at_fork(after_in_child=_forget_inherited_pools)
 
 
+# One session factory per engine: each `sessionmaker` makes a Session class of its own, whose
+# event dispatch SQLAlchemy sets up again on first use (about 1 ms, on every request and job).
+_factories: dict[tuple[str, float], sessionmaker[Session]] = {}
+
+
 def session_factory(url: str, busy_timeout: float = BUSY_TIMEOUT) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url, busy_timeout), expire_on_commit=False)
+    engine = engine_for(url, busy_timeout)
+    factory = _factories.get((url, busy_timeout))
+    if factory is None or factory.kw["bind"] is not engine:
+        factory = _factories[(url, busy_timeout)] = sessionmaker(engine, expire_on_commit=False)
+    return factory
 
 
 @contextmanager
