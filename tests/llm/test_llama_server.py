@@ -6,7 +6,8 @@ the wheel; nothing is downloaded at run time). A 135M model writes no usable
 summary, so only invariants are asserted: the request really went to the
 model and came back, an answer cut off by the token limit
 (`finish_reason: length`) is rejected as cut off, and every fallback records
-why. Not part of `make test`: it needs the build (about 8 minutes on 2 cores).
+why. Not part of `make test`: it needs the build (27 minutes here on 2 cores shared with other
+work, once: pip keeps the wheel; a run after that takes about 90 seconds).
 """
 
 from __future__ import annotations
