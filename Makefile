@@ -46,10 +46,11 @@ api: install
 	$(BIN)/peerdigest api
 
 # make bench: every scenario at the quick size (about two minutes idle); make bench FULL=1: the issue's sizes.
+# The speed scenarios and the quality suite both run; the target fails when either missed a target.
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py $(if $(FULL),--full)
-	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/run.py $(if $(FULL),--full); speed=$$?; $(BIN)/python bench/quality.py; quality=$$?; \
+	test $$speed -eq 0 -a $$quality -eq 0
 
 # Where a builtin job's time goes, in-process (pyinstrument): make profile
 profile: install
