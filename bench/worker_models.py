@@ -47,7 +47,7 @@ from peerdigest.dev.seed import load_demo, seed_demo, seed_evaluation
 from peerdigest.domain.feedback import evaluation_students
 from peerdigest.queue.connection import connect
 from peerdigest.queue.enqueue import request_summary
-from peerdigest.testing.fake_llm import FakeLLM
+from peerdigest.testing.fake_llm import FakeLLM, careful_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("fork", "reused", "pool", "inline", "threads")
@@ -194,7 +194,8 @@ def main() -> int:
 
     url, drop = database()
     directory = Path(tempfile.mkdtemp(prefix="peerdigest-bench-"))
-    llm = FakeLLM(capacity=args.capacity, latency=args.latency).start()
+    # The careful model answers so the guard accepts it: one request per summary, as on the happy path.
+    llm = FakeLLM(default=careful_model, capacity=args.capacity, latency=args.latency).start()
     results = []
     try:
         with EmbeddedRedis(directory / "redis") as server:
