@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from prometheus_client.core import HistogramMetricFamily
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 from peerdigest.db.models import SummaryJob
@@ -34,14 +35,13 @@ class RedisHistogram:
     def key(self) -> str:
         return f"peerdigest:metrics:{self.name}"
 
-    def observe(self, redis: Redis, seconds: float) -> None:
-        pipe = redis.pipeline(transaction=True)
+    def observe(self, pipe: Pipeline, seconds: float) -> None:
+        """Add one observation to `pipe`, a transaction: a scrape never sees some buckets counted and not others."""
         for bound in self.buckets:
             if seconds <= bound:
                 pipe.hincrby(self.key, repr(bound), 1)
         pipe.hincrby(self.key, "count", 1)
         pipe.hincrbyfloat(self.key, "sum", seconds)
-        pipe.execute()
 
     def family(self, redis: Redis) -> HistogramMetricFamily:
         raw = {k.decode(): v.decode() for k, v in redis.hgetall(self.key).items()}
@@ -73,10 +73,12 @@ def observe_completed(
     """Record the durations of a job that just completed and the guard rules its LLM answers broke;
     a metric is never worth failing a job over."""
     try:
-        JOB_DURATION.observe(redis, (job.completed_at - job.started_at).total_seconds())
-        if generation_method == GenerationMethod.ai:
-            LLM_LATENCY.observe(redis, summarizer_ms / 1000)
-        for rule in rejections:
-            redis.hincrby(GUARD_REJECTIONS, rule, 1)
+        with redis.pipeline(transaction=True) as pipe:  # one round trip for all of it
+            JOB_DURATION.observe(pipe, (job.completed_at - job.started_at).total_seconds())
+            if generation_method == GenerationMethod.ai:
+                LLM_LATENCY.observe(pipe, summarizer_ms / 1000)
+            for rule in rejections:
+                pipe.hincrby(GUARD_REJECTIONS, rule, 1)
+            pipe.execute()
     except RedisError as exc:
         log.warning("job %s: durations not recorded in the metrics (Redis: %s)", job.job_id, exc)

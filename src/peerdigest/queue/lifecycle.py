@@ -369,17 +369,14 @@ def _lock(session: Session, job_id: str, *statuses: JobStatus) -> SummaryJob | N
     WHERE clause after waiting for a concurrent change of the row. Either way the
     status read here is the status the caller's changes are committed over.
     """
-    changed = session.execute(
+    # RETURNING hands back the row the UPDATE locked, in the same statement (SQLite 3.35+, PostgreSQL).
+    return session.scalars(
         update(SummaryJob)
         .where(SummaryJob.job_id == job_id, SummaryJob.status.in_(statuses))
         .values(status=SummaryJob.status)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:
-        return None
-    return session.scalar(
-        select(SummaryJob).where(SummaryJob.job_id == job_id).execution_options(populate_existing=True)
-    )
+        .returning(SummaryJob)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
 
 
 def _end(

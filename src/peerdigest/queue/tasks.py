@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Retry, get_current_job
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import configure_mappers
 
 from peerdigest.config import Settings, load_settings
 from peerdigest.db.models import JobStatus
@@ -33,7 +34,7 @@ from peerdigest.queue.backpressure import SharedPause
 from peerdigest.queue.jobs import find
 from peerdigest.queue.llm_slots import llm_slot
 from peerdigest.summarize import TransientSummaryError, for_settings
-from peerdigest.summarize.llm import tls_context
+from peerdigest.summarize.llm import load_client_code
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +73,29 @@ _worker_settings: Settings | None = None
 
 
 def use_settings(settings: Settings | None) -> None:
-    """Run every job of this process, and of the work horses it forks, with `settings` (None: read them per job)."""
+    """Run every job of this process, and of the work horses it forks, with `settings` (None: read them per job).
+
+    With settings given, it also loads what each new horse would otherwise load on its
+    first job (about 150 ms, on every horse at once when a pool starts): the ORM's mapper
+    set-up and, with an LLM, the client's lazily imported code and certificates.
+    """
     global _worker_settings
     _worker_settings = settings
+    if settings is not None:
+        configure_mappers()
+        if settings.llm_base_url:
+            load_client_code()
 
 
-def warm_up() -> None:
-    """Ready what every job of this process needs before the first one comes: its database connection
-    and, with an LLM, the certificates its client checks against. A failure here is the job's to meet."""
+def connect() -> None:
+    """Open, in a new work horse, the database connection its jobs will use (a fork cannot share one).
+    A failure here is the first job's to meet."""
     settings = _worker_settings or load_settings()
     try:
         with engine_for(settings.database_url).connect():
             pass  # back into the process's pool, open
-        if settings.llm_base_url:
-            tls_context()
     except Exception as exc:
-        log.warning("could not get ready for jobs (%s); the first job will try again", exc)
+        log.warning("no database connection yet (%s); the first job will try again", exc)
 
 
 def generate_summary(job_id: str, evaluation_id: int, student_id: int) -> dict | Retry | None:

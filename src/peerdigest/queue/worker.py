@@ -42,17 +42,15 @@ from rq.job import Job
 from rq.utils import as_text
 
 # Imported here, in the worker's parent process, so every forked work horse starts with
-# them loaded; otherwise each job would pay for importing the task's dependencies
-# (the openai SDK alone takes about a second) again.
-import peerdigest.queue.tasks  # noqa: F401
+# them loaded; otherwise each new horse would pay for importing the task's dependencies
+# (the openai SDK alone takes about a second) again. `tasks.use_settings` loads the rest.
 import peerdigest.summarize.builtin  # noqa: F401
 import peerdigest.summarize.llm  # noqa: F401
 from peerdigest.config import Settings, load_settings
-from peerdigest.queue.horse import ReusedHorseWorker
+from peerdigest.queue import quarantine, tasks
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe, is_sentinel
-from peerdigest.queue import quarantine
+from peerdigest.queue.horse import ReusedHorseWorker
 from peerdigest.queue.queues import all_queues
-from peerdigest.queue.tasks import use_settings, warm_up
 from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
 
 log = logging.getLogger(__name__)
@@ -112,7 +110,7 @@ class SummaryWorker(ReusedHorseWorker):
                 again.execute()
 
     def horse_started(self) -> None:
-        warm_up()
+        tasks.connect()
 
     def _revive_scheduler(self) -> None:
         """Start the scheduler child again if it died; what RQ's maintenance tasks do, at every heartbeat."""
@@ -141,7 +139,7 @@ def build_worker(redis: Redis, settings: Settings, name: str | None = None) -> S
 
 def run(redis: Redis, settings: Settings, *, burst: bool = False, name: str | None = None) -> int:
     """Work until stopped (or, in burst mode, until the queues are empty). Returns an exit code."""
-    use_settings(settings)
+    tasks.use_settings(settings)
     wait = 1.0
     stop = {"requested": False}
     previous = signal.getsignal(signal.SIGTERM)
