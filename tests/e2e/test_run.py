@@ -11,6 +11,7 @@ import psutil
 import pytest
 
 from peerdigest.dev.embedded_redis import free_port
+from peerdigest.testing.fake_llm import FakeLLM, careful_model
 from tests.conftest import settings_env
 from tests.support.api import PREFIX, TEACHER
 from peerdigest.testing.serving import wait_until_serving
@@ -66,6 +67,40 @@ def test_with_embedded_redis_always_run_serves_the_curl_procedure_on_one_redis_a
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, f"left running: {alive}"
     assert "Traceback" not in output.read_text()
+
+
+def test_an_embedded_redis_killed_mid_batch_is_started_again_and_every_job_completes(process_settings, tmp_path):
+    # An LLM that takes a second per answer keeps the batch going while Redis dies.
+    llm = FakeLLM(default=careful_model, capacity=8, latency=1.0).start()
+    settings = process_settings.model_copy(
+        update={"embedded_redis": "always", "llm_base_url": llm.base_url, "llm_model": "fake-model", "reconcile_interval": 1}
+    )
+    output = tmp_path / "run.log"
+    run, base = start_run(settings, output, "--workers", "2")
+    try:
+        batch = httpx.post(f"{base}{PREFIX}/evaluation/56/batch-queue", headers=TEACHER)
+        job_ids = [item["job_id"] for item in batch.json()["results"]]
+        while not llm.requests:
+            time.sleep(0.05)
+        (redis,) = redis_servers(ours(run))
+        redis.kill()
+        statuses = [httpx.get(f"{base}{PREFIX}/jobs/{j}/status", headers=TEACHER).json()["status"] for j in job_ids]
+        assert "completed" not in statuses[-2:], "the batch was still going when Redis died"
+
+        deadline = time.monotonic() + 120
+        while True:
+            statuses = [httpx.get(f"{base}{PREFIX}/jobs/{j}/status", headers=TEACHER).json()["status"] for j in job_ids]
+            if all(s == "completed" for s in statuses):
+                break
+            assert time.monotonic() < deadline, statuses
+            time.sleep(0.5)
+        (again,) = redis_servers(ours(run))
+        assert again.pid != redis.pid
+        assert "the embedded Redis on port" in output.read_text()
+    finally:
+        run.send_signal(signal.SIGINT)
+        assert run.wait(60) == 0
+        llm.stop()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)

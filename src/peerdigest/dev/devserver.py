@@ -2,7 +2,8 @@
 
 A supervisor, not a launcher: a child that exits on its own (a worker killed,
 the API crashed) is started again after a back-off, and the others run on;
-the scheduler's reconciler hands back whatever a dead worker held. SIGTERM,
+the scheduler's reconciler hands back whatever a dead worker held. An
+embedded Redis that exits is started again on its port, with its files. SIGTERM,
 SIGHUP and Ctrl+C stop everything: every child gets SIGTERM (a worker
 finishes its job in hand; a second signal stops it at once), and the embedded
 Redis, if this command started one, stops last.
@@ -30,7 +31,7 @@ import psutil
 from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
 from peerdigest.db.session import session_scope
-from peerdigest.dev.embedded_redis import resolve
+from peerdigest.dev.embedded_redis import EmbeddedRedis, RedisUnavailable, resolve
 from peerdigest.dev.seed import DemoSchool, DemoSchoolConflict, seed_demo
 from peerdigest.queue.connection import describe
 from peerdigest.queue.pool import die_with_parent
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 FIRST_RESTART_DELAY = 1.0  # seconds; doubles while a child keeps dying
 MAX_RESTART_DELAY = 30.0  # and a child that ran this long is trusted again: its next restart is quick
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+REDIS_RESTART_DELAY = 5.0  # seconds between two tries to start the embedded Redis again
 
 
 @dataclass
@@ -137,6 +139,16 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
+def _start_again(embedded: EmbeddedRedis) -> None:
+    """Start the embedded Redis again after it exited (a crash, a kill): the same port and files, so
+    every child reconnects to it by itself and its append-only file brings the queues back."""
+    log.warning("the embedded Redis on port %d exited; starting it again", embedded.port)
+    try:
+        embedded.start()
+    except RedisUnavailable as exc:
+        log.warning("%s; trying again in %.0f s", exc, REDIS_RESTART_DELAY)
+
+
 def prepare(settings: Settings) -> DemoSchool:
     """The data folder, the schema and the demo school, before anything starts.
 
@@ -176,7 +188,11 @@ def run_all(settings: Settings, port: int = 8000, workers: int = 1) -> int:
             "API on http://127.0.0.1:%d (docs at /docs), %d worker(s), scheduler and reconciler, Redis at %s%s. "
             "Ctrl+C stops all.", port, workers, describe(url), " (embedded)" if embedded else "",
         )
+        redis_again_at = 0.0
         while not stop.wait(0.2):
+            if embedded is not None and not embedded.running and time.monotonic() >= redis_again_at:
+                redis_again_at = time.monotonic() + REDIS_RESTART_DELAY
+                _start_again(embedded)
             supervisor.watch()
         log.info("stopping: workers finish their current job first (Ctrl+C again to stop them now)")
         # A job may take up to JOB_TIMEOUT; what is still running after that is killed.

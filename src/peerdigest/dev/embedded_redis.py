@@ -80,6 +80,10 @@ class EmbeddedRedis:
         self.stop()
         raise RedisUnavailable(f"embedded redis-server did not answer on port {self.port} within {timeout:.0f}s")
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

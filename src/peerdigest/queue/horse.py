@@ -29,7 +29,6 @@ so everything RQ does around a horse holds unchanged:
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import random
 import signal
@@ -40,7 +39,6 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 
-log = logging.getLogger(__name__)
 
 # Jobs one horse runs before it is replaced: its start-up (~60 ms) is then a fraction of a
 # millisecond per job, and a leak of even 1 MiB a job stays bounded.
@@ -157,7 +155,6 @@ class ReusedHorseWorker(Worker):
         random.seed()  # not the sequence of the worker, nor of the horse before
         self.setup_work_horse_signals()
         self._is_horse = True
-        self.log = log
         incoming = os.fdopen(jobs_r, "rb", buffering=0)
         try:
             self.horse_started()
