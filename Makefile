@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install demo test test-llm run up worker api bench profile clean
+.PHONY: install demo test test-fast test-llm run up worker api bench profile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: install
 test: install
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
+
+# The inner loop: unit tests and the integration tests that start no process (no browser, no faults).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/integration
 
 test-llm: install
 	$(BIN)/python -m pip install --quiet -e ".[real-llm]"

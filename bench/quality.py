@@ -4,7 +4,7 @@ Runs the quality corpus (tests/data/quality_corpus) through the builtin
 summarizer and two scripted models behind the local fake OpenAI-compatible
 server: a decent model whose answers the guard should accept (false
 rejections under 5 %) and a hostile one whose answers it must all reject.
-Prints a table and writes bench/results/quality.json.
+Prints a table and writes build/bench/quality.json.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def main() -> int:
         met = value < target if op == "<" else value >= target if op == ">=" else value <= target
         ok &= met
         print(f"  {name:<30} {value:6.1%}  target {op} {target:.0%}  {'ok' if met else 'MISSED'}  ({note})")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
+    results = ROOT / "build" / "bench"
+    results.mkdir(parents=True, exist_ok=True)
     (results / "quality.json").write_text(
         json.dumps({name: {"value": value, "target": f"{op} {target}", "note": note} for name, value, op, target, note
                     in rows}, indent=2, ensure_ascii=False) + "\n"

@@ -4,10 +4,11 @@
     python bench/run.py --full     the sizes of the issue
     python bench/run.py --smoke    the smallest size, for CI: it must complete, nothing is judged on time
 
-Each run writes build/bench/<time>-<commit>.json (top-level `saturation`: scenario
-2's share of the ideal) and, unless --smoke, appends its table to
-docs/BENCHMARKS.md with the date, machine and commit. The exit code is 1 when
-a target was missed (never with --smoke).
+Each run writes build/bench/<time>-<commit>-<size>.json (top-level `saturation`:
+scenario 2's share of the ideal) and its table, with the date, machine and
+commit, beside it as .md. Nothing outside build/ is written: a run worth keeping
+is copied into docs/BENCHMARKS.md by hand. The exit code is 1 when a target was
+missed (never with --smoke).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="the sizes of the issue")
     size.add_argument("--smoke", action="store_true", help="the smallest size; nothing judged")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench", help="where the JSON goes")
-    parser.add_argument("--no-record", action="store_true", help="do not append the table to docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
     label = "smoke" if args.smoke else "full" if args.full else "quick"
 
@@ -81,11 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out / f"{run['date'].replace(':', '')}-{run['commit']}-{label}.json"
     path.write_text(json.dumps(run, indent=2))
     table = markdown(run, results)
+    path.with_suffix(".md").write_text(table)
     print(table)
-    print(f"written to {path}")
-    if not args.smoke and not args.no_record:
-        with (ROOT / "docs" / "BENCHMARKS.md").open("a") as docs:
-            docs.write("\n" + table)
+    print(f"written to {path} and {path.with_suffix('.md').name}")
     missed = [f"{r.name}: {m}" for r in results for m, (_, met) in r.targets.items() if not met]
     return 1 if missed and not args.smoke else 0
 

@@ -1,8 +1,10 @@
 """Real services for every test: Redis, and SQLite plus PostgreSQL where it runs.
 
-- Redis: REDIS_URL's server, else one answering on 127.0.0.1:6379, else an
-  embedded redis-server for the session. Tests use their own database number
-  (TEST_REDIS_DB, default 13) and flush it before and after each test.
+- Redis: an embedded redis-server of this test session's own, on a free port,
+  so two suites on one machine (two checkouts, a developer's and CI's) never
+  share a queue. TEST_REDIS_URL names an external server instead, only when
+  asked; tests then use its database TEST_REDIS_DB (default 13). Each test
+  flushes its database before and after.
 - Databases: `database_url` runs a test on SQLite and on PostgreSQL (when
   TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432; in CI it
   must). Each session gets its own PostgreSQL database, created and dropped
@@ -27,7 +29,7 @@ from peerdigest.db.models import Base, School, User
 from peerdigest.db.session import engine_for, session_scope
 from peerdigest.dev.embedded_redis import EmbeddedRedis
 from peerdigest.dev.seed import seed_demo
-from peerdigest.queue.connection import DEFAULT_URL, answers, connect
+from peerdigest.queue.connection import connect
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
@@ -55,9 +57,10 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def redis_server_url(tmp_path_factory):
-    base = os.environ.get("REDIS_URL") or DEFAULT_URL
-    if answers(connect(base)):
-        url = make_url(base.replace("redis://", "postgresql://", 1))  # borrow SQLAlchemy's URL parser
+    """The session's Redis server, without a database number."""
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        url = make_url(external.replace("redis://", "postgresql://", 1))  # borrow SQLAlchemy's URL parser
         yield f"redis://{'%s@' % url.password if url.password else ''}{url.host}:{url.port or 6379}"
         return
     with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
@@ -66,7 +69,7 @@ def redis_server_url(tmp_path_factory):
 
 @pytest.fixture
 def redis_url(redis_server_url):
-    url = f"{redis_server_url}/{TEST_REDIS_DB}"
+    url = f"{redis_server_url}/{TEST_REDIS_DB if os.environ.get('TEST_REDIS_URL') else 0}"
     client = connect(url)
     client.flushdb()
     yield url
