@@ -100,10 +100,18 @@ class Release(StrEnum):
     after_review = "after_review"  # once a teacher approved it
 
 
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+
+
 class School(Base):
     __tablename__ = "school"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Where the school is: times on its pages and in its mail are shown in this IANA zone, and a
+    # teacher's "closes at 17:00" means 17:00 here. Its language is the interface's last resort
+    # (after the user's own setting and the browser's Accept-Language).
+    time_zone: Mapped[str] = mapped_column(String(60), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
+    language: Mapped[str] = mapped_column(String(2), default="nl", server_default="nl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -114,6 +122,12 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default=Role.student)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    # The interface language the user chose ("nl", "en"); None: the browser's, else the school's.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # People are never deleted by a click: a removed teacher is disabled (no access, no sign-in),
+    # and what they gave as a reviewer stays. Who did it and when is kept.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    disabled_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School] = relationship()
@@ -125,8 +139,23 @@ class Evaluation(Base):
     title: Mapped[str] = mapped_column(String(300))
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="nl")
+    # Students fill in the form from opens_at (None: at once) until the deadline (the close time;
+    # None: no end). At the deadline the evaluation's summaries are queued by its close schedule.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     release: Mapped[str] = mapped_column(String(20), default=Release.after_review)
+    # Whether each student also rates themself, and whether that self-rating counts in the
+    # contribution factors (it never counts as feedback received).
+    self_rating: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    self_rating_counts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether the form asks a comment for every teammate before it can be submitted.
+    comment_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Reminder mail to those who have not submitted, this many hours before the deadline (None: none);
+    # reminded_at records when it went, so a scheduler pass sends it once.
+    remind_hours_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Archived (deleted from the teacher's view) evaluations keep their rows; nothing lists them.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School] = relationship()
@@ -176,6 +205,63 @@ class Score(Base):
 
     allocation: Mapped[Allocation] = relationship(back_populates="scores")
     criterion: Mapped[Criterion] = relationship()
+
+
+class Submission(Base):
+    """Where one reviewer stands in one evaluation's form: started (saved at least once) and submitted.
+
+    No row: not started. The scores themselves are `score` rows, the same ones
+    the import and the scores API write; this row holds only the reviewer's progress.
+    """
+
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("evaluation_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OutgoingMail(Base):
+    """One e-mail to send (a reminder, a released summary, a sign-in link): the outbox.
+
+    Written in the same transaction as what caused it, sent by a worker over SMTP
+    (SMTP_URL); without SMTP the teacher's page lists the unsent ones with their
+    links, to send by hand.
+    """
+
+    __tablename__ = "outgoing_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    evaluation_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reminder | released | sign_in
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SignInLink(Base):
+    """A one-time sign-in link sent by mail; only the hash of its secret is stored."""
+
+    __tablename__ = "sign_in_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Where the link leads once signed in (a path on this site, e.g. the evaluation's form).
+    next_path: Mapped[str] = mapped_column(String(500), default="/")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
 
 
 class FeedbackSummary(Base):
