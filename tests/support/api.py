@@ -14,5 +14,10 @@ PREFIX = "/api/v1/feedback-summaries"
 
 
 def api_client(settings: Settings, **options) -> TestClient:
-    """`options` go to TestClient, e.g. `client=("10.0.0.5", 50000)` to call from that address."""
+    """`options` go to TestClient, e.g. `client=("10.0.0.5", 50000)` to call from that address.
+
+    The client reads English, as a browser set to English does (`Accept-Language: en`); a test
+    of the Dutch interface sends `Accept-Language: nl` or signs in a user whose language is Dutch.
+    """
+    options.setdefault("headers", {"Accept-Language": "en"})
     return TestClient(create_app(settings, redis=connect(settings.redis_url)), **options)

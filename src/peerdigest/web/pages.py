@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from peerdigest import i18n
+from peerdigest.i18n import N_
 from peerdigest.api.deps import Identity, is_staff
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Role, User
@@ -24,6 +26,8 @@ from peerdigest.domain import auth
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 FLASH_COOKIE = "peerdigest_flash"
+# The language chosen on the sign-in page, before anyone is signed in (a signed-in user's is their own setting).
+LANGUAGE_COOKIE = "peerdigest_language"
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,14 @@ class NavLink:
 
 
 NAV: tuple[NavLink, ...] = (
-    NavLink("Evaluations", "/evaluations", (Role.teacher, Role.admin)),
-    NavLink("Import", "/import", (Role.teacher, Role.admin)),
-    NavLink("My summaries", "/my-summaries", (Role.student,)),
-    NavLink("Teachers", "/school/teachers", (Role.admin,)),
-    NavLink("Operations", "/operations", (), installation=True),
+    NavLink(N_("Evaluations"), "/evaluations", (Role.teacher, Role.admin)),
+    NavLink(N_("Import"), "/import", (Role.teacher, Role.admin)),
+    NavLink(N_("My summaries"), "/my-summaries", (Role.student,)),
+    NavLink(N_("Teachers"), "/school/teachers", (Role.admin,)),
+    NavLink(N_("Operations"), "/operations", (), installation=True),
 )
+# A role as the pages name it (base.html translates it).
+ROLE_NAMES = (N_("teacher"), N_("student"), N_("admin"))
 
 
 def page_router() -> APIRouter:
@@ -96,6 +102,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
     browser = getattr(request.state, "web_session", None)
     user: User | None = context.get("user")
     flash = request.cookies.get(FLASH_COOKIE)
+    i18n.set_language(page_language(request, user))
     response = templates(request).TemplateResponse(
         request,
         template,
@@ -105,6 +112,8 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
             "dev_sign_in": request.app.state.settings.auth_mode == AuthMode.dev,
             "notice": _unflash(flash) if flash else None,
             "path": request.url.path,
+            "language": i18n.current_language(),
+            "time_zone": user.school.time_zone if user is not None else None,
             **context,
         },
         status_code=status_code,
@@ -112,6 +121,15 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def page_language(request: Request, user: User | None) -> str:
+    """The language a page is written in: the user's own choice, else the browser's, else the school's."""
+    return i18n.negotiate(
+        user.language if user is not None else request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+        user.school.language if user is not None else None,
+    )
 
 
 def redirect(path: str, notice: str | None = None, error: bool = False) -> RedirectResponse:
