@@ -274,3 +274,18 @@ def test_a_self_rating_far_from_the_peers_is_mentioned_kindly_and_only_then(feed
     assert "You rate your own work lower than your teammates do" in written("en", -0.3)
     for close in (0.1, None):
         assert "eigen werk" not in written("nl", close)
+
+
+def test_a_threat_is_never_quoted_and_the_summary_says_a_comment_was_left_out(feedback):
+    received = feedback(
+        "nl",
+        scores={"Inzet": [1, 4], "Samenwerking": [4, 4]},
+        comments=[
+            (1, "Inzet", 1, "Als je weer niks doet sla ik je in elkaar, echt waar."),
+            (2, "Inzet", 4, "Werkt hard door als er een deadline is."),
+            (1, "Samenwerking", 4, "Fijn om mee te overleggen."),
+        ],
+    )
+    text = summarize(received).summary_text.lower()
+    assert "in elkaar" not in text and "sla ik" not in text
+    assert "niet elke opmerking was vriendelijk verwoord" in text
