@@ -37,16 +37,23 @@ What differs is found by functions the doctor calls too (`survey`,
 Passes are safe from several processes at once: a Redis lock makes them take
 turns, and every row change is a `lifecycle` transition, a compare-and-set on
 the status the pass saw, so a worker or a cancel that moved the job meanwhile wins.
+The lock names its process, so a turn that an append-only Redis brought back
+after its pass lost Redis does not hold up every pass until it expires.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import psutil
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -79,6 +86,16 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = "peerdigest:reconcile"
 LOCK_TTL = 120  # seconds; a pass that dies holding the lock holds up the next ones this long at most
+# KEYS[1]: the lock; ARGV[1]: the holder seen. Deleted only if nobody took it since.
+_DELETE_IF_HELD_BY = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+# Held while this process runs a pass: so a turn on Redis naming this process, seen while
+# holding this, is one an earlier pass could not let go of.
+_in_pass = threading.Lock()
 # Between popping a job id and marking its job started, a worker holds it where no pass can see
 # it (RQ's BLPOP over several queues has no intermediate list). A job that looks lost is looked
 # at again this much later, long after any live worker has marked it started.
@@ -150,20 +167,43 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
     otherwise skips: the other pass is doing the same work.
     """
     ensure_binary_safe(redis)
-    turn = redis.lock(LOCK_KEY, timeout=LOCK_TTL)
-    if not turn.acquire(blocking=wait > 0, blocking_timeout=wait or None):
-        return Report(skipped="another reconciler is running")
-    try:
-        started = time.monotonic()
-        report = _pass(settings, redis)
-        # Kept on Redis for /metrics and the operations page (`queue.repairs`).
-        repairs.record(redis, time.monotonic() - started, report.checked, report.counts())
-        return report
-    finally:
+    with _in_pass:
+        turn = redis.lock(LOCK_KEY, timeout=LOCK_TTL)
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+        if not turn.acquire(blocking=False, token=token):
+            _free_orphaned_turn(redis)
+            if not turn.acquire(blocking=wait > 0, blocking_timeout=wait or None, token=token):
+                return Report(skipped="another reconciler is running")
         try:
-            turn.release()
-        except RedisError:
-            pass  # expired or Redis gone: the lock ends by itself
+            started = time.monotonic()
+            report = _pass(settings, redis)
+            # Kept on Redis for /metrics and the operations page (`queue.repairs`).
+            repairs.record(redis, time.monotonic() - started, report.checked, report.counts())
+            return report
+        finally:
+            try:
+                turn.release()
+            except RedisError:
+                pass  # expired, or Redis gone (should it come back with the turn, `_free_orphaned_turn`)
+
+
+def _free_orphaned_turn(redis: Redis) -> None:
+    """Free the turn of a pass that can no longer let go of it: one of this process (which is in no
+    other pass now) that lost Redis, or one whose process on this machine has ended.
+
+    An append-only Redis brings such a turn back after a restart, and every pass would skip
+    for up to LOCK_TTL. A turn of a process on another machine ends with its TTL.
+    """
+    holder = redis.get(LOCK_KEY)
+    if holder is None:
+        return
+    host, pid, _ = ["", "", "", *holder.decode(errors="replace").rsplit(":", 2)][-3:]
+    if host != socket.gethostname() or not pid.isdigit():
+        return
+    if int(pid) != os.getpid() and psutil.pid_exists(int(pid)):
+        return
+    if redis.register_script(_DELETE_IF_HELD_BY)(keys=[LOCK_KEY], args=[holder]):
+        log.warning("reconciler: freed the turn a pass of process %s left behind when it lost Redis or ended", pid)
 
 
 def _pass(settings: Settings, redis: Redis) -> Report:
@@ -444,7 +484,8 @@ def refile(redis: Redis, entry: Misfiled) -> None:
         job.set_status(rq_status, pipeline=pipeline)
         pipeline.expire(job.key, ttl)
         pipeline.execute()
-    log.warning("job %s: %s here, but RQ listed it as %s; filed as %s", job.id, entry.status, entry.listed, rq_status)
+    # Worded so that no line says "job …: completed", which only the job's own end says.
+    log.warning("job %s: RQ listed it as %s, but it is %s here; filed as %s", job.id, entry.listed, entry.status, rq_status)
 
 
 def slots_held(settings: Settings, redis: Redis) -> list[tuple[llm_slots.Slot, JobStatus | None]]:

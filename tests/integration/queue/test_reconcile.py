@@ -4,6 +4,10 @@ Each test puts Redis in the state a fault leaves behind, with RQ's own calls
 (a worker's start bookkeeping, a failure result), then runs a pass.
 """
 
+import os
+import socket
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -24,7 +28,7 @@ from peerdigest.queue.queues import summary_queues
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find
 from peerdigest.queue.connection import connect
-from peerdigest.queue.reconcile import LOCK_KEY, WEBHOOK_GRACE, reconcile
+from peerdigest.queue.reconcile import LOCK_KEY, LOCK_TTL, WEBHOOK_GRACE, reconcile
 from peerdigest.summarize import Summary
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
@@ -203,6 +207,22 @@ def test_a_pass_skips_while_another_holds_the_lock(school, redis):
     with redis.lock(LOCK_KEY, timeout=30):
         report = reconcile(school, redis)
     assert report.skipped and report.repairs == 0
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{os.getppid()}:a-live-process", ex=30)
+    assert reconcile(school, redis).skipped, "nor while a live process on this machine holds it"
+
+
+def test_a_turn_left_by_a_pass_of_this_process_that_lost_redis_does_not_hold_up_the_next(school, redis):
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{os.getpid()}:{'0' * 32}", ex=LOCK_TTL)  # back from the append-only file
+
+    assert not reconcile(school, redis).skipped
+    assert not redis.exists(LOCK_KEY)
+
+
+def test_a_turn_left_by_a_process_that_ended_is_freed(school, redis):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{int(ended.stdout)}:{'0' * 32}", ex=LOCK_TTL)
+
+    assert not reconcile(school, redis).skipped
 
 
 @pytest.mark.slow
