@@ -307,7 +307,7 @@ def look(redis: Redis, job_id: str, waiting: set[str]) -> Sighting:
 
 def unreadable_reason(exc: Exception) -> str:
     """One line on why RQ could not read a job (RQ's DeserializationError keeps the reason in its cause)."""
-    return f"{type(exc).__name__}: {exc or exc.__cause__}"[:500]
+    return f"{type(exc).__name__}: {str(exc) or exc.__cause__}"[:500]
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,7 @@ def test_an_unreadable_job_hash_is_set_aside_and_its_row_fails(school, redis):
     assert reconcile(school, redis).set_aside == 1
     row = _row(school, job_id)
     assert row.status == JobStatus.failed and "could not be read" in row.error_message
+    assert "(DeserializationError: invalid load key" in row.error_message, "the reason RQ's error keeps in its cause"
     assert job_id in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
     assert _waiting(redis) == [], "no worker pops it again"
 
