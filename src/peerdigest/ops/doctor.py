@@ -267,7 +267,8 @@ def _queue_entries(probe: Probe) -> Finding:
 
     if unknown := _unknown("queue entries", probe):
         return unknown
-    dangling = [f"{stray.job_id} on {stray.queue}" for stray in stray_entries(probe.redis, set()) if not stray.reason]
+    open_ids = {row.job_id for row, _ in probe.open_jobs}  # so no open job's hash is read a second time
+    dangling = [f"{stray.job_id} on {stray.queue}" for stray in stray_entries(probe.redis, open_ids) if not stray.reason]
     if dangling:
         return Finding(
             "queue entries", Level.fail, f"{len(dangling)} point at no job hash: {_listed(dangling)}",
