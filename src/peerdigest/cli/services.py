@@ -178,7 +178,7 @@ def demo(
 
 @app.command()
 def doctor() -> None:
-    """Check Redis, the queue connection, versions, database, LLM, workers and clocks; one line each, with the fix."""
+    """Check Redis, the queue connection, versions, database, LLM, workers, clocks, and the database against Redis; one line each, with the fix."""
     from peerdigest.ops.doctor import Level, diagnose
 
     findings = diagnose(settings_or_exit())
