@@ -15,14 +15,14 @@ JAN, SANNE, MOHAMMED, LISA = 19, 20, 21, 22
 CRITERIA = [CriterionSpec("Collaboration", 1, 5), CriterionSpec("Effort", 1, 10)]
 
 
-def open_evaluation(settings: Settings, title: str = "Sprint 2", **fields) -> int:
+def open_evaluation(settings: Settings, title: str = "Sprint 2", teams: dict | None = None, **fields) -> int:
     """A two-team evaluation that opened an hour ago and closes in a week; `fields` set more (opens_at, deadline,
     self_rating, comment_required, archived_at...)."""
     with session_scope(settings.database_url) as session:
         school_id = session.query(School.id).filter(School.name != "Andere School").order_by(School.id).first()[0]
         evaluation = create_evaluation(
             session, school_id=school_id, title=title, language="en", deadline=utcnow() + timedelta(days=7),
-            criteria=CRITERIA, teams={"Team Noord": TEAM_NOORD, "Team Zuid": TEAM_ZUID},
+            criteria=CRITERIA, teams=teams or {"Team Noord": TEAM_NOORD, "Team Zuid": TEAM_ZUID},
         )
         evaluation.opens_at = utcnow() - timedelta(hours=1)
         for name, value in fields.items():

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Criterion, Evaluation, Score, Submission, User, utcnow
 from peerdigest.domain.evaluations import EvaluationError, mark_stale_summaries, put_score
+from peerdigest.i18n import _
 
 # The longest comment a reviewer can give on one criterion (the scores API's limit too).
 COMMENT_MAX = 5000
@@ -308,13 +309,17 @@ def _comment(text: str | None, criterion: Criterion) -> str | None:
     if comment is None:
         return None
     if len(comment) > COMMENT_MAX:
-        raise EvaluationError(f"The comment on {criterion.name!r} is longer than {COMMENT_MAX} characters.")
+        raise EvaluationError(
+            _("The comment on %(criterion)s is longer than %(most)s characters.", criterion=criterion.name, most=COMMENT_MAX)
+        )
     if "\x00" in comment:
-        raise EvaluationError(f"The comment on {criterion.name!r} contains a NUL character (\\0).")
+        raise EvaluationError(_("The comment on %(criterion)s contains a NUL character (\\0).", criterion=criterion.name))
     try:
         comment.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate: no database stores it
-        raise EvaluationError(f"The comment on {criterion.name!r} is not valid text (a broken character).") from exc
+        raise EvaluationError(
+            _("The comment on %(criterion)s is not valid text (a broken character).", criterion=criterion.name)
+        ) from exc
     return comment
 
 
