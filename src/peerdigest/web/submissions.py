@@ -108,8 +108,9 @@ async def save(request: Request, evaluation: OwnEvaluationDep, user: PageUser, s
         return _refused(autosave, evaluation, _collided_message(), status.HTTP_409_CONFLICT)
     message = _saved_message(saved, user)
     if autosave:
-        return JSONResponse({"status": message, "saved_at": saved.saved_at.isoformat(),
-                             "submitted": saved.still_submitted})
+        state = State.submitted if saved.still_submitted else State.partway
+        return JSONResponse({"status": message, "saved_at": saved.saved_at.isoformat(), "state": state.value,
+                             "state_label": _(STATE_LABELS[state]), "submitted": saved.still_submitted})
     return redirect(_path(evaluation), message)
 
 

@@ -57,6 +57,7 @@ def test_a_student_fills_in_half_closes_the_tab_comes_back_and_submits_on_a_phon
     sanne.get_by_label("Comment on Collaboration (optional)").fill("Sanne plans our sprints")
     page.get_by_label("Collaboration for Mohammed El Amrani: 3").check()
     expect(page.locator("#save-status")).to_contain_text("Saved")
+    expect(page.locator("#form-state")).to_have_text("partway")
     shot(page, "half-filled")
 
     # The last words go out with the beacon as the tab closes, before any autosave could send them.

@@ -132,7 +132,8 @@ def test_a_complete_form_is_confirmed_stays_changeable_and_says_so(demo_school, 
     assert "Submitted" in answer.text and "Sprint 2" in answer.text
     assert "changes count without submitting again" in answer.text
 
-    assert _autosave(client, csrf, evaluation_id, SANNE, criteria["Effort"], "9").json()["submitted"] is True
+    after = _autosave(client, csrf, evaluation_id, SANNE, criteria["Effort"], "9").json()
+    assert (after["submitted"], after["state_label"]) == (True, "submitted")
     form = client.get(f"/my-evaluations/{evaluation_id}").text
     assert "You submitted this form on" in form
     assert "submitted" in client.get("/my-evaluations").text
@@ -226,3 +227,15 @@ def test_a_lone_surrogate_in_the_raw_bytes_is_refused_too(demo_school, jan):
     assert answer.status_code == 200, "the form parser replaces the broken bytes; the text is stored as replaced"
     with session_scope(demo_school.database_url) as session:
         assert [c.text for c in collect(session, evaluation_id, SANNE).comments] == ["a\ufffd\ufffd\ufffdb"]
+
+
+def test_a_dutch_reader_gets_the_form_and_its_save_status_in_dutch(demo_school):
+    client = api_client(demo_school, headers={"Accept-Language": "nl"})
+    csrf = sign_in(client, "jan@example.com")
+    evaluation_id = open_evaluation(demo_school)
+    criteria = _criteria(demo_school, evaluation_id)
+    assert "Nu open" in client.get("/my-evaluations").text
+    form = client.get(f"/my-evaluations/{evaluation_id}").text
+    assert "Opmerking bij Effort (niet verplicht)" in form and "Inleveren" in form
+    saved = _autosave(client, csrf, evaluation_id, SANNE, criteria["Effort"], "7,0").json()
+    assert saved["status"].startswith("Opgeslagen ") and saved["state_label"] == "half ingevuld"

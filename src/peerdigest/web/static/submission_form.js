@@ -55,6 +55,11 @@
       const answer = await response.json().catch(() => ({}));
       if (response.ok) {
         show(answer.status);
+        const state = document.getElementById("form-state");
+        if (state && answer.state) {
+          state.textContent = answer.state_label;
+          state.className = "state " + answer.state;
+        }
       } else {
         show(typeof answer.detail === "string" ? answer.detail : form.dataset.failed, true);
         // A collision with another save is worth another try; a closed evaluation or a refused answer is not.
