@@ -108,7 +108,7 @@ def test_a_form_filled_in_partway_is_found_again_and_completed(demo_school, jan)
 
 def test_submitting_an_incomplete_form_names_each_teammate_and_criterion_missing_and_keeps_the_answers(demo_school, jan):
     client, csrf = jan
-    evaluation_id = open_evaluation(demo_school, comment_required=True)
+    evaluation_id = open_evaluation(demo_school, comment_required=True, self_rating=True)
     criteria = _criteria(demo_school, evaluation_id)
     data = _everything(csrf, criteria)
     data[f"score-{LISA}-{criteria['Effort']}"] = ""
@@ -119,6 +119,8 @@ def test_submitting_an_incomplete_form_names_each_teammate_and_criterion_missing
     assert "Lisa Jansen: no score for Effort" in answer.text
     assert "Mohammed El Amrani: a comment is required" in answer.text
     assert "Sanne Bakker: a comment is required" not in answer.text
+    assert "Yourself: no score for Effort" in answer.text, "the self-rating is asked too, without a comment"
+    assert "Yourself: a comment is required" not in answer.text
     assert "Always there</textarea>" in answer.text, "what was given is saved even though it was not handed in"
     assert "not started" not in client.get("/my-evaluations").text
 
