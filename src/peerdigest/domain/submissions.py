@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,6 +165,10 @@ def save_scores(session: Session, evaluation: Evaluation, reviewer: User, entrie
                 f"{criterion.min_score:g}-{criterion.max_score:g}."
             )
         comment = _comment(entry.comment, criterion)
+        if entry.score is None and comment is None and (allocation.id, criterion.id) not in existing:
+            # An answer left empty (the whole form posted by its Save button) needs no row.
+            unchanged += 1
+            continue
         change = put_score(session, existing, allocation, criterion, entry.score, comment)
         if change == "unchanged":
             unchanged += 1
@@ -263,7 +267,7 @@ def progress(session: Session, evaluation: Evaluation) -> list[ReviewerProgress]
         session.scalars(
             select(Allocation.reviewer_id)
             .join(Score, Score.allocation_id == Allocation.id)
-            .where(Allocation.evaluation_id == evaluation.id)
+            .where(Allocation.evaluation_id == evaluation.id, or_(Score.value.is_not(None), Score.comment.is_not(None)))
             .distinct()
         )
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from peerdigest.db.models import Evaluation, Submission, utcnow
+from peerdigest.db.models import Allocation, Evaluation, Score, Submission, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain.feedback import collect
 from tests.support.api import api_client
@@ -98,7 +98,12 @@ def test_a_form_filled_in_partway_is_found_again_and_completed(demo_school, jan)
     assert "Saved " in page
     assert "partway" in client.get("/my-evaluations").text
 
-    # Without JavaScript, the Save button posts the whole form.
+    # Without JavaScript, the Save button posts the whole form; the answers left empty make no rows.
+    blank = {k: "" for k in _everything(csrf, criteria)} | {"csrf_token": csrf}
+    assert client.post(f"/my-evaluations/{evaluation_id}/save", data=blank).status_code == 200
+    with session_scope(demo_school.database_url) as session:
+        rows = session.scalars(select(Score).join(Allocation).where(Allocation.evaluation_id == evaluation_id)).all()
+    assert [(r.value, r.comment) for r in rows] == [(None, None)], "Sanne's cleared answer stays, as cleared"
     saved = client.post(f"/my-evaluations/{evaluation_id}/save", data=_everything(csrf, criteria, "3"))
     assert saved.status_code == 200 and "Saved " in saved.text
     assert client.post(f"/my-evaluations/{evaluation_id}/submit", data=_everything(csrf, criteria, "3")).url.path.endswith(
