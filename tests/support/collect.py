@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from peerdigest.config import Settings
-from peerdigest.db.models import School, utcnow
+from sqlalchemy import select
+
+from peerdigest.db.models import User, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain.evaluations import CriterionSpec, create_evaluation
 
@@ -19,7 +21,7 @@ def open_evaluation(settings: Settings, title: str = "Sprint 2", teams: dict | N
     """A two-team evaluation that opened an hour ago and closes in a week; `fields` set more (opens_at, deadline,
     self_rating, comment_required, archived_at...)."""
     with session_scope(settings.database_url) as session:
-        school_id = session.query(School.id).filter(School.name != "Andere School").order_by(School.id).first()[0]
+        school_id = session.scalar(select(User.school_id).where(User.email == TEAM_NOORD[0]))
         evaluation = create_evaluation(
             session, school_id=school_id, title=title, language="en", deadline=utcnow() + timedelta(days=7),
             criteria=CRITERIA, teams=teams or {"Team Noord": TEAM_NOORD, "Team Zuid": TEAM_ZUID},

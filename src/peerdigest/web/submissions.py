@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from peerdigest.api.deps import SessionDep, visible_evaluation
@@ -48,10 +49,8 @@ class OwnEvaluation:
 def own_evaluation(evaluation_id: PathId, user: PageUser, session: SessionDep) -> Evaluation:
     """The evaluation of the path, if the signed-in user scores someone in it (else 404, as for a missing one)."""
     evaluation = visible_evaluation(session, user, evaluation_id)
-    asked = session.query(Allocation.id).filter(
-        Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id
-    ).first()
-    if asked is None:
+    asked = exists().where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id)
+    if not session.scalar(select(asked)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
     return evaluation
 
