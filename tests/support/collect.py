@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peerdigest.config import Settings
 from sqlalchemy import select
 
+from peerdigest.config import Settings
 from peerdigest.db.models import User, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain.evaluations import CriterionSpec, create_evaluation
