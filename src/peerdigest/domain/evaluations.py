@@ -1,4 +1,7 @@
-"""Evaluations and the peer scores in them: create, change, delete, submit scores.
+"""Evaluations and the peer scores in them: create, change, delete; write one score (`put_score`).
+
+A reviewer's scores are saved through `submissions.save_scores`, the importer's
+rows through `put_score` directly: both write a score with `put_score`.
 
 Whenever scores change, the stored summaries that no longer match what their
 student received are marked stale (`mark_stale_summaries`), whether the
@@ -32,35 +35,11 @@ class EvaluationError(Exception):
     """A request about an evaluation that cannot be done as asked; the message says why."""
 
 
-class DeadlinePassed(EvaluationError):
-    pass
-
-
-class NotYourReviewee(EvaluationError):
-    pass
-
-
 @dataclass(frozen=True)
 class CriterionSpec:
     name: str
     min_score: float = 1
     max_score: float = 5
-
-
-@dataclass(frozen=True)
-class ScoreEntry:
-    reviewee_id: int
-    criterion_id: int
-    score: float | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
-class Submitted:
-    created: int
-    updated: int
-    unchanged: int
-    summaries_marked_stale: int
 
 
 def evaluations_of(session: Session, user: User, *, staff: bool) -> list[Evaluation]:
@@ -147,50 +126,6 @@ def delete_evaluation(session: Session, evaluation: Evaluation) -> None:
     # One DELETE lets the database's ON DELETE CASCADE remove the dependants in the same statement.
     session.execute(delete(Evaluation).where(Evaluation.id == evaluation.id))
     session.expunge(evaluation)
-
-
-def submit_scores(session: Session, evaluation: Evaluation, reviewer: User, entries: Iterable[ScoreEntry]) -> Submitted:
-    """Store a reviewer's scores for their own reviewees, all or none, before the deadline."""
-    if evaluation.deadline is not None and utcnow() >= evaluation.deadline:
-        raise DeadlinePassed(f"The deadline of this evaluation passed on {evaluation.deadline:%Y-%m-%d %H:%M} UTC.")
-    allocations = {
-        a.reviewee_id: a
-        for a in session.scalars(
-            select(Allocation).where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == reviewer.id)
-        )
-    }
-    criteria = {c.id: c for c in evaluation.criteria}
-    existing = {
-        (s.allocation_id, s.criterion_id): s
-        for s in session.scalars(
-            select(Score).where(Score.allocation_id.in_([a.id for a in allocations.values()]))
-        )
-    }
-    created = updated = unchanged = 0
-    changed_students: set[int] = set()
-    for entry in entries:
-        allocation = allocations.get(entry.reviewee_id)
-        if allocation is None:
-            raise NotYourReviewee(f"You are not asked to review student {entry.reviewee_id} in this evaluation.")
-        criterion = criteria.get(entry.criterion_id)
-        if criterion is None:
-            raise EvaluationError(f"Criterion {entry.criterion_id} is not part of this evaluation.")
-        if entry.score is not None and not criterion.min_score <= entry.score <= criterion.max_score:
-            raise EvaluationError(
-                f"Score {entry.score:g} for {criterion.name!r} is outside its scale "
-                f"{criterion.min_score:g}-{criterion.max_score:g}."
-            )
-        comment = (entry.comment or "").strip() or None
-        change = put_score(session, existing, allocation, criterion, entry.score, comment)
-        if change == "unchanged":
-            unchanged += 1
-            continue
-        created += change == "created"
-        updated += change == "updated"
-        changed_students.add(entry.reviewee_id)
-    session.flush()
-    stale = mark_stale_summaries(session, evaluation.id, changed_students)
-    return Submitted(created, updated, unchanged, stale)
 
 
 def put_score(

@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
-from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student
+from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student, submissions
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -44,6 +44,7 @@ def install(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
+    app.include_router(submissions.router)
     app.include_router(review.router)
     app.include_router(events.router)
     app.include_router(operations.router)

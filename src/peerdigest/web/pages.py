@@ -46,6 +46,7 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink(N_("Evaluations"), "/evaluations", (Role.teacher, Role.admin)),
     NavLink(N_("Import"), "/import", (Role.teacher, Role.admin)),
+    NavLink(N_("My evaluations"), "/my-evaluations", (Role.student,)),
     NavLink(N_("My summaries"), "/my-summaries", (Role.student,)),
     NavLink(N_("Teachers"), "/school/teachers", (Role.admin,)),
     NavLink(N_("Operations"), "/operations", (), installation=True),

@@ -33,7 +33,7 @@ DEV_USERS_SHOWN = 200
 
 
 def start_page(user: User) -> str:
-    return "/evaluations" if is_staff(user) else "/my-summaries"
+    return "/evaluations" if is_staff(user) else "/my-evaluations"
 
 
 def _local(target: str | None) -> str | None:

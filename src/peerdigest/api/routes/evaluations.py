@@ -36,17 +36,14 @@ from peerdigest.config import Language
 from peerdigest.db.models import Allocation, Evaluation, User, no_nul
 from peerdigest.domain.evaluations import (
     CriterionSpec,
-    DeadlinePassed,
     EvaluationError,
-    NotYourReviewee,
-    ScoreEntry,
     create_evaluation,
     delete_evaluation,
     evaluations_of,
-    submit_scores,
     takes_part,
     update_evaluation,
 )
+from peerdigest.domain.submissions import NotCollecting, NotYourReviewee, ScoreEntry, save_scores
 from peerdigest.domain.feedback import evaluation_members
 from peerdigest.domain.importer import Encoding, column_map_from, import_file, too_large
 
@@ -223,8 +220,8 @@ def post_scores(evaluation_id: PathId, body: ScoresIn, user: CurrentUser, sessio
     evaluation = _visible_to(session, user, evaluation_id)
     entries = [ScoreEntry(s.reviewee_id, s.criterion_id, s.score, s.comment) for s in body.scores]
     try:
-        saved = submit_scores(session, evaluation, user, entries)
-    except (DeadlinePassed, NotYourReviewee) as exc:
+        saved = save_scores(session, evaluation, user, entries)
+    except (NotCollecting, NotYourReviewee) as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     except EvaluationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
