@@ -102,6 +102,18 @@ ALIASES = {
     "zelfbeoordeling": "is_self",
     "schaal": "scale",
 }
+# The template file offered on the import page: its header (English field names, or the Dutch ones ALIASES
+# knows) and a few example rows, one of them a self-assessment.
+TEMPLATE = {
+    "en": [["reviewer_email", "reviewer_name", "reviewee_email", "reviewee_name", "team", "criterion", "score",
+            "comment", "is_self"]],
+    "nl": [["E-mail beoordelaar", "Beoordelaar", "E-mail beoordeelde", "Beoordeelde", "Team", "Criterium", "Cijfer",
+            "Opmerking", "Zelfbeoordeling"]],
+}
+_EXAMPLE = {
+    "en": [["Good planning, always on time.", "false"], ["Clear in meetings.", "false"], ["I did my part.", "true"]],
+    "nl": [["Goede planning, altijd op tijd.", "nee"], ["Duidelijk in overleg.", "nee"], ["Ik deed mijn deel.", "ja"]],
+}
 
 
 # The longest text each field may hold: the length of the column it is stored in.
@@ -721,3 +733,17 @@ def _write_scores(
     if progress is not None:
         progress(len(parsed.rows), len(parsed.rows))
     return changed
+
+
+def template_rows(language: str) -> list[list[str]]:
+    """The import page's template file: the header and example rows, in `language` (else English)."""
+    language = language if language in TEMPLATE else "en"
+    sanne, daan = ("sanne.bakker@school.example", "Sanne Bakker"), ("daan.visser@school.example", "Daan Visser")
+    criterion = {"nl": "Samenwerking", "en": "Collaboration"}[language]
+    (c1, s1), (c2, s2), (c3, s3) = _EXAMPLE[language]
+    return [
+        *TEMPLATE[language],
+        [*sanne, *daan, "Team A", criterion, "4", c1, s1],
+        [*daan, *sanne, "Team A", criterion, "5", c2, s2],
+        [*sanne, *sanne, "Team A", criterion, "4", c3, s3],
+    ]

@@ -136,12 +136,13 @@ def decoded(data: bytes, encoding: Encoding | None = None) -> tuple[str, Encodin
             return data.decode(CODECS[name]), name
         except UnicodeDecodeError as exc:
             failure = exc
+    byte = format(data[failure.start], "#04x")
     raise Unreadable(
         _(
             "the file is not %(encodings)s text (byte %(byte)s): save it as “CSV UTF-8” or .xlsx, "
             "or choose the encoding it was saved in",
             encodings="/".join(tried),
-            byte=f"{data[failure.start]:#04x}",
+            byte=byte,
         ),
         line=data[: failure.start].count(b"\n") + 1,
     )
@@ -235,3 +236,28 @@ def column_name(name: str) -> str:
 def blank(cells: list[str]) -> bool:
     """An empty row: blank lines, and spreadsheets' trailing ";;;;;;;" rows."""
     return not any(cell.strip() for cell in cells)
+
+
+def as_csv(table: list[list[str]], delimiter: str = ",") -> bytes:
+    """A table as CSV that Excel opens right: UTF-8 with a BOM (`;` is what Dutch Excel expects)."""
+    text = io.StringIO(newline="")
+    csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows(table)
+    return "\ufeff".encode() + text.getvalue().encode()
+
+
+def as_xlsx(table: list[list[str]]) -> bytes:
+    """A table as an .xlsx workbook of one sheet, its first row bold (the header)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    for cells in table:
+        sheet.append(cells)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.columns:
+        sheet.column_dimensions[column[0].column_letter].width = max(len(str(c.value or "")) for c in column) + 4
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
