@@ -149,3 +149,14 @@ def quotable(feedback: ReceivedFeedback) -> tuple[Comment, ...]:
     """The comments of (anonymized) feedback that may be shown as quotes, to a teacher or a student:
     none that tried to give orders (see `Screened.trusted`)."""
     return screen(feedback).trusted().comments
+
+
+def withheld(feedback: ReceivedFeedback) -> list[tuple[Comment, str]]:
+    """The comments `quotable` leaves out, as written, each with why: "orders" (it tries to give the
+    summarizer orders) or "hidden" (it holds content a reader of the comment box never sees)."""
+    found = []
+    for comment in feedback.comments:
+        _clean, taken = strip_orders(comment.text)
+        if taken:
+            found.append((comment, "orders" if any(gives_orders(piece) for piece in taken) else "hidden"))
+    return found
