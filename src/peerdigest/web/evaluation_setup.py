@@ -299,8 +299,10 @@ def change_class(
                         member.line))
                 changes[new_user.id] = member.team
     wanted = {**current, **changes}
-    for changed_team in {t for t in changes.values() if t is not None}:
-        if sum(1 for t in wanted.values() if t == changed_team) < 2:
+    # A team a student joins or leaves must not end with one member: nobody would rate them.
+    involved = {t for t in changes.values() if t is not None} | {current.get(s) for s in changes} - {None}
+    for changed_team in sorted(involved):
+        if sum(1 for t in wanted.values() if t == changed_team) == 1:
             problems.append(Problem(_("Team"), _(
                 "Team %(team)s would have one student; a team needs at least two to rate each other.",
                 team=changed_team)))
