@@ -57,6 +57,7 @@ from peerdigest.db.models import (
 from peerdigest.domain.evaluations import mark_stale_summaries, put_score
 from peerdigest.domain.tables import Encoding, Unreadable, blank, column_name, csv_rows, decoded, kind, refusal
 from peerdigest.domain.tables import Kind, Row, xlsx_rows
+from peerdigest.i18n import _
 
 COLUMNS = (
     "reviewer_email",
@@ -308,6 +309,11 @@ def _table(rows: Iterator[Row], names: Mapping[str, str]) -> Iterator[tuple[int,
         if header is None:
             header = [_field_name(cell, names) for cell in cells]
             missing = [c for c in COLUMNS if c not in header]
+            if missing and _class_list_header(header):
+                yield line, ImportProblem(line, _(
+                    "This looks like a class list (name, e-mail, team), not a file of feedback: make an evaluation "
+                    "from it on the New evaluation page."))
+                return
             if missing:
                 yield line, ImportProblem(
                     line,
@@ -322,6 +328,14 @@ def _table(rows: Iterator[Row], names: Mapping[str, str]) -> Iterator[tuple[int,
             )
             continue
         yield line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+
+
+def _class_list_header(header: list[str]) -> bool:
+    """A header of one person per row (an e-mail and a team column, nothing about a reviewer or reviewee)."""
+    emails = {"email", "e_mail", "emailadres", "e_mailadres", "mail", "email_address"}
+    return bool(emails & set(header)) and bool({"team", "groep", "group"} & set(header)) and not any(
+        field in header for field in COLUMNS[:4]
+    )
 
 
 def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:

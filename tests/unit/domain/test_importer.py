@@ -248,3 +248,8 @@ def test_an_opendocument_spreadsheet_is_named_not_misread():
 def test_a_missing_column_names_the_template_not_a_command_line_flag():
     [problem] = messages(parse(b"reviewer_email,reviewee_email,score\n"))
     assert "--" not in problem and "template" in problem
+
+
+def test_a_class_list_on_the_import_page_is_recognised_and_sent_to_new_evaluation():
+    [problem] = messages(parse("Naam;E-mail;Team\nJan;jan@school.example;A\n".encode()))
+    assert problem.startswith("line 1: This looks like a class list") and "New evaluation" in problem
