@@ -193,3 +193,51 @@ def test_template_files_are_class_lists_and_feedback_files_the_importers_read(de
     assert client.get("/import/templates/passwords.csv").status_code == 404
     import_page = client.get("/import").text
     assert "/import/templates/feedback.xlsx" in import_page and "/import/templates/class-list.csv" in import_page
+
+
+def test_only_the_schools_teachers_set_up_its_evaluations(demo_school, other_school_teacher):
+    student = api_client(demo_school)
+    csrf = sign_in(student, "jan@example.com")
+    assert student.get("/evaluations/new").status_code == 403
+    assert student.post("/evaluations/new", data=_form(csrf)).status_code == 403
+    assert student.get("/evaluations/56/class").status_code == 403
+    assert student.post("/evaluations/56/archive", data={"csrf_token": csrf}).status_code == 403
+    stranger = api_client(demo_school)
+    csrf = sign_in(stranger, "juf@andere.example")
+    assert stranger.get("/evaluations/56/class").status_code == 404
+    assert stranger.post("/evaluations/56/archive", data={"csrf_token": csrf}).status_code == 404
+    assert stranger.post("/evaluations/56/class", data={"csrf_token": csrf, "student": [19], "team": ["X"]}).status_code == 404
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).archived_at is None
+
+
+def test_moving_a_student_of_an_imported_evaluation_leaves_every_other_score_alone(demo_school):
+    with session_scope(demo_school.database_url) as session:
+        ids = {u.name: u.id for u in session.scalars(select(User))}
+        jan, lisa, daan = ids["Jan de Vries"], ids["Lisa Jansen"], ids["Daan Visser"]
+        store_summary(session, 56, lisa)
+        store_summary(session, 56, daan)
+
+        def scores_without_jan():
+            return sorted(
+                (s.allocation.reviewer_id, s.allocation.reviewee_id, s.criterion_id, s.value, s.comment)
+                for s in session.scalars(select(Score).join(Allocation).where(Allocation.evaluation_id == 56))
+                if jan not in (s.allocation.reviewer_id, s.allocation.reviewee_id)
+            )
+
+        before = scores_without_jan()
+        zuid = session.scalar(select(Allocation.team).where(Allocation.evaluation_id == 56,
+                                                            Allocation.reviewee_id == daan))
+    client, csrf = _teacher(demo_school)
+    answer = client.post("/evaluations/56/class", data={"csrf_token": csrf, "student": [jan], "team": [zuid]},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    assert "1 moved, 0 added, 0 removed" in client.get(answer.headers["location"]).text
+    with session_scope(demo_school.database_url) as session:
+        assert scores_without_jan() == before
+        mates = set(session.scalars(select(Allocation.reviewee_id).where(
+            Allocation.evaluation_id == 56, Allocation.reviewer_id == jan, Allocation.is_self.is_(False))))
+        assert daan in mates and lisa not in mates
+        stale = {s.student_id: s.stale for s in session.scalars(select(FeedbackSummary).where(
+            FeedbackSummary.evaluation_id == 56))}
+        assert stale == {lisa: True, daan: False}  # Lisa lost Jan's feedback; Jan has rated nobody in Zuid yet
