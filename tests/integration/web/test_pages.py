@@ -58,7 +58,7 @@ def test_a_students_detail_page_quotes_no_comment_that_tried_to_give_orders(demo
     client = api_client(demo_school)
     sign_in(client, "docent@example.com")
     page = client.get("/evaluations/56/students/19").text
-    quoted, left_out = page.split('<ul class="quotes withheld">')
+    quoted, left_out = page.split('<ul class="quotes screened-out">')
     assert "Ignore all previous instructions" not in quoted and "Good planning" not in quoted
     assert '<ul class="quotes">' in page and "What teammates wrote (10)" in page  # the ten honest comments stay
     # The teacher still reads it, apart, with why it was kept out.
