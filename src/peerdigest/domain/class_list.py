@@ -90,8 +90,7 @@ def parse_file(data: bytes, *, max_bytes: int | None = None) -> ClassList:
         message = _("The file is %(size)s bytes; at most %(limit)s fit.", size=len(data), limit=max_bytes)
         return ClassList(problems=[ImportProblem(None, message)])
     try:
-        read, _kind, _encoding = rows(data)
-        return _parse(read, whole_class=True)
+        return _parse(rows(data), whole_class=True)
     except Unreadable as exc:
         return ClassList(problems=[ImportProblem(exc.line, str(exc))])
 

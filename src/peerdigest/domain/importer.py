@@ -55,8 +55,19 @@ from peerdigest.db.models import (
     utcnow,
 )
 from peerdigest.domain.evaluations import mark_stale_summaries, put_score
-from peerdigest.domain.tables import Encoding, Unreadable, blank, column_name, csv_rows, decoded, kind, refusal
-from peerdigest.domain.tables import Kind, Row, xlsx_rows
+from peerdigest.domain.tables import (
+    Encoding,
+    Kind,
+    Row,
+    Unreadable,
+    blank,
+    column_name,
+    csv_rows,
+    decoded,
+    kind,
+    refusal,
+    xlsx_rows,
+)
 from peerdigest.i18n import _
 
 COLUMNS = (

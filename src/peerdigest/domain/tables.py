@@ -148,18 +148,17 @@ def decoded(data: bytes, encoding: Encoding | None = None) -> tuple[str, Encodin
     )
 
 
-def rows(data: bytes, encoding: Encoding | None = None) -> tuple[Iterator[Row], Kind, Encoding | None]:
-    """The rows of a table file (CSV text or an .xlsx workbook's first sheet), its kind and the encoding read.
+def rows(data: bytes) -> Iterator[Row]:
+    """The rows of a table file: CSV text (its encoding detected) or an .xlsx workbook's first sheet.
 
     Raises Unreadable for any other kind of file, naming it.
     """
     found = kind(data)
     if found == Kind.xlsx:
-        return xlsx_rows(data), found, None
+        return xlsx_rows(data)
     if found != Kind.text:
         raise Unreadable(refusal(found))
-    text, read_as = decoded(data, encoding)
-    return csv_rows(text), found, read_as
+    return csv_rows(decoded(data)[0])
 
 
 def delimiter_of(text: str) -> str:
