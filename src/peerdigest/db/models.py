@@ -287,6 +287,9 @@ class FeedbackSummary(Base):
     edited_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When this text was written (by a summarizer; a teacher's edit has edited_at): approving it or
+    # marking it stale moves updated_at, never this.
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property

@@ -19,11 +19,12 @@ from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
 from peerdigest.domain import release, review
 from peerdigest.domain.evaluations import update_evaluation
-from peerdigest.domain.exporter import ExportCopy, ExportFormat, export
+from peerdigest.domain.exporter import ExportCopy, ExportFormat, ScreenNotice, export
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
+from peerdigest.i18n import _
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
@@ -149,6 +150,20 @@ def print_view(
     settings: SettingsDep,
     copy: ExportCopy = ExportCopy.student,
 ):
-    """The class on paper: the same document as the html export, shown in the browser to print."""
+    """The class on paper: the same document as the html export, shown in the browser to print.
+
+    While some students have no released summary, the screen says so above the sheets (a warning,
+    not a block: a teacher may print the others now); the paper never shows it.
+    """
     evaluation = visible_evaluation(session, user, evaluation_id)
-    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings)))
+    students = evaluation_students(session, evaluation.id)
+    summaries = stored_summaries(session, evaluation.id)
+    waiting = sum(1 for s in students if not release.released(evaluation, summaries.get(s)))
+    notice = None
+    if waiting:
+        notice = ScreenNotice(
+            _("%(waiting)s of %(total)s students have no approved summary yet: the student copy gives them a page "
+              "without one.", waiting=waiting, total=len(students)),
+            f"/evaluations/{evaluation.id}/review", _("Review them first, or print the others now."),
+        )
+    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings), notice=notice))

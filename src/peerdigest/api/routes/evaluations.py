@@ -126,13 +126,13 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
         413: problem("The file is larger than IMPORT_MAX_BYTES"),
         422: {"model": ImportRejected, "description": "The file has problems; nothing was imported"},
     },
-    summary="Import a CSV, JSON or JSON Lines file of peer feedback (teachers)",
+    summary="Import a CSV, .xlsx, JSON or JSON Lines file of peer feedback (teachers)",
 )
 def import_feedback(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines; UTF-8 or windows-1252")],
+    file: Annotated[UploadFile, File(description="CSV (`,` or `;`; UTF-8 or windows-1252), an .xlsx workbook (its first sheet), a JSON list or JSON Lines")],
     evaluation: Annotated[
         str, Form(min_length=1, max_length=300, description="Title of the evaluation; created when missing"),
         AfterValidator(no_nul),
