@@ -7,7 +7,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
-from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student
+from peerdigest.web import (
+    errors, evaluations, events, imports, operations, progress, review, school, sign_in_links, signin, student,
+)
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -42,6 +44,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)
+    app.include_router(sign_in_links.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
     app.include_router(review.router)
@@ -49,3 +52,4 @@ def install(app: FastAPI) -> None:
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)
+    app.include_router(progress.router)

@@ -1,0 +1,152 @@
+"""The outbox: what peerdigest mails to whom (a reminder, a released summary), written as `outgoing_mail` rows.
+
+A mail row is written in the same transaction as its cause (the reminder, the
+approval), so a mail exists exactly when its cause does; `queue/mail.py` hands
+it to SMTP_URL afterwards and records the outcome on the row. Without SMTP_URL
+nothing is sent, and the teacher's mail page lists the rows with their links.
+
+Each mail is written in its reader's language (their own setting, else their
+school's) and carries a link that lands them signed in on the page it is about:
+a one-time sign-in link in the `dev` and `token` modes, the page itself in
+`proxy` mode (where the proxy signs people in).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from peerdigest.config import AuthMode, Settings
+from peerdigest.db.models import Evaluation, OutgoingMail, User, utcnow
+from peerdigest.domain import sign_in_links
+from peerdigest.domain.release import released
+from peerdigest.domain.submissions import not_submitted
+from peerdigest.domain.summaries import stored_summaries
+from peerdigest.i18n import _, format_datetime, use_language
+
+REMINDER = "reminder"
+RELEASED = "released"
+
+# Where a mail's link leads once signed in: the student's form of the evaluation, their summaries.
+FORM_PATH = "/my-evaluations/{evaluation_id}"
+SUMMARIES_PATH = "/my-summaries"
+
+
+def link(session: Session, settings: Settings, user: User, next_path: str) -> str:
+    """The address a mail gives `user` to reach `next_path` signed in."""
+    if settings.auth_mode == AuthMode.proxy:
+        return settings.public_url + next_path
+    created = sign_in_links.create(session, user, next_path, timedelta(hours=settings.sign_in_link_hours))
+    return settings.public_url + created.path
+
+
+def language_of(user: User) -> str:
+    return user.language or user.school.language
+
+
+def reminders(session: Session, settings: Settings, evaluation: Evaluation) -> list[OutgoingMail]:
+    """A reminder to each reviewer who has not submitted the evaluation's form yet."""
+    return [_reminder(session, settings, evaluation, user) for user in not_submitted(session, evaluation)]
+
+
+def _reminder(session: Session, settings: Settings, evaluation: Evaluation, user: User) -> OutgoingMail:
+    with use_language(language_of(user)):
+        url = link(session, settings, user, FORM_PATH.format(evaluation_id=evaluation.id))
+        closes = format_datetime(evaluation.deadline, evaluation.school.time_zone) if evaluation.deadline else None
+        subject = _("Reminder: your feedback for %(title)s", title=evaluation.title)
+        lines = [
+            _("Hello %(name)s,", name=user.name),
+            "",
+            _("You have not submitted your feedback for %(title)s yet.", title=evaluation.title),
+        ]
+        if closes:
+            lines.append(_("The form closes on %(closes)s.", closes=closes))
+        lines += ["", _("Open your form (the link signs you in):"), url]
+        return _write(session, user, evaluation, REMINDER, subject, lines, url)
+
+
+def summaries_released(
+    session: Session, settings: Settings, evaluation: Evaluation, student_ids: list[int] | None = None
+) -> list[OutgoingMail]:
+    """A mail to each of the students (None: all of the evaluation's) whose summary they may read now
+    (`release.released`) and who was not told before: one such mail per student and evaluation,
+    so approving again, editing or a summary rewritten later sends nothing more."""
+    summaries = stored_summaries(session, evaluation.id, student_ids)
+    told = set(
+        session.scalars(
+            select(OutgoingMail.user_id).where(OutgoingMail.kind == RELEASED, OutgoingMail.evaluation_id == evaluation.id)
+        )
+    )
+    readable = sorted(student_id for student_id, summary in summaries.items()
+                      if student_id not in told and released(evaluation, summary))
+    if not readable:
+        return []
+    students = session.scalars(select(User).where(User.id.in_(readable), User.disabled_at.is_(None)).order_by(User.id))
+    return [_released(session, settings, evaluation, student) for student in students]
+
+
+def _released(session: Session, settings: Settings, evaluation: Evaluation, student: User) -> OutgoingMail:
+    with use_language(language_of(student)):
+        url = link(session, settings, student, SUMMARIES_PATH)
+        subject = _("Your feedback summary for %(title)s is ready", title=evaluation.title)
+        lines = [
+            _("Hello %(name)s,", name=student.name),
+            "",
+            _("The summary of the feedback your teammates gave you in %(title)s is ready to read.", title=evaluation.title),
+            "",
+            _("Read it here (the link signs you in):"),
+            url,
+        ]
+        return _write(session, student, evaluation, RELEASED, subject, lines, url)
+
+
+def _write(
+    session: Session, user: User, evaluation: Evaluation, kind: str, subject: str, lines: list[str], url: str
+) -> OutgoingMail:
+    mail = OutgoingMail(
+        school_id=user.school_id,
+        evaluation_id=evaluation.id,
+        user_id=user.id,
+        kind=kind,
+        to_address=user.email,
+        subject=subject,
+        body="\n".join(lines) + "\n",
+        link=url,
+        created_at=utcnow(),
+        attempts=0,
+    )
+    session.add(mail)
+    session.flush()
+    return mail
+
+
+def outbox(session: Session, evaluation: Evaluation) -> list[OutgoingMail]:
+    """The evaluation's mail, the unsent first (oldest first), then the sent (newest first)."""
+    mails = session.scalars(
+        select(OutgoingMail).where(OutgoingMail.evaluation_id == evaluation.id).order_by(OutgoingMail.id)
+    ).all()
+    unsent = [mail for mail in mails if mail.sent_at is None]
+    sent = sorted((mail for mail in mails if mail.sent_at is not None), key=lambda mail: mail.sent_at, reverse=True)
+    return unsent + sent
+
+
+def lost(session: Session, settings: Settings, now: datetime, grace: timedelta) -> list[int]:
+    """Ids of unsent mail with attempts left, written more than `grace` ago: candidates to queue again.
+
+    Mail older than a sign-in link's lifetime is left alone: its link has expired, so sending
+    it (say, once SMTP_URL is set weeks later) would only confuse.
+    """
+    return list(
+        session.scalars(
+            select(OutgoingMail.id)
+            .where(
+                OutgoingMail.sent_at.is_(None),
+                OutgoingMail.attempts < settings.mail_max_attempts,
+                OutgoingMail.created_at < now - grace,
+                OutgoingMail.created_at > now - timedelta(hours=settings.sign_in_link_hours),
+            )
+            .order_by(OutgoingMail.id)
+        )
+    )
