@@ -22,7 +22,7 @@ from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Evaluation, OutgoingMail, User, utcnow
 from peerdigest.domain import sign_in_links
 from peerdigest.domain.release import released
-from peerdigest.domain.submissions import not_submitted
+from peerdigest.domain.submissions import State, progress
 from peerdigest.domain.summaries import stored_summaries
 from peerdigest.i18n import _, format_datetime, use_language
 
@@ -44,6 +44,12 @@ def link(session: Session, settings: Settings, user: User, next_path: str) -> st
 
 def language_of(user: User) -> str:
     return user.language or user.school.language
+
+
+def not_submitted(session: Session, evaluation: Evaluation) -> list[User]:
+    """The reviewers who have not submitted yet (not started or partway): whom a reminder goes to."""
+    return [row.reviewer for row in progress(session, evaluation)
+            if row.state != State.submitted and row.reviewer.disabled_at is None]
 
 
 def reminders(session: Session, settings: Settings, evaluation: Evaluation) -> list[OutgoingMail]:

@@ -1,24 +1,24 @@
 """Where each reviewer of an evaluation stands with the form: not started, partway, submitted.
 
+Stand-in for the collect-form branch's module of the same name (which also
+saves and submits the form): `progress` here has the same signature and
+answer, so the progress page and the reminders read whichever is merged.
+
 A `submission` row is the reviewer's progress (the scores themselves are
 `score` rows): no row is not started, a row without `submitted_at` is partway,
-one with it is submitted. Scores that came another way (an import, the scores
-API) without a submission row count as partway: something is there, but the
-reviewer never said they are done.
+one with it is submitted.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, Score, Submission, User
-from peerdigest.i18n import N_
 
 
 class State(StrEnum):
@@ -27,74 +27,51 @@ class State(StrEnum):
     submitted = "submitted"
 
 
-# How the pages name each state (translated where shown).
-STATE_LABELS = {State.not_started: N_("not started"), State.partway: N_("partway"), State.submitted: N_("submitted")}
-
-
 @dataclass(frozen=True)
-class Reviewer:
-    user_id: int
-    name: str
+class ReviewerProgress:
     team: str | None
+    reviewer: User
     state: State
-    started_at: datetime | None
     saved_at: datetime | None
     submitted_at: datetime | None
 
 
-@dataclass(frozen=True)
-class Progress:
-    teams: dict[str | None, list[Reviewer]]  # by team (None: no team), in name order
+def progress(session: Session, evaluation: Evaluation) -> list[ReviewerProgress]:
+    """Where every reviewer of the evaluation stands, by team and name.
 
-    @property
-    def reviewers(self) -> list[Reviewer]:
-        return [reviewer for members in self.teams.values() for reviewer in members]
-
-    @property
-    def counts(self) -> dict[State, int]:
-        counted = Counter(reviewer.state for reviewer in self.reviewers)
-        return {state: counted[state] for state in State}
-
-
-def progress(session: Session, evaluation: Evaluation) -> Progress:
-    """Every reviewer of the evaluation (whoever has someone to review), by team, with their state."""
-    rows = session.execute(
-        select(Allocation.reviewer_id, Allocation.team, User.name)
-        .join(User, User.id == Allocation.reviewer_id)
+    A reviewer without a submission row who has scores (given through an import)
+    counts as partway: their form is not empty, but they never handed it in here.
+    """
+    reviewers = session.execute(
+        select(User, func.min(Allocation.team))
+        .join(Allocation, Allocation.reviewer_id == User.id)
         .where(Allocation.evaluation_id == evaluation.id)
-        .order_by(Allocation.team, User.name, Allocation.reviewer_id)
+        .group_by(User.id)
     ).all()
     submissions = {
-        row.reviewer_id: row
-        for row in session.scalars(select(Submission).where(Submission.evaluation_id == evaluation.id))
+        s.reviewer_id: s for s in session.scalars(select(Submission).where(Submission.evaluation_id == evaluation.id))
     }
-    scored = set(
+    with_scores = set(
         session.scalars(
             select(Allocation.reviewer_id)
             .join(Score, Score.allocation_id == Allocation.id)
-            .where(Allocation.evaluation_id == evaluation.id, Score.value.is_not(None))
+            .where(Allocation.evaluation_id == evaluation.id)
             .distinct()
         )
     )
-    teams: dict[str | None, list[Reviewer]] = {}
-    seen: set[int] = set()
-    for reviewer_id, team, name in rows:
-        if reviewer_id in seen:  # one line per reviewer, in the first team they review in
-            continue
-        seen.add(reviewer_id)
-        submission = submissions.get(reviewer_id)
-        teams.setdefault(team, []).append(
-            Reviewer(
-                user_id=reviewer_id,
-                name=name,
+    rows = []
+    for reviewer, team in reviewers:
+        submission = submissions.get(reviewer.id)
+        rows.append(
+            ReviewerProgress(
                 team=team,
-                state=_state(submission, reviewer_id in scored),
-                started_at=submission.started_at if submission else None,
+                reviewer=reviewer,
+                state=_state(submission, reviewer.id in with_scores),
                 saved_at=submission.saved_at if submission else None,
                 submitted_at=submission.submitted_at if submission else None,
             )
         )
-    return Progress(teams)
+    return sorted(rows, key=lambda r: (r.team or "", r.reviewer.name.lower(), r.reviewer.id))
 
 
 def _state(submission: Submission | None, has_scores: bool) -> State:
@@ -103,12 +80,3 @@ def _state(submission: Submission | None, has_scores: bool) -> State:
     if submission is not None or has_scores:
         return State.partway
     return State.not_started
-
-
-def not_submitted(session: Session, evaluation: Evaluation) -> list[User]:
-    """The reviewers who have not submitted yet (not started or partway): whom a reminder goes to."""
-    waiting = [reviewer.user_id for reviewer in progress(session, evaluation).reviewers
-               if reviewer.state != State.submitted]
-    if not waiting:
-        return []
-    return list(session.scalars(select(User).where(User.id.in_(waiting), User.disabled_at.is_(None)).order_by(User.name)))

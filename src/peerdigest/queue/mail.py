@@ -102,11 +102,15 @@ def queue_lost(settings: Settings, redis: Redis, now: datetime | None = None) ->
 
 
 def send(mail_id: int) -> bool:
-    """One attempt to hand a mail to SMTP_URL (the RQ task); raises `MailNotSent` so RQ retries.
+    """The RQ task: `attempt` with the process's settings."""
+    return attempt(load_settings(), mail_id)
+
+
+def attempt(settings: Settings, mail_id: int) -> bool:
+    """One attempt to hand a mail to SMTP_URL; raises `MailNotSent` so RQ retries.
 
     True once the server accepted it; False when there is nothing (more) to do.
     """
-    settings = load_settings()
     if not settings.smtp_url:
         log.warning("mail %d: SMTP_URL is not set; left for the teacher to send by hand", mail_id)
         return False

@@ -9,6 +9,8 @@ server; without SMTP_URL the Mail page lists them with their links.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -16,39 +18,56 @@ from peerdigest import i18n
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.domain import mail
-from peerdigest.domain.submissions import STATE_LABELS, not_submitted, progress
-from peerdigest.i18n import _, ngettext
+from peerdigest.domain.submissions import ReviewerProgress, State, progress
+from peerdigest.i18n import N_, _, ngettext
 from peerdigest.queue.mail import announce
 from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
 
 router = page_router()
 
+# How the teacher's page names each state (translated where shown).
+STATE_LABELS = {State.not_started: N_("has not started"), State.partway: N_("is partway"),
+                State.submitted: N_("has submitted")}
+
+
+def _by_team(rows: list[ReviewerProgress]) -> dict[str | None, list[ReviewerProgress]]:
+    teams: dict[str | None, list[ReviewerProgress]] = {}
+    for row in rows:
+        teams.setdefault(row.team, []).append(row)
+    return teams
+
+
+def _counts(rows: list[ReviewerProgress]) -> dict[str, int]:
+    counted = Counter(row.state for row in rows)
+    return {state.value: counted[state] for state in State}
+
 
 @router.get("/evaluations/{evaluation_id}/progress")
 def progress_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
+    rows = progress(session, evaluation)
     return render(request, "progress.html", user=user, evaluation=evaluation,
-                  progress=progress(session, evaluation), labels=STATE_LABELS)
+                  teams=_by_team(rows), counts=_counts(rows), labels=STATE_LABELS)
 
 
 @router.get("/evaluations/{evaluation_id}/progress.json", response_class=JSONResponse)
 def progress_now(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep) -> dict:
     """Every reviewer's state as the page shows it (labels and times written out), and the counts."""
     evaluation = visible_evaluation(session, user, evaluation_id)
-    found = progress(session, evaluation)
+    rows = progress(session, evaluation)
     zone = user.school.time_zone
     with i18n.use_language(page_language(request, user)):
         return {
-            "counts": {state.value: count for state, count in found.counts.items()},
+            "counts": _counts(rows),
             "reviewers": [
                 {
-                    "user_id": reviewer.user_id,
-                    "state": reviewer.state.value,
-                    "label": _(STATE_LABELS[reviewer.state]),
-                    "saved_at": i18n.format_datetime(reviewer.saved_at, zone),
-                    "submitted_at": i18n.format_datetime(reviewer.submitted_at, zone),
+                    "user_id": row.reviewer.id,
+                    "state": row.state.value,
+                    "label": _(STATE_LABELS[row.state]),
+                    "saved_at": i18n.format_datetime(row.saved_at, zone),
+                    "submitted_at": i18n.format_datetime(row.submitted_at, zone),
                 }
-                for reviewer in found.reviewers
+                for row in rows
             ],
         }
 
@@ -57,7 +76,7 @@ def progress_now(evaluation_id: PathId, request: Request, user: StaffPageUser, s
 def confirm_reminder(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     return render(request, "remind.html", user=user, evaluation=evaluation,
-                  recipients=not_submitted(session, evaluation))
+                  recipients=mail.not_submitted(session, evaluation))
 
 
 @router.post("/evaluations/{evaluation_id}/remind")
