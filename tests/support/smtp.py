@@ -22,13 +22,20 @@ class MailServer:
     def __init__(self) -> None:
         self.port = _free_port()
         self.messages: list[EmailMessage] = []
+        self.refuse = False  # True: every recipient is refused (550), as for an address that does not exist
         self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's handler hook
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # aiosmtpd's handler hooks
+        if self.refuse:
+            return "550 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
