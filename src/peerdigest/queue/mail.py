@@ -166,6 +166,16 @@ def _hand_over(url: str, message: EmailMessage) -> tuple[str | None, bool]:
     return None, False
 
 
+def server_problem(settings: Settings) -> str | None:
+    """Why SMTP_URL cannot take mail now (unreachable, TLS, sign-in refused), or None when it answers."""
+    try:
+        with _connect(settings.smtp_url) as smtp:
+            smtp.noop()
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return None
+
+
 def _connect(url: str) -> smtplib.SMTP:
     """A conversation with the server of SMTP_URL, encrypted and signed in as the URL says."""
     parts = urlsplit(url)

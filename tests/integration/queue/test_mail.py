@@ -10,6 +10,7 @@ from sqlalchemy import update
 from peerdigest.db.models import Evaluation, OutgoingMail, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain import mail
+from peerdigest.ops.doctor import Level, diagnose
 from peerdigest.queue.mail import MailNotSent, announce, attempt, job_id, queue_lost
 from peerdigest.queue.queues import mail_queue
 from tests.support.smtp import mail_server  # noqa: F401 (fixture)
@@ -75,3 +76,14 @@ def test_without_a_mail_server_nothing_is_queued(demo_school, redis):
         session.execute(update(OutgoingMail).values(created_at=utcnow() - timedelta(minutes=5)))
     assert queue_lost(demo_school, redis) == 0
     assert mail_queue(redis).count == 0
+
+
+def test_doctor_says_whether_mail_goes_out_and_where_its_links_lead(demo_school, mail_server):
+    (unset,) = diagnose(demo_school, ("mail",))
+    assert unset.level == Level.ok and "send reminders and sign-in links by hand" in unset.message
+    answering = demo_school.model_copy(update={"smtp_url": mail_server.url, "public_url": "https://pd.school.example"})
+    (ok,) = diagnose(answering, ("mail",))
+    assert ok.level == Level.ok and "links start with https://pd.school.example" in ok.message
+    mail_server.stop()
+    (away,) = diagnose(answering, ("mail",))
+    assert away.level == Level.warn and away.fix == "start the mail server, or fix SMTP_URL"
