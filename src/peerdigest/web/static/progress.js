@@ -7,7 +7,7 @@
   if (!counts) return;
   const url = `/evaluations/${counts.dataset.evaluation}/progress.json`;
   const live = document.getElementById("live");
-  const POLL_MS = 5000;
+  const POLL_MS = 3000;
 
   async function look() {
     try {
