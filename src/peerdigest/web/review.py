@@ -136,10 +136,14 @@ def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep,
 
 @router.post("/evaluations/{evaluation_id}/release")
 def change_release(
-    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, mode: Annotated[Release, Form()]
+    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep,
+    mode: Annotated[Release, Form()],
 ):
-    update_evaluation(session, visible_evaluation(session, user, evaluation_id), {"release": mode})
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    update_evaluation(session, evaluation, {"release": mode})
+    mails = mail.summaries_released(session, settings, evaluation)  # made automatic: each student is told
     session.commit()
+    announce(redis, settings, mails)
     told = (
         "Students now read each summary as soon as it is written."
         if mode == Release.automatic

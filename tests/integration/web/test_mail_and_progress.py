@@ -151,3 +151,15 @@ def test_approving_a_summary_mails_its_student_once_with_a_link_to_it(demo_schoo
     jan = api_client(settings)
     assert jan.get(_link(message).removeprefix(PUBLIC)).url.path == "/my-summaries"
     assert "Jan werkt goed samen." in jan.get("/my-summaries").text
+
+
+def test_making_release_automatic_tells_each_student_with_a_written_summary_once(demo_school):
+    with session_scope(demo_school.database_url) as session:
+        store_summary(session, 57, 19, summary_text="Jan works well with others.")
+        store_summary(session, 57, 20, summary_text="Sanne explains clearly.")
+    teacher, csrf = _teacher(demo_school)
+    for mode in ("automatic", "after_review", "automatic"):
+        teacher.post("/evaluations/57/release", data={"csrf_token": csrf, "mode": mode})
+    with session_scope(demo_school.database_url) as session:
+        told = session.execute(select(OutgoingMail.kind, OutgoingMail.user_id).order_by(OutgoingMail.user_id)).all()
+    assert told == [("released", 19), ("released", 20)]
