@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Evaluation
+from peerdigest.db.models import Evaluation, utcnow
 
 
 def reminders_due(session: Session, now: datetime) -> list[Evaluation]:
@@ -62,3 +62,14 @@ def _claim(session: Session, evaluation: Evaluation, column, now: datetime) -> b
         .execution_options(synchronize_session=False)
     )
     return claimed.rowcount == 1
+
+
+def deadline_moved(evaluation: Evaluation, now: datetime | None = None) -> None:
+    """The deadline was changed: a deadline still ahead gets its reminder and its close again.
+
+    A class given two more days after the reminder went (or after it closed) is
+    reminded before the new deadline and summarized after it, with what it handed in meanwhile.
+    """
+    if evaluation.deadline is None or evaluation.deadline > (now or utcnow()):
+        evaluation.reminded_at = None
+        evaluation.close_queued_at = None

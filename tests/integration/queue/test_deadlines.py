@@ -10,6 +10,7 @@ from peerdigest.db.models import Evaluation, OutgoingMail, Priority, SummaryJob,
 from peerdigest.db.session import session_scope
 from peerdigest.queue.cron import close_due, remind_due
 from peerdigest.queue.queues import queue_name
+from tests.support.api import TEACHER, api_client
 
 
 def _set(settings, evaluation_id: int, **values) -> None:
@@ -59,3 +60,16 @@ def test_no_automatic_reminder_after_the_deadline_or_when_none_was_asked(demo_sc
     _set(demo_school, 57, deadline=utcnow() + timedelta(hours=1))
     assert remind_due(demo_school, redis) == 0
     assert _count(demo_school, OutgoingMail) == 0
+
+
+def test_a_deadline_moved_later_brings_the_reminder_and_the_close_back(demo_school, redis):
+    client = api_client(demo_school)
+    _set(demo_school, 56, deadline=utcnow() + timedelta(hours=1), remind_hours_before=24)
+    assert remind_due(demo_school, redis) == 8
+    _set(demo_school, 56, deadline=utcnow() - timedelta(minutes=1))
+    assert close_due(demo_school, redis) == 1
+
+    later = (utcnow() + timedelta(hours=2)).isoformat()
+    assert client.patch("/api/v1/evaluations/56", json={"deadline": later}, headers=TEACHER).status_code == 200
+    assert close_due(demo_school, redis) == 0, "open again"
+    assert remind_due(demo_school, redis) == 8, "reminded again before the new deadline"
