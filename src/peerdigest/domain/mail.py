@@ -1,4 +1,4 @@
-"""The outbox: what peerdigest mails to whom (a reminder, a released summary), written as `outgoing_mail` rows.
+"""The outbox: what peerdigest mails to whom (a reminder, a released summary, a sign-in link), as `outgoing_mail` rows.
 
 A mail row is written in the same transaction as its cause (the reminder, the
 approval), so a mail exists exactly when its cause does; `queue/mail.py` hands
@@ -28,6 +28,9 @@ from peerdigest.i18n import _, format_datetime, use_language
 
 REMINDER = "reminder"
 RELEASED = "released"
+SIGN_IN = "sign_in"
+# At most one sign-in mail per person this often, whoever asks: the form is open to anyone.
+SIGN_IN_MAIL_EVERY = timedelta(minutes=5)
 
 # Where a mail's link leads once signed in: the student's form of the evaluation, their summaries.
 FORM_PATH = "/my-evaluations/{evaluation_id}"
@@ -108,12 +111,41 @@ def _released(session: Session, settings: Settings, evaluation: Evaluation, stud
         return _write(session, student, evaluation, RELEASED, subject, lines, url)
 
 
+def sign_in(session: Session, settings: Settings, email: str, next_path: str) -> OutgoingMail | None:
+    """A mail with a one-time sign-in link to the person with this address (asked on the sign-in page);
+    None for an unknown or disabled address, or one sent a link less than SIGN_IN_MAIL_EVERY ago."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower(), User.disabled_at.is_(None)))
+    if user is None:
+        return None
+    recent = session.scalar(
+        select(OutgoingMail.id).where(
+            OutgoingMail.kind == SIGN_IN,
+            OutgoingMail.user_id == user.id,
+            OutgoingMail.created_at > utcnow() - SIGN_IN_MAIL_EVERY,
+        ).limit(1)
+    )
+    if recent is not None:
+        return None
+    with use_language(language_of(user)):
+        url = link(session, settings, user, next_path)
+        lines = [
+            _("Hello %(name)s,", name=user.name),
+            "",
+            _("Someone (we hope you) asked to sign in to peerdigest with this address. This link signs you in once, "
+              "within %(hours)s hours:", hours=f"{settings.sign_in_link_hours:g}"),
+            url,
+            "",
+            _("Did you not ask for it? Then you can ignore this mail."),
+        ]
+        return _write(session, user, None, SIGN_IN, _("Your sign-in link for peerdigest"), lines, url)
+
+
 def _write(
-    session: Session, user: User, evaluation: Evaluation, kind: str, subject: str, lines: list[str], url: str
+    session: Session, user: User, evaluation: Evaluation | None, kind: str, subject: str, lines: list[str], url: str
 ) -> OutgoingMail:
     mail = OutgoingMail(
         school_id=user.school_id,
-        evaluation_id=evaluation.id,
+        evaluation_id=evaluation.id if evaluation is not None else None,
         user_id=user.id,
         kind=kind,
         to_address=user.email,

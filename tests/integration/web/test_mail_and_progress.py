@@ -163,3 +163,28 @@ def test_making_release_automatic_tells_each_student_with_a_written_summary_once
     with session_scope(demo_school.database_url) as session:
         told = session.execute(select(OutgoingMail.kind, OutgoingMail.user_id).order_by(OutgoingMail.user_id)).all()
     assert told == [("released", 19), ("released", 20)]
+
+
+def test_someone_without_a_token_asks_for_a_link_by_mail_and_is_signed_in_by_it(demo_school, mail_server):
+    settings = demo_school.model_copy(update={"auth_mode": AuthMode.token, "smtp_url": mail_server.url,
+                                              "public_url": PUBLIC})
+    browser = api_client(settings)
+    assert "No token? Get a sign-in link by mail" in browser.get("/sign-in").text
+    for address in ("Jan@Example.com", "jan@example.com", "nobody@example.com"):
+        answer = browser.post("/sign-in/mail", data={"email": address, "next": "/my-summaries"})
+        assert "If this address belongs to someone here, a sign-in link is on its way" in answer.text
+    with session_scope(settings.database_url) as session:
+        (written,) = session.scalars(select(OutgoingMail)).all()  # one per address every few minutes
+        assert (written.kind, written.evaluation_id, written.user_id) == ("sign_in", None, 19)
+    assert attempt(settings, written.id) is True
+
+    (message,) = mail_server.to("jan@example.com")
+    assert message["Subject"].strip() == "Je aanmeldlink voor peerdigest"
+    landed = browser.get(_link(message).removeprefix(PUBLIC), follow_redirects=False)
+    assert landed.headers["location"] == "/my-summaries"
+    assert "Jan de Vries" in browser.get("/my-summaries").text
+
+
+def test_without_a_mail_server_the_sign_in_page_says_to_ask_the_teacher(demo_school):
+    page = api_client(demo_school).get("/sign-in/mail").text
+    assert "This installation sends no mail. Ask your teacher for a sign-in link" in page
