@@ -13,6 +13,7 @@ a one-time sign-in link in the `dev` and `token` modes, the page itself in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -57,23 +58,18 @@ def not_submitted(session: Session, evaluation: Evaluation) -> list[User]:
 
 def reminders(session: Session, settings: Settings, evaluation: Evaluation) -> list[OutgoingMail]:
     """A reminder to each reviewer who has not submitted the evaluation's form yet."""
-    return [_reminder(session, settings, evaluation, user) for user in not_submitted(session, evaluation)]
 
-
-def _reminder(session: Session, settings: Settings, evaluation: Evaluation, user: User) -> OutgoingMail:
-    with use_language(language_of(user)):
-        url = link(session, settings, user, FORM_PATH.format(evaluation_id=evaluation.id))
-        closes = format_datetime(evaluation.deadline, evaluation.school.time_zone) if evaluation.deadline else None
-        subject = _("Reminder: your feedback for %(title)s", title=evaluation.title)
-        lines = [
-            _("Hello %(name)s,", name=user.name),
-            "",
-            _("You have not submitted your feedback for %(title)s yet.", title=evaluation.title),
-        ]
-        if closes:
+    def words(url: str) -> tuple[str, list[str]]:
+        lines = [_("You have not submitted your feedback for %(title)s yet.", title=evaluation.title)]
+        if evaluation.deadline:
+            closes = format_datetime(evaluation.deadline, evaluation.school.time_zone)
             lines.append(_("The form closes on %(closes)s.", closes=closes))
         lines += ["", _("Open your form (the link signs you in):"), url]
-        return _write(session, user, evaluation, REMINDER, subject, lines, url)
+        return _("Reminder: your feedback for %(title)s", title=evaluation.title), lines
+
+    path = FORM_PATH.format(evaluation_id=evaluation.id)
+    return [_write(session, settings, user, evaluation, REMINDER, path, words)
+            for user in not_submitted(session, evaluation)]
 
 
 def summaries_released(
@@ -92,23 +88,17 @@ def summaries_released(
                       if student_id not in told and released(evaluation, summary))
     if not readable:
         return []
-    students = session.scalars(select(User).where(User.id.in_(readable), User.disabled_at.is_(None)).order_by(User.id))
-    return [_released(session, settings, evaluation, student) for student in students]
 
-
-def _released(session: Session, settings: Settings, evaluation: Evaluation, student: User) -> OutgoingMail:
-    with use_language(language_of(student)):
-        url = link(session, settings, student, SUMMARIES_PATH)
-        subject = _("Your feedback summary for %(title)s is ready", title=evaluation.title)
-        lines = [
-            _("Hello %(name)s,", name=student.name),
-            "",
+    def words(url: str) -> tuple[str, list[str]]:
+        return _("Your feedback summary for %(title)s is ready", title=evaluation.title), [
             _("The summary of the feedback your teammates gave you in %(title)s is ready to read.", title=evaluation.title),
             "",
             _("Read it here (the link signs you in):"),
             url,
         ]
-        return _write(session, student, evaluation, RELEASED, subject, lines, url)
+
+    students = session.scalars(select(User).where(User.id.in_(readable), User.disabled_at.is_(None)).order_by(User.id))
+    return [_write(session, settings, student, evaluation, RELEASED, SUMMARIES_PATH, words) for student in students]
 
 
 def sign_in(session: Session, settings: Settings, email: str, next_path: str) -> OutgoingMail | None:
@@ -126,23 +116,33 @@ def sign_in(session: Session, settings: Settings, email: str, next_path: str) ->
     )
     if recent is not None:
         return None
-    with use_language(language_of(user)):
-        url = link(session, settings, user, next_path)
-        lines = [
-            _("Hello %(name)s,", name=user.name),
-            "",
+
+    def words(url: str) -> tuple[str, list[str]]:
+        return _("Your sign-in link for peerdigest"), [
             _("Someone (we hope you) asked to sign in to peerdigest with this address. This link signs you in once, "
               "within %(hours)s hours:", hours=f"{settings.sign_in_link_hours:g}"),
             url,
             "",
             _("Did you not ask for it? Then you can ignore this mail."),
         ]
-        return _write(session, user, None, SIGN_IN, _("Your sign-in link for peerdigest"), lines, url)
+
+    return _write(session, settings, user, None, SIGN_IN, next_path, words)
 
 
 def _write(
-    session: Session, user: User, evaluation: Evaluation | None, kind: str, subject: str, lines: list[str], url: str
+    session: Session,
+    settings: Settings,
+    user: User,
+    evaluation: Evaluation | None,
+    kind: str,
+    next_path: str,
+    words: Callable[[str], tuple[str, list[str]]],
 ) -> OutgoingMail:
+    """One mail to `user`, in their language: a greeting, then `words(link)` (the subject and the lines)."""
+    with use_language(language_of(user)):
+        url = link(session, settings, user, next_path)
+        subject, lines = words(url)
+        body = "\n".join([_("Hello %(name)s,", name=user.name), "", *lines]) + "\n"
     mail = OutgoingMail(
         school_id=user.school_id,
         evaluation_id=evaluation.id if evaluation is not None else None,
@@ -150,7 +150,7 @@ def _write(
         kind=kind,
         to_address=user.email,
         subject=subject,
-        body="\n".join(lines) + "\n",
+        body=body,
         link=url,
         created_at=utcnow(),
         attempts=0,
