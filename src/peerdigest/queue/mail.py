@@ -122,6 +122,8 @@ def attempt(settings: Settings, mail_id: int) -> bool:
     error, final = _hand_over(settings.smtp_url, message)
     with session_scope(settings.database_url) as session:
         mail = session.get(OutgoingMail, mail_id)
+        if mail is None:  # deleted with its school while it was being sent
+            return error is None
         mail.attempts += 1
         mail.error = error
         if error is None:
