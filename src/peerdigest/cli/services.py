@@ -106,9 +106,10 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Queue the summaries of due schedules, and reconcile Redis with the database, until stopped.
+    """Queue the summaries of due schedules and closed evaluations, send due reminders, and reconcile Redis with
+    the database, until stopped.
 
-    Several schedulers may run at once (for availability): each run is queued by exactly one.
+    Several schedulers may run at once (for availability): each run, reminder and close is done by exactly one.
     """
     import signal
     import threading

@@ -29,6 +29,7 @@ from peerdigest.db.models import (
     User,
     utcnow,
 )
+from peerdigest.domain import deadlines
 from peerdigest.domain.feedback import collect, evaluation_members, feedback_hash
 from peerdigest.i18n import N_
 
@@ -226,8 +227,9 @@ def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -
     for field in ("title", "language", "release"):
         if changes.get(field) is not None:
             setattr(evaluation, field, changes[field])
-    if "deadline" in changes:
+    if "deadline" in changes and changes["deadline"] != evaluation.deadline:
         evaluation.deadline = changes["deadline"]
+        deadlines.deadline_moved(evaluation)
     session.flush()
     if evaluation.language != language_before:
         # The language is part of every summary's fingerprint: each one is now in the wrong language.

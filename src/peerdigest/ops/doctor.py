@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -29,7 +30,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from peerdigest.config import Settings
+from peerdigest.config import Settings, redacted
 from peerdigest.queue.connection import (
     SENTINEL_SCHEME,
     DecodingConnectionError,
@@ -37,6 +38,7 @@ from peerdigest.queue.connection import (
     connect,
     describe,
 )
+from peerdigest.queue.mail import server_problem
 
 MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
 CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
@@ -153,6 +155,21 @@ def _llm(probe: Probe) -> Finding:
             f"load the model on the server (Ollama: `ollama pull {settings.llm_model}`) or set LLM_MODEL",
         )
     return Finding("llm", Level.ok, f"model {settings.llm_model} offered at {settings.llm_base_url}")
+
+
+def _mail(probe: Probe) -> Finding:
+    settings = probe.settings
+    if not settings.smtp_url:
+        return Finding("mail", Level.ok, "SMTP_URL not set: nothing is mailed; teachers send reminders and sign-in "
+                       "links by hand from an evaluation's Mail page")
+    if settings.environment == "production" and urlsplit(settings.public_url).hostname in ("localhost", "127.0.0.1"):
+        return Finding("mail", Level.warn, f"links in mail start with PUBLIC_URL {settings.public_url}, which no "
+                       "student can open", "set PUBLIC_URL to the address people reach the web app at")
+    problem = server_problem(settings)
+    if problem:
+        return Finding("mail", Level.warn, f"{redacted(settings.smtp_url)} does not take mail ({problem}); mail "
+                       "waits and is tried again", "start the mail server, or fix SMTP_URL")
+    return Finding("mail", Level.ok, f"{redacted(settings.smtp_url)} answers; links start with {settings.public_url}")
 
 
 def _workers(probe: Probe) -> Finding:
@@ -323,6 +340,7 @@ CHECKS: dict[str, Callable[[Probe], Finding]] = {
     "versions": _versions,
     "database": _database,
     "llm": _llm,
+    "mail": _mail,
     "workers": _workers,
     "quarantine": _quarantine,
     "clock": _clock,

@@ -14,9 +14,11 @@ from peerdigest.web import (
     events,
     imports,
     operations,
+    progress,
     review,
     school,
     signin,
+    sign_in_links,
     student,
     submissions,
 )
@@ -55,6 +57,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(signin.router)
     app.include_router(evaluation_setup.router)  # before evaluations: /evaluations/new is no evaluation id
+    app.include_router(sign_in_links.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
     app.include_router(submissions.router)
@@ -63,3 +66,4 @@ def install(app: FastAPI) -> None:
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)
+    app.include_router(progress.router)

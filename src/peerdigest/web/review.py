@@ -14,10 +14,10 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
+from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, check_student, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
-from peerdigest.domain import release, review
+from peerdigest.domain import mail, release, review
 from peerdigest.domain.evaluations import update_evaluation
 from peerdigest.domain.exporter import ExportCopy, ExportFormat, ScreenNotice, export
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
@@ -25,6 +25,7 @@ from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.i18n import _
+from peerdigest.queue.mail import announce
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
@@ -98,6 +99,8 @@ def approve_summary(
     student_id: PathId,
     user: StaffPageUser,
     session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
     summary_text: Annotated[str | None, Form()] = None,
     back: Annotated[str | None, Form()] = None,
 ):
@@ -113,16 +116,20 @@ def approve_summary(
         review.edit_and_approve(summary, summary_text if summary_text is not None else summary.summary_text, user)
     except review.ReviewError as exc:
         return redirect(landing, f"{name}: {exc}", error=True)
+    mails = mail.summaries_released(session, settings, evaluation, [student_id])
     session.commit()
+    announce(redis, settings, mails)
     what = "Saved your edit and approved" if summary.summary_text != before else "Approved"
     return redirect(landing, f"{what} the summary of {name}; they can read it now.")
 
 
 @router.post("/evaluations/{evaluation_id}/review")
-def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
+def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     approved = review.approve_all_completed(session, evaluation, user)
+    mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
     session.commit()
+    announce(redis, settings, mails)
     if not approved:
         return redirect(_back(evaluation_id), "Every written summary was approved already.")
     return redirect(_back(evaluation_id), f"Approved {len(approved)} summaries; those students can read them now.")
@@ -130,10 +137,14 @@ def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep)
 
 @router.post("/evaluations/{evaluation_id}/release")
 def change_release(
-    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, mode: Annotated[Release, Form()]
+    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep,
+    mode: Annotated[Release, Form()],
 ):
-    update_evaluation(session, visible_evaluation(session, user, evaluation_id), {"release": mode})
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    update_evaluation(session, evaluation, {"release": mode})
+    mails = mail.summaries_released(session, settings, evaluation)  # made automatic: each student is told
     session.commit()
+    announce(redis, settings, mails)
     told = (
         "Students now read each summary as soon as it is written."
         if mode == Release.automatic

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import (
     CurrentUser,
+    RedisDep,
     SessionDep,
     SettingsDep,
     StaffEvaluation,
@@ -46,6 +47,8 @@ from peerdigest.domain.evaluations import (
 from peerdigest.domain.submissions import NotCollecting, NotYourReviewee, ScoreEntry, save_scores
 from peerdigest.domain.feedback import evaluation_members
 from peerdigest.domain.importer import Encoding, column_map_from, import_file, too_large
+from peerdigest.domain.mail import summaries_released
+from peerdigest.queue.mail import announce
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 
@@ -191,10 +194,15 @@ def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep
     summary="Change title, language, release or deadline (teachers)",
 )
 def patch_evaluation(
-    evaluation: StaffEvaluation, body: EvaluationPatch, user: CurrentUser, session: SessionDep
+    evaluation: StaffEvaluation, body: EvaluationPatch, user: CurrentUser, session: SessionDep,
+    settings: SettingsDep, redis: RedisDep,
 ) -> EvaluationOut:
-    update_evaluation(session, evaluation, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    update_evaluation(session, evaluation, changes)
+    # Release made automatic: every written summary can be read now, and its student is told.
+    mails = summaries_released(session, settings, evaluation) if "release" in changes else []
     session.commit()
+    announce(redis, settings, mails)
     return _out(session, evaluation, user)
 
 

@@ -1,6 +1,6 @@
 """a summary's written_at: when its text was written, which an approval or a stale mark must not move
 
-Revision ID: 0009_collect_evaluations
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 00:40:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 import peerdigest.db.models  # noqa: F401 (UTCDateTime)
 
 
-revision = '0009_collect_evaluations'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
