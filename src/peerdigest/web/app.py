@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
-from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student
+from peerdigest.web import errors, evaluations, events, imports, operations, review, school, schools, signin, student
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -49,3 +49,4 @@ def install(app: FastAPI) -> None:
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)
+    app.include_router(schools.router)
