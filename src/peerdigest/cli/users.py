@@ -66,16 +66,20 @@ def users_list(
 
     settings = settings_or_exit()
     table = Table("id", "school", "name", "email", "role", "access")
+    ended = []  # who ended whose access: a line each under the table, where a narrow terminal does not cut it
     with session_scope(settings.database_url) as session:
         users = users_of(session, school, (role,) if role else None)
         by = disabled_by(session, users)
         for user in users:
-            access = "can sign in"
+            access = "yes"
             if user.disabled_at is not None:
+                access = f"no, since {user.disabled_at:%Y-%m-%d}"
                 who = by[user.id].email if user.id in by else "the command line"
-                access = f"ended {user.disabled_at:%Y-%m-%d %H:%M} UTC by {who}"
+                ended.append(f"{user.email}: access ended {user.disabled_at:%Y-%m-%d %H:%M} UTC by {who}.")
             table.add_row(str(user.id), user.school.name, user.name, user.email, user.role, access)
     console.print(table)
+    for line in ended:
+        console.print(line, markup=False, soft_wrap=True)
 
 
 @users_app.command("disable")
