@@ -175,3 +175,14 @@ def test_the_admin_page_refuses_what_it_must_in_words(demo_school, other_school_
     assert "Only a school&#39;s admins may open this page." in answer.text
     with session_scope(demo_school.database_url) as session:
         assert len(users_of(session, "Demo College", (Role.teacher, Role.admin))) == 2
+
+
+def test_the_teachers_page_and_its_questions_read_in_dutch(demo_school):
+    admin = api_client(demo_school, headers={"Accept-Language": "nl"})
+    csrf = sign_in(admin, "admin@example.com")
+    page = admin.get("/school/teachers").text
+    assert "Docenten van Demo College" in page and "Toegang intrekken" in page
+    asked = admin.post("/school/teachers", data={"csrf_token": csrf, "name": "Jan", "email": "jan@example.com"}).text
+    assert "Een leerling docent maken?" in asked and "de bijdragefactor en labels van elke leerling;" in asked
+    confirm = admin.get(f"/school/teachers/{JAN}/given-feedback").text
+    assert "De feedback verwijderen die Jan de Vries gaf?" in confirm
