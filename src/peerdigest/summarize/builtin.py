@@ -130,15 +130,16 @@ class BuiltinSummarizer:
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         started = time.monotonic()
         screened = screen(feedback)
-        text = " ".join(_Writer(screened.feedback, screened.trusted()).sentences())
+        text = " ".join(_Writer(screened.feedback, screened.trusted(), withheld=bool(screened.withheld)).sentences())
         generation_method = GenerationMethod.empty if not screened.feedback.comments else self.generation_method
         duration_ms = int((time.monotonic() - started) * 1000)
         return Summary(summary_text=text, generation_method=generation_method, duration_ms=duration_ms)
 
 
 class _Writer:
-    def __init__(self, feedback: ReceivedFeedback, trusted: ReceivedFeedback):
+    def __init__(self, feedback: ReceivedFeedback, trusted: ReceivedFeedback, withheld: bool = False):
         self.feedback = feedback
+        self.withheld = withheld  # a comment was left for the teacher to read (an insult, a threat)
         self.language = feedback.language if feedback.language in TEXT else "en"
         self.t = TEXT[self.language]
         self.scored = sorted(feedback.scored_criteria, key=lambda c: c.average, reverse=True)
@@ -166,7 +167,9 @@ class _Writer:
             self._tip(criticised),
             # How the student's self-rating compares (docs/INSIGHTS.md): said kindly, never as a label.
             self.t[f"self_{self.feedback.self_view}"] if self.feedback.self_view else None,
-            self.t["harsh"] if any(is_profane(c.text, self.language) for c in self.feedback.comments) else None,
+            self.t["harsh"]
+            if self.withheld or any(is_profane(c.text, self.language) for c in self.feedback.comments)
+            else None,
         ]
         chosen = [s for s in plan if s]
         # Over the limit, the least necessary go first: the disagreement, the note on harsh words, the self-view.

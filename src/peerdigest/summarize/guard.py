@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from peerdigest.domain.flags import flag
 from peerdigest.domain.names import mentions_a_name
 from peerdigest.domain.received import CriterionScore, ReceivedFeedback
 from peerdigest.summarize import criteria
@@ -51,6 +52,7 @@ class Rule:
     WEAKEST = "weakest_missing"
     NO_REFERENCE = "no_reference"
     SELF_VIEW = "self_view"
+    FLAGGED = "flagged"
 
 
 # The fixed wording of every reason: a model that repeats one is echoing our note, not summarizing.
@@ -74,6 +76,7 @@ REASONS = {
     Rule.WEAKEST: "leaves out the clearly weakest criterion ({criterion})",
     Rule.NO_REFERENCE: "refers to no criterion and no comment",
     Rule.SELF_VIEW: "says something about the self-assessment that the scores do not support",
+    Rule.FLAGGED: "repeats an insult, a threat or words about self-harm",
 }
 
 _REFUSAL = re.compile(
@@ -174,6 +177,8 @@ def check(answer: str | None, *, screened: Screened, prompt: Prompt, finish_reas
         return _reject(Rule.CUT_OFF)
     if _REFUSAL.search(text):
         return _reject(Rule.REFUSAL)
+    if flag(text, language) is not None:
+        return _reject(Rule.FLAGGED)
     tokens = words(text)
     if echo := _echoes(tokens, prompt):
         return echo

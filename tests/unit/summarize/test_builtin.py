@@ -24,10 +24,10 @@ def test_a_typical_student_reads_the_numbers_each_supported_by_a_comment_then_on
     assert summary.generation_method == "builtin"
     assert summary.summary_text == (
         "Het sterkst scoor je op samenwerking (gemiddeld 4,3 van de 5). "
-        "Over samenwerking schreef een teamgenoot: \u201cTeamgenoot denkt goed mee en helpt als je vastloopt.\u201d "
+        "Over samenwerking noemt een teamgenoot dat je anderen helpt. "
         "Het minst sterk scoor je op inzet (gemiddeld 1,7). "
-        "Over inzet schreef een teamgenoot: \u201cTeamgenoot kwam vaak te laat en leverde zijn deel pas na de "
-        "deadline in.\u201d "
+        # Jan's own name in the quote reads as "je", never as "teamgenoot" (someone else).
+        "Over inzet schreef een teamgenoot: \u201cJe deel was steeds te laat.\u201d "
         "Een tip voor inzet: zet voor elke taak een eigen deadline in je agenda, een dag vóór de echte, en meld "
         "het meteen in de groep als je die niet haalt."
     )
@@ -274,3 +274,18 @@ def test_a_self_rating_far_from_the_peers_is_mentioned_kindly_and_only_then(feed
     assert "You rate your own work lower than your teammates do" in written("en", -0.3)
     for close in (0.1, None):
         assert "eigen werk" not in written("nl", close)
+
+
+def test_a_threat_is_never_quoted_and_the_summary_says_a_comment_was_left_out(feedback):
+    received = feedback(
+        "nl",
+        scores={"Inzet": [1, 4], "Samenwerking": [4, 4]},
+        comments=[
+            (1, "Inzet", 1, "Als je weer niks doet sla ik je in elkaar, echt waar."),
+            (2, "Inzet", 4, "Werkt hard door als er een deadline is."),
+            (1, "Samenwerking", 4, "Fijn om mee te overleggen."),
+        ],
+    )
+    text = summarize(received).summary_text.lower()
+    assert "in elkaar" not in text and "sla ik" not in text
+    assert "niet elke opmerking was vriendelijk verwoord" in text

@@ -156,3 +156,12 @@ def test_a_claim_about_the_self_rating_must_match_the_numbers(feedback, self_gap
 @pytest.mark.parametrize("word", ["overconfident", "een kliek", "low performer", "manipulatief"])
 def test_a_summary_never_uses_the_words_of_the_teachers_labels(case, word):
     assert check(case, f"{GOOD_NL} Soms lijk je {word} in de groep.").rule == Rule.SELF_VIEW
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["Een teamgenoot vindt je een luie sukkel.", "Iemand schreef: ik sla je in elkaar als je weer te laat bent.",
+     "Je bent gewoon dom, volgens een teamgenoot."],
+)
+def test_an_answer_that_repeats_an_insult_or_a_threat_is_rejected(case, extra):
+    assert check(case, f"{GOOD_NL} {extra}").rule == Rule.FLAGGED
