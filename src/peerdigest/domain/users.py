@@ -213,7 +213,7 @@ def delete_given_feedback(session: Session, user: User) -> DeletedFeedback:
     deleted = session.execute(delete(Score).where(Score.id.in_(_given(user)))).rowcount
     session.execute(delete(Submission).where(Submission.reviewer_id == user.id))
     session.flush()
-    session.expire_all()
+    session.expire_all()  # a bulk DELETE passes the identity map by: what was loaded is read again
     by_evaluation: dict[int, set[int]] = {}
     for evaluation_id, reviewee_id in reviewed:
         by_evaluation.setdefault(evaluation_id, set()).add(reviewee_id)
