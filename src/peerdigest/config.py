@@ -189,8 +189,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'peerdigest.db'}"
+            self.database_url = self.default_database_url
         return self
+
+    @property
+    def default_database_url(self) -> str:
+        """The SQLite file in DATA_DIR that an unset DATABASE_URL means: the demo's database."""
+        return f"sqlite:///{self.data_dir / 'peerdigest.db'}"
 
     @model_validator(mode="after")
     def _heartbeats_come_before_abandonment(self) -> Settings:

@@ -156,13 +156,20 @@ def up() -> None:
 def run(
     port: Annotated[int, typer.Option(help="API port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Number of worker processes")] = 1,
+    seed: Annotated[
+        bool | None, typer.Option("--seed/--no-seed", help="Add the demo school (default: only to the default "
+                                  "SQLite database in DATA_DIR while it holds no other school)")
+    ] = None,
 ) -> None:
-    """Everything in the foreground: Redis if missing, migrations, demo data, API and workers. Ctrl+C stops all."""
+    """Everything in the foreground: Redis if missing, migrations, API, workers and scheduler. Ctrl+C stops all.
+
+    The demo school is added only to the demo's own database (the default one, holding no other school) or with --seed.
+    """
     from peerdigest.dev.devserver import run_all
 
     settings = settings_or_exit()
     setup_logging()
-    raise typer.Exit(run_all(settings, port=port, workers=workers))
+    raise typer.Exit(run_all(settings, port=port, workers=workers, seed=seed))
 
 
 @app.command()

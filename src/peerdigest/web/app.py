@@ -17,6 +17,7 @@ from peerdigest.web import (
     progress,
     review,
     school,
+    schools,
     signin,
     sign_in_links,
     student,
@@ -67,3 +68,4 @@ def install(app: FastAPI) -> None:
     app.include_router(imports.router)
     app.include_router(school.router)
     app.include_router(progress.router)
+    app.include_router(schools.router)
