@@ -54,14 +54,16 @@ def shot(request):
     return Screenshots(request.node.name)
 
 
-def _started(settings, *, worker: bool) -> RunningApp:
-    port = free_port()
+def _started(settings, *, worker: bool, scheduler: bool = False, port: int | None = None) -> RunningApp:
+    port = port or free_port()
     api = start_cli(settings, "api", "--port", str(port))
     app = RunningApp(f"http://127.0.0.1:{port}", settings, [api])
     try:
         wait_until_serving(app.base_url, api)
         if worker:
             app.start_worker()
+        if scheduler:
+            app.processes.append(start_cli(settings, "scheduler"))
     except BaseException:
         app.stop()
         raise

@@ -1,0 +1,230 @@
+"""The whole way in a real browser, in Dutch and in English: a teacher makes an evaluation from an Excel class list,
+three students rate each other on their phones (one leaves halfway and comes back, one comes in by the link in the
+reminder mail), the close time passes, summaries are written, the teacher releases them and a student reads theirs.
+
+The API, a worker and the scheduler run as real processes; mail goes to a real SMTP server (aiosmtpd).
+What the test expects to read on a page comes from the same catalogue the page is written from
+(`words`), so each step also proves the page speaks the browser's language.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from openpyxl import Workbook
+from playwright.sync_api import expect
+
+from peerdigest import i18n
+from peerdigest.dev.embedded_redis import free_port
+from tests.e2e.browser.conftest import _started
+from tests.support.browser import Screenshots, sign_in
+from tests.support.smtp import MailServer, mail_server  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.slow
+
+LOCALES = {"nl": "nl-NL", "en": "en-US"}
+TITLES = {"nl": "Projectweek 3B", "en": "Project week 3B"}
+TEACHER = "docent@example.com"
+CLASS = [
+    ("Sanne Bakker", "sanne.bakker@zonnecollege.example", "Team Noord"),
+    ("Mohammed El Amrani", "mohammed.el.amrani@zonnecollege.example", "Team Noord"),
+    ("Lisa Jansen", "lisa.jansen@zonnecollege.example", "Team Noord"),
+]
+SANNE, MOHAMMED, LISA = (email for _name, email, _team in CLASS)
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESK = {"viewport": {"width": 1100, "height": 800}}
+# A mail is written before anyone opens a browser: in the reader's own language if they chose one, else the
+# school's (the demo school's is Dutch), whatever the browser asks for.
+MAIL_LANGUAGE = "nl"
+WAIT = 90_000  # ms: summaries wait for the scheduler's next look and the worker
+
+
+def words(language: str, text: str, **values) -> str:
+    """`text` as the pages write it in `language`."""
+    with i18n.use_language(language):
+        return i18n._(text, **values)
+
+
+def class_list_xlsx() -> bytes:
+    """The class list as a teacher exports it from Excel: a header row, then one student a row."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Naam", "E-mail", "Team"])
+    for row in CLASS:
+        sheet.append(list(row))
+    content = io.BytesIO()
+    book.save(content)
+    return content.getvalue()
+
+
+def mail_to(server: MailServer, address: str, subject: str):
+    """The message to `address` with this subject, once the worker has handed it to the server."""
+    give_up = time.monotonic() + WAIT / 1000
+    while not (found := [m for m in server.to(address) if m["Subject"] == subject]):
+        assert time.monotonic() < give_up, f"no {subject!r} to {address}: {[m['Subject'] for m in server.messages]}"
+        time.sleep(0.2)
+    (message,) = found
+    return message
+
+
+def link_in(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    return next(word for word in body.split() if "/sign-in/link/" in word)
+
+
+@pytest.fixture
+def journey_app(process_demo_school, mail_server):  # noqa: F811 (the fixture imported above)
+    """The demo school behind a real API, worker and scheduler, its mail going to `mail_server`."""
+    port = free_port()
+    settings = process_demo_school.model_copy(update={
+        "smtp_url": mail_server.url, "public_url": f"http://127.0.0.1:{port}", "scheduler_interval": 1.0,
+    })
+    app = _started(settings, worker=True, scheduler=True, port=port)
+    yield app
+    app.stop()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_class_goes_from_an_excel_class_list_to_released_summaries(language, journey_app, mail_server, browser,  # noqa: F811
+                                                                     tmp_path, request):
+    app, shot, title = journey_app, Screenshots(request.node.name), TITLES[language]
+
+    def t(text: str, **values) -> str:
+        return words(language, text, **values)
+
+    def new_page(size: dict):
+        context = browser.new_context(locale=LOCALES[language], **size)
+        context.set_default_timeout(15_000)
+        return context.new_page()
+
+    # 1. The teacher makes the evaluation from the class list, closing in ten minutes, the reminder due at once.
+    teacher = new_page(DESK)
+    sign_in(teacher, app, TEACHER)
+    teacher.get_by_role("link", name=t("New evaluation")).click()
+    expect(teacher.get_by_role("heading", name=t("New evaluation"))).to_be_visible()
+    closes = (datetime.now(timezone.utc) + timedelta(minutes=10)).astimezone(i18n.zone("Europe/Amsterdam"))
+    teacher.get_by_label(t("Title")).fill(title)
+    teacher.locator("#language").select_option(language)
+    teacher.locator("#closes-date").fill(closes.strftime("%Y-%m-%d"))
+    teacher.get_by_label(t("Closes at")).fill(closes.strftime("%H:%M"))
+    teacher.locator("#remind").fill("1")
+    class_file = tmp_path / ("klas.xlsx" if language == "nl" else "class.xlsx")
+    class_file.write_bytes(class_list_xlsx())
+    teacher.locator("#class-file").set_input_files(class_file)
+    shot(teacher, "new-evaluation")
+    teacher.get_by_role("button", name=t("Create the evaluation")).click()
+    expect(teacher.locator("#notice")).to_contain_text(
+        t("Created %(title)s: %(students)s students in %(teams)s teams (%(new)s new to the school).",
+          title=title, students=3, teams=1, new=3))
+    evaluation_id = int(teacher.url.rstrip("/").rsplit("/", 1)[1])
+    expect(teacher.get_by_role("heading", name=title)).to_be_visible()
+    shot(teacher, "evaluation-created")
+
+    # 2. Sanne fills in the whole form on her phone and submits.
+    sanne = new_page(PHONE)
+    sign_in(sanne, app, SANNE)
+    expect(sanne.get_by_role("heading", name=t("My evaluations"))).to_be_visible()
+    own = sanne.locator(f'.own-evaluation[data-evaluation="{evaluation_id}"]')
+    expect(own.locator(".state")).to_have_text(t("not started"))
+    shot(sanne, "student-my-evaluations")
+    own.get_by_role("link", name=t("Start")).click()
+    expect(sanne.get_by_role("heading", name=title)).to_be_visible()
+    _answer_every_criterion(sanne, score="4")
+    sanne.locator("textarea").first.fill("Mohammed denkt mee en komt zijn afspraken na." if language == "nl"
+                                         else "Mohammed thinks along and keeps his promises.")
+    shot(sanne, "student-form")
+    sanne.get_by_role("button", name=t("Submit"), exact=True).click()
+    expect(sanne.locator(".confirmation").get_by_role("heading", name=t("Submitted"))).to_be_visible()
+    shot(sanne, "student-submitted")
+
+    # Mohammed rates one teammate, closes the page halfway, and finds his answers when he comes back.
+    mohammed = new_page(PHONE)
+    sign_in(mohammed, app, MOHAMMED)
+    mohammed.goto(app.url(f"/my-evaluations/{evaluation_id}"))
+    first = mohammed.locator("section.person").first
+    _answer_every_criterion(first, score="5")
+    half_words = "Sanne plant alles goed." if language == "nl" else "Sanne plans everything well."
+    first.locator("textarea").first.fill(half_words)
+    expect(mohammed.locator("#form-state")).to_have_text(t("partway"))
+    shot(mohammed, "student-halfway")
+    context = mohammed.context
+    mohammed.close(run_before_unload=True)
+
+    # The reminder the scheduler wrote at once (an hour before closing is now) reached Lisa, with a link that signs
+    # her in on a browser that never saw the app and opens her form.
+    reminder = mail_to(mail_server, LISA, words(MAIL_LANGUAGE, "Reminder: your feedback for %(title)s", title=title))
+    lisa = new_page(PHONE)
+    lisa.goto(link_in(reminder))
+    expect(lisa).to_have_url(app.url(f"/my-evaluations/{evaluation_id}"))
+    expect(lisa.get_by_role("heading", name=title)).to_be_visible()
+    shot(lisa, "student-from-the-reminder-link")
+
+    teacher.goto(app.url(f"/evaluations/{evaluation_id}/progress"))
+    expect(teacher.locator('[data-count="submitted"]')).to_have_text("1")
+    expect(teacher.locator('[data-count="partway"]')).to_have_text("1")
+    expect(teacher.locator('[data-count="not_started"]')).to_have_text("1")
+    expect(teacher.get_by_role("row", name="Mohammed El Amrani")).to_contain_text(t("is partway"))
+    shot(teacher, "progress")
+
+    _answer_every_criterion(lisa, score="3")
+    lisa.get_by_role("button", name=t("Submit"), exact=True).click()
+    expect(lisa.locator(".confirmation").get_by_role("heading", name=t("Submitted"))).to_be_visible()
+
+    mohammed = context.new_page()
+    mohammed.goto(app.url("/my-evaluations"))
+    own = mohammed.locator(f'.own-evaluation[data-evaluation="{evaluation_id}"]')
+    expect(own.locator(".state")).to_have_text(t("partway"))
+    own.get_by_role("link", name=t("Continue")).click()
+    first = mohammed.locator("section.person").first
+    expect(first.locator('input[type="radio"]:checked')).to_have_count(4)
+    expect(first.locator("textarea").first).to_have_value(half_words)
+    _answer_every_criterion(mohammed.locator("section.person").nth(1), score="4")
+    mohammed.get_by_role("button", name=t("Submit"), exact=True).click()
+    expect(mohammed.locator(".confirmation").get_by_role("heading", name=t("Submitted"))).to_be_visible()
+
+    expect(teacher.locator('[data-count="submitted"]')).to_have_text("3")  # the page follows by itself
+    shot(teacher, "progress-everyone-submitted")
+
+    # 3. The close time passes: moved to a minute ago through the API, which a teacher may do, rather than waiting.
+    moved = httpx.patch(app.url(f"/api/v1/evaluations/{evaluation_id}"), headers={"X-User-Email": TEACHER},
+                        json={"deadline": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()})
+    assert moved.status_code == 200, moved.text
+    teacher.goto(app.url(f"/evaluations/{evaluation_id}"))
+    expect(teacher.locator('#students tr[data-state="completed"]')).to_have_count(3, timeout=WAIT)
+    shot(teacher, "summaries-written")
+
+    # 4. The teacher reads and releases them; the students are told by mail, and Sanne reads hers.
+    teacher.goto(app.url(f"/evaluations/{evaluation_id}/review"))
+    expect(teacher.locator(".review-student")).to_have_count(3)
+    expect(teacher.locator(".review-student textarea")).to_have_count(3)
+    shot(teacher, "review")
+    teacher.get_by_role("button", name=t("Approve all completed (%(count)s waiting)", count=3)).click()
+    expect(teacher.locator("#notice")).to_contain_text(
+        t("Approved %(count)s summaries; those students can read them now.", count=3))
+    shot(teacher, "released")
+
+    released = mail_to(mail_server, SANNE,
+                       words(MAIL_LANGUAGE, "Your feedback summary for %(title)s is ready", title=title))
+    sanne = new_page(PHONE)
+    sanne.goto(link_in(released))
+    expect(sanne).to_have_url(app.url("/my-summaries"))
+    summary = sanne.locator(f'section.own-summary[data-evaluation="{evaluation_id}"]')
+    expect(summary.get_by_role("heading", name=title)).to_be_visible()
+    expect(summary.locator(".summary-text")).not_to_be_empty()
+    expect(summary.get_by_text(t("There is no summary for you yet."))).to_have_count(0)
+    shot(sanne, "student-reads-the-summary")
+
+    sanne.goto(app.url(f"/my-evaluations/{evaluation_id}"))
+    expect(sanne.get_by_text(t("This evaluation is closed: your answers can no longer be changed."))).to_be_visible()
+    for page in (teacher, sanne, lisa, mohammed):
+        page.context.close()
+
+
+def _answer_every_criterion(within, score: str) -> None:
+    """Tap `score` on every criterion of every teammate shown `within` (a page or one teammate's card)."""
+    for fieldset in within.locator("fieldset.criterion").all():
+        fieldset.locator(f'input[type="radio"][value="{score}"]').check()
