@@ -57,10 +57,11 @@ class Screenshots:
         self.count = 0
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, page, name: str) -> Path:
+    def __call__(self, page, name: str, *, full_page: bool = True) -> Path:
+        """`full_page=False`: only what the screen shows (a phone's form, whose buttons stay at the bottom)."""
         self.count += 1
         path = SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

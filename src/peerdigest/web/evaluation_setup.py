@@ -33,7 +33,7 @@ from peerdigest.domain.evaluations import (
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest.i18n import _, zone
+from peerdigest.i18n import _, ngettext, zone
 from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
 
 router = page_router()
@@ -131,9 +131,10 @@ def create_from_class_list(
         return _new_page(request, user, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
     session.commit()
     teams = members.teams()
-    return redirect(f"/evaluations/{evaluation.id}", _(
-        "Created %(title)s: %(students)s students in %(teams)s teams (%(new)s new to the school).",
-        title=title, students=len(members.members), teams=len(teams), new=enrolled.created))
+    return redirect(f"/evaluations/{evaluation.id}", ngettext(
+        "Created %(title)s: %(students)s students in %(num)d team (%(new)s new to the school).",
+        "Created %(title)s: %(students)s students in %(num)d teams (%(new)s new to the school).",
+        len(teams), title=title, students=len(members.members), new=enrolled.created))
 
 
 def _criteria(chosen: str, own: str, language: str, scale: str, problems: list[Problem]) -> list[CriterionSpec]:

@@ -67,6 +67,16 @@ def test_a_teacher_creates_an_evaluation_from_pasted_rows_with_new_students_and_
     assert "Projectweek 4C" in client.get(f"/evaluations/{evaluation.id}").text
 
 
+def test_the_notice_after_creating_names_one_team_as_one_team_in_english_and_in_dutch(demo_school):
+    client, csrf = _teacher(demo_school)
+    one_team = "Naam\tE-mail\tTeam\nEen Leerling\teen@school.example\tA\nTwee Leerling\ttwee@school.example\tA\n"
+    english = client.post("/evaluations/new", data=_form(csrf, title="Klas 1", class_rows=one_team))
+    assert "Created Klas 1: 2 students in 1 team (2 new to the school)." in english.text
+    dutch = client.post("/evaluations/new", data=_form(csrf, title="Klas 2", class_rows=one_team),
+                        headers={"Accept-Language": "nl"})
+    assert "Klas 2 gemaakt: 2 leerlingen in 1 team (0 nieuw op school)." in dutch.text
+
+
 def test_an_xlsx_class_list_with_dutch_name_parts_is_read(demo_school):
     book = Workbook()
     for row in (["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Groep"],
