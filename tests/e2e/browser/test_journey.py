@@ -98,17 +98,28 @@ def journey_app(process_demo_school, mail_server):  # noqa: F811 (the fixture im
     app.stop()
 
 
+@pytest.fixture
+def new_page(browser, language):
+    """`new_page(PHONE)`: a page in a browser of its own (no cookies shared) that asks for `language`."""
+    contexts = []
+
+    def opened(size: dict):
+        context = browser.new_context(locale=LOCALES[language], **size)  # the locale sets Accept-Language
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield opened
+    for context in contexts:
+        context.close()
+
+
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_from_a_class_list_to_released_summaries(language, journey_app, mail_server, browser, tmp_path, request):  # noqa: F811
+def test_from_a_class_list_to_released_summaries(language, journey_app, mail_server, new_page, tmp_path, request):  # noqa: F811
     app, shot, title = journey_app, Screenshots(request.node.name), TITLES[language]
 
     def t(text: str, **values) -> str:
         return words(language, text, **values)
-
-    def new_page(size: dict):
-        context = browser.new_context(locale=LOCALES[language], **size)
-        context.set_default_timeout(15_000)
-        return context.new_page()
 
     # 1. The teacher makes the evaluation from the class list, closing in ten minutes, the reminder due at once.
     teacher = new_page(DESK)
@@ -143,6 +154,7 @@ def test_from_a_class_list_to_released_summaries(language, journey_app, mail_ser
     _answer_every_criterion(sanne, score="4")
     _card(sanne, "Mohammed El Amrani").locator("textarea").first.fill(COMMENTS[language]["sanne", "Mohammed El Amrani"])
     expect(sanne.locator("#form-state")).to_have_text(t("partway"))  # saved as she goes
+    sanne.evaluate("window.scrollTo(0, 0)")
     shot(sanne, "student-form", full_page=False)
     sanne.get_by_role("button", name=t("Submit"), exact=True).click()
     expect(sanne.locator(".confirmation").get_by_role("heading", name=t("Submitted"))).to_be_visible()
