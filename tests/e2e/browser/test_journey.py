@@ -180,6 +180,11 @@ def test_from_a_class_list_to_released_summaries(language, journey_app, mail_ser
     expect(lisa).to_have_url(app.url(f"/my-evaluations/{evaluation_id}"))
     expect(lisa.get_by_role("heading", name=title)).to_be_visible()
     shot(lisa, "student-from-the-reminder-link", full_page=False)
+    forwarded = new_page(PHONE)  # the same mail opened again, or by someone it was forwarded to
+    forwarded.goto(link_in(reminder))
+    expect(forwarded.get_by_role("heading", name=t("This link no longer works"))).to_be_visible()
+    expect(forwarded.get_by_text(t("This sign-in link was used already; each link works once. Please sign in."))).to_be_visible()
+    shot(forwarded, "reminder-link-used-twice")
 
     teacher.goto(app.url(f"/evaluations/{evaluation_id}/progress"))
     expect(teacher.locator('[data-count="submitted"]')).to_have_text("1")
