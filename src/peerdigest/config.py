@@ -138,7 +138,8 @@ class Settings(BaseSettings):
     insights_clique_gap: float = Field(
         0.3, gt=0, le=1, description="Clique: ratings within two groups this share of the scale above those between"
     )
-    insights_min_reviews: int = Field(2, ge=1, description="A team with fewer members who rated their teammates is unreliable")
+    # Three: with two raters every label of a student rests on one other person's rating.
+    insights_min_reviews: int = Field(3, ge=1, description="A team with fewer members who rated their teammates is unreliable")
     insights_spread_max: float = Field(
         0.2, gt=0, le=1, description="A team whose reviewers disagree more (share of the scale) is unreliable"
     )
