@@ -144,6 +144,8 @@ def test_a_pool_rides_out_redis_away_mid_job_and_then_stops_on_sigterm_at_once(s
     assert "quitting" not in text and text.count("Listening on") == 2, "no worker left its loop, none was started again"
     assert "Traceback" not in text, "an outage is a warning, not a traceback (workers and their RQ scheduler)"
     assert "lost Redis" in text
+    scheduler_log = next(log for log in scenario.logs if log.name.startswith("scheduler")).read_text()
+    assert "Redis is away" in scheduler_log and "Traceback" not in scheduler_log
 
     pool.terminate()  # idle now, after an outage: it stops at once rather than wait for a listener thread
     assert pool.wait(20) == 0, scenario.tail()
