@@ -210,3 +210,18 @@ def _filed(redis, queue: str, job_ids: list[str]) -> bool:
     elsewhere = set(StartedJobRegistry(queue, connection=redis).get_job_ids(cleanup=False))
     elsewhere |= set(FailedJobRegistry(queue, connection=redis).get_job_ids())
     return set(job_ids) <= finished and not elsewhere & set(job_ids)
+
+
+def test_an_idle_pool_stops_on_sigterm_at_once_while_redis_is_away(scenario, record):
+    pool = scenario.start("worker", "--processes", "2")
+    log = scenario.logs[-1]
+    wait_for(lambda: log.read_text().count("Listening on") == 2, "two workers to listen", scenario)
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    wait_for(lambda: log.read_text().count("lost Redis") >= 2, "both workers to notice", scenario)
+    pool.terminate()
+
+    assert pool.wait(20) == 0, scenario.tail()
+    assert "Traceback" not in log.read_text()
+    record(scenario.judge([], 0.0))
