@@ -10,6 +10,7 @@ worker within a second of one dying, and `peerdigest run` (or systemd) starts
 a lone worker again, so the new worker's start is where the job is handed back.
 
 Workers on other machines are left to the reconciler: their pids say nothing here.
+So every machine (or container) needs a host name of its own.
 """
 
 from __future__ import annotations
