@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     metrics_token: str = Field(
         "", description="Bearer token a scraper must send to GET /metrics; unset: /metrics answers loopback clients only"
     )
+    api_workers: int = Field(
+        1, ge=1, le=64, description="Processes serving the API (`peerdigest api`, `run`): each one its own event loop and pool"
+    )
     request_max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body (JSON) the API reads, in bytes; larger: 413"
     )

@@ -20,11 +20,18 @@ from peerdigest.api.routes import (
 from peerdigest.api.deps import CsrfChecked
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import ValidationProblem
-from peerdigest.config import Settings
+from peerdigest.config import Settings, load_settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
 from peerdigest.queue.connection import configured_url, connect, ensure_binary_safe
 from peerdigest.web import app as web
+
+
+def from_environment() -> FastAPI:
+    """The app as `peerdigest api --workers N` serves it: uvicorn calls this in each of its worker processes
+    (an app factory), so every process reads the settings and opens its own connections."""
+    settings = load_settings()
+    return create_app(settings, redis_url=configured_url(settings))
 
 
 def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
