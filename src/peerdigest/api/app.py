@@ -7,6 +7,7 @@ from redis import Redis
 
 from peerdigest.api import docs, openapi, outages, ratelimit, validation
 from peerdigest.api.body_limit import BodyLimit
+from peerdigest.api.json_guard import JsonGuard
 from peerdigest.api.routes import (
     evaluations,
     exports,
@@ -47,6 +48,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     )
     openapi.install(app)
     app.add_middleware(ratelimit.RateLimitHeaders)
+    app.add_middleware(JsonGuard)  # inside BodyLimit: it reads only bodies of an allowed size
     app.add_middleware(BodyLimit, settings=settings)
     outages.install(app)
     validation.install(app)

@@ -348,11 +348,18 @@ def _unreadable(exc: csv.Error, starts_at: int, stopped_at: int) -> str:
     return f"cannot be read as CSV (file line {stopped_at}): {exc}"
 
 
+# A feedback row is one flat object; nesting deep enough to exhaust Python's recursion is no feedback file.
+TOO_DEEP = "is not a feedback file: its JSON is nested thousands of levels deep"
+
+
 def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         yield exc.lineno, ImportProblem(exc.lineno, f"is not valid JSON: {exc.msg}")
+        return
+    except RecursionError:
+        yield 1, ImportProblem(1, TOO_DEEP)
         return
     # json.loads forgets where each object started: walk the (now known valid) list again for the lines.
     decoder = json.JSONDecoder()
@@ -374,6 +381,9 @@ def _json_lines(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Reco
             value = json.loads(content)
         except json.JSONDecodeError as exc:
             yield line, ImportProblem(line, f"is not valid JSON: {exc.msg}")
+            continue
+        except RecursionError:
+            yield line, ImportProblem(line, TOO_DEEP)
             continue
         yield line, _record(line, value, names)
 
@@ -427,7 +437,11 @@ def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRo
         cell = record.get(column, "")
         if "\x00" in cell:
             found.append(f"{column} contains a NUL character (\\0), which cannot be stored")
-            record[column] = cell.replace("\x00", "")
+            record[column] = cell = cell.replace("\x00", "")
+        if cell != (written := cell.encode("utf-8", "replace").decode("utf-8")):
+            # A JSON file can spell a lone UTF-16 surrogate (\ud800): not a character, and not storable.
+            found.append(f"{column} contains a lone surrogate (like \\ud800), which is not a character")
+            record[column] = cell = written
         limit = LIMITS.get(column)
         if limit is not None and len(cell.strip()) > limit:
             found.append(f"{column} is {len(cell.strip())} characters long; at most {limit} fit")
