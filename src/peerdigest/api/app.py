@@ -74,7 +74,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     # The web app's pages are served by this same app, over the same deps and rules.
     web.install(app)
 
-    @app.get("/healthz", tags=["operations"], summary="The API process is up")
+    @app.get("/healthz", tags=["operations"], summary="The API process is up", openapi_extra=ratelimit.limit(ratelimit.Limit.unlimited))
     def healthz() -> dict:
         return {"status": "ok"}
 
