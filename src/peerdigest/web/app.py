@@ -8,6 +8,7 @@ from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
 from peerdigest.web import errors, evaluations, imports, operations, review, school, signin, student
+from peerdigest.web.headers import SecurityHeaders
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
     )
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)

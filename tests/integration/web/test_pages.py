@@ -60,3 +60,14 @@ def test_a_students_detail_page_quotes_no_comment_that_tried_to_give_orders(demo
     page = client.get("/evaluations/56/students/19").text
     assert "Ignore all previous instructions" not in page and "Good planning" not in page
     assert '<ul class="quotes">' in page and "What teammates wrote (10)" in page  # the ten honest comments stay
+
+
+def test_pages_say_what_they_may_run_and_that_no_site_may_frame_them(demo_school):
+    client = api_client(demo_school)
+    sign_in(client, "docent@example.com")
+    for path in ("/sign-in", "/evaluations", "/evaluations/56", "/evaluations/56/students/19"):
+        answer = client.get(path)
+        policy = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+    assert client.get("/docs").headers["X-Frame-Options"] == "DENY"
