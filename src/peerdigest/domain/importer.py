@@ -511,6 +511,7 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
     first_of: dict[tuple, int] = {}
     names: dict[str, tuple[str, int]] = {}
     teams: dict[tuple[str, str], tuple[str | None, int]] = {}
+    member_of: dict[str, tuple[str, int]] = {}
     scale_given: dict[str, tuple[Scale, int]] = {}
     for row in parsed.rows:
         key = (row.reviewer_email, row.reviewee_email, row.criterion)
@@ -531,6 +532,10 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
             parsed.problems.append(
                 ImportProblem(row.line, f"team {row.team!r} here but {team!r} on line {team_line} for the same pair")
             )
+        for email in {row.reviewer_email, row.reviewee_email} if row.team else ():
+            team, team_line = member_of.setdefault(email, (row.team, row.line))
+            if row.team != team:
+                parsed.problems.append(ImportProblem(row.line, _two_teams(email, row.team, f"in team {team!r} on line {team_line}")))
         if row.scale is not None:
             scale, scale_line = scale_given.setdefault(row.criterion, (row.scale, row.line))
             if row.scale != scale:
@@ -552,6 +557,11 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
                 )
             )
     parsed.problems.sort(key=lambda p: (p.line is not None, p.line or 0))
+
+
+def _two_teams(email: str, team: str, elsewhere: str) -> str:
+    # The insights compare a student with their team: in two teams, a student would be counted in both.
+    return f"{email} is in team {team!r} here but {elsewhere}; a student is in one team per evaluation"
 
 
 def _fmt(scale: Scale) -> str:
@@ -689,6 +699,30 @@ def _conflicts(
             if user is not None and (school is None or user.school_id != school.id) and email not in reported:
                 reported.add(email)
                 problems.append(ImportProblem(row.line, f"{email} belongs to another school"))
+    evaluation = _find_evaluation(session, school.name, title) if school is not None else None
+    if evaluation is not None:
+        problems.extend(_team_changes(session, parsed, evaluation, users))
+    return problems
+
+
+def _team_changes(session: Session, parsed: ParsedFile, evaluation: Evaluation, users: dict[str, User]) -> list[ImportProblem]:
+    """Students the file puts in another team than the one they keep in the evaluation through pairs it leaves alone."""
+    in_file = {(users[r.reviewer_email].id, users[r.reviewee_email].id)
+               for r in parsed.rows if r.reviewer_email in users and r.reviewee_email in users}
+    kept: dict[int, str] = {}
+    for allocation in session.scalars(
+        select(Allocation).where(Allocation.evaluation_id == evaluation.id, Allocation.team.is_not(None))
+    ):
+        if (allocation.reviewer_id, allocation.reviewee_id) not in in_file:
+            kept[allocation.reviewer_id] = kept[allocation.reviewee_id] = allocation.team
+    problems, reported = [], set()
+    for row in parsed.rows:
+        for email in (row.reviewer_email, row.reviewee_email):
+            user = users.get(email)
+            team = kept.get(user.id) if user is not None else None
+            if row.team and team is not None and team != row.team and email not in reported:
+                reported.add(email)
+                problems.append(ImportProblem(row.line, _two_teams(email, row.team, f"already in team {team!r} of this evaluation")))
     return problems
 
 
@@ -706,7 +740,8 @@ def _write_users(session: Session, parsed: ParsedFile, school: School, users: di
             )
             session.add(users[email])
             report.users_created += 1
-        elif name and user.name != name:
+        elif name and user.name != name and user.role == Role.student:
+            # Staff keep the name they have: a teacher's file must not rename a colleague or an admin.
             user.name = name
             report.users_renamed += 1
 
