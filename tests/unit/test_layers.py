@@ -42,7 +42,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "data": set(),
 }
 # The domain modules that are plain values and text rules, which summarizers read (checked pure below).
-PURE_DOMAIN = {"peerdigest.domain.received", "peerdigest.domain.names"}
+PURE_DOMAIN = {"peerdigest.domain.received", "peerdigest.domain.names", "peerdigest.domain.flags"}
 # Third-party packages that would make `summarize` impure.
 NOT_IN_SUMMARIZE = {"sqlalchemy", "redis", "rq", "fastapi", "starlette"}
 

@@ -65,6 +65,15 @@ def user_by_email(session: Session, email: str | None, *, header: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotAuthenticated(f"No user with email {email.strip()!r}.")
+    return refuse_disabled(user)
+
+
+def refuse_disabled(user: User) -> User:
+    """The user, unless their access was ended (`domain/users.disable`): then no credential of theirs counts."""
+    if user.disabled_at is not None:
+        raise NotAuthenticated(
+            f"{user.email} has had no access since {user.disabled_at:%Y-%m-%d}; ask an admin of your school."
+        )
     return user
 
 
@@ -140,6 +149,7 @@ def valid_token(session: Session, secret: str | None) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
     if token is None:
         raise NotAuthenticated("Unknown API token.")
+    refuse_disabled(token.user)  # first: why the owner has no access says more than the revoked token
     now = utcnow()
     state = token_state(token, now)
     if state == "revoked":

@@ -178,14 +178,18 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
         members = team_members[team_name]
         team = _Team(members, team_raw[team_name], team_scaled[team_name])
         cliques = _clique(team, rules)
-        peer_avgs = {m: team.peer_average(m) for m in members}
+        # As CATME does: a manipulator's ratings of others count in nobody's factor, so rating every teammate
+        # down lifts no one (and pushing the honest ones down cannot lift the manipulator's own factor).
+        manipulators = {m for m in members if _manipulation(m, team, team.rated_by(m), rules) is not None}
+        counted = team.without_ratings_by(manipulators)
+        peer_avgs = {m: counted.peer_average(m) for m in members}
         team_avg = _mean([v for v in peer_avgs.values() if v is not None])
-        with_self = {m: team.average_with_self(m) for m in members}
+        with_self = {m: counted.average_with_self(m) for m in members}
         team_avg_self = _mean([v for v in with_self.values() if v is not None])
         ranks = _ranks(peer_avgs)
         for member in members:
             uncapped = _ratio(peer_avgs[member], team_avg)
-            labels = _labels(member, team, sheet.names, uncapped, cliques, rules)
+            labels = _labels(member, team, sheet.names, uncapped, cliques, rules, counted)
             students.append(
                 StudentInsight(
                     student_id=member,
@@ -193,7 +197,7 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
                     team=team_name,
                     peer_average=_round(peer_avgs[member]),
                     criteria={
-                        c.name: _round(_mean([per_criterion[(r, member)][c.id] for r in team.peer_reviewers(member)
+                        c.name: _round(_mean([per_criterion[(r, member)][c.id] for r in counted.peer_reviewers(member)
                                               if c.id in per_criterion[(r, member)]]))
                         for c in sheet.criteria
                     },
@@ -202,7 +206,7 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
                     factor_with_self=_round(_cap(_ratio(with_self[member], team_avg_self), rules)),
                     uncapped_factor=_round(uncapped),
                     rank=ranks.get(member),
-                    reviews_received=len(team.peer_reviewers(member)),
+                    reviews_received=len(counted.peer_reviewers(member)),
                     reviews_given=len(team.rated_by(member)),
                     labels=tuple(labels),
                 )
@@ -225,6 +229,13 @@ class _Team:
             if reviewer != reviewee:
                 self.given[reviewer].append(reviewee)
 
+    def without_ratings_by(self, reviewers: set[int]) -> _Team:
+        """The team with what `reviewers` gave others left out (their self-ratings stay)."""
+        if not reviewers:
+            return self
+        kept = lambda ratings: {k: v for k, v in ratings.items() if k[0] not in reviewers or k[0] == k[1]}  # noqa: E731
+        return _Team(self.members, kept(self.raw), kept(self.scaled))
+
     def peer_reviewers(self, member: int) -> list[int]:
         return [r for r in self.received.get(member, ()) if r != member]
 
@@ -241,7 +252,11 @@ class _Team:
         return _mean([self.scaled[(r, member)] for r in self.peer_reviewers(member) if r != without])
 
 
-def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | None, cliques, rules: Rules) -> list[Label]:
+def _labels(
+    member: int, team: _Team, names: dict[int, str], uncapped: float | None, cliques, rules: Rules, counted: _Team
+) -> list[Label]:
+    """Every label of `member`: from all ratings (`team`), except the performer labels, which follow the factor
+    and so the ratings that count (`counted`: without a manipulator's ratings of others)."""
     labels: list[Label] = []
     teammates = [m for m in team.members if m != member]
     given = team.rated_by(member)
@@ -250,7 +265,7 @@ def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | N
             "did_not_submit", f"Rated none of {len(teammates)} teammates.",
             {"reviews_given": 0, "teammates": len(teammates)},
         ))
-    if uncapped is not None and len(team.peer_reviewers(member)) > 0:
+    if uncapped is not None and len(counted.peer_reviewers(member)) > 0:
         if uncapped >= 1 + rules.performer_margin:
             labels.append(Label(
                 "high_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
@@ -287,10 +302,24 @@ def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | N
 
 
 def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> Label | None:
-    """Rates themself high and every teammate (at least two) clearly lower than the others rate them."""
+    """Rates themself high and every teammate (at least two) clearly lower than the others rate them.
+
+    At the floor of the scale the others cannot rate a teammate any lower, so "lower than the others" cannot
+    show: a student who rates every teammate at the very bottom and themself at least the gap above what
+    their peers give them is labelled too (the floor effect)."""
     own = team.scaled.get((member, member))
     if own is None or len(given) < 2:
         return None
+    mine_all = [team.scaled[(member, mate)] for mate in given]
+    peers_of_member = team.scaled_peer_average(member)
+    if (max(mine_all) <= _FLOOR and peers_of_member is not None
+            and own - peers_of_member >= rules.manipulator_gap and own - max(mine_all) >= rules.manipulator_gap):
+        return Label(
+            "manipulator",
+            f"Rates each of {len(given)} teammates at the bottom of the scale and themself {own:.0%} of it, "
+            f"{own - peers_of_member:.0%} above what peers give them.",
+            {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": 0.0},
+        )
     gaps = []
     for mate in given:
         others = team.scaled_peer_average(mate, without=member)
@@ -304,6 +333,9 @@ def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> L
         f"{min(gaps):.0%} below what the others give them.",
         {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": round(min(gaps), 2)},
     )
+
+
+_FLOOR = 0.05  # a rating within this share of the scale's bottom is at the floor
 
 
 def _conflict(member: int, team: _Team, names: dict[int, str], cliques, rules: Rules) -> Label | None:

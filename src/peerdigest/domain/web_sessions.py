@@ -8,7 +8,8 @@ make the browser send the cookie, but it cannot read the token.
 A session is worth no more than what started it: it is refused once AUTH_MODE
 differs from the mode it was started in (a development sign-in must not survive
 a restart in token or proxy mode), and in token mode once the API token pasted
-to start it is revoked or expires. In proxy mode the request must still come
+to start it is revoked or expires (a session from a one-time sign-in link
+has no token). In proxy mode the request must still come
 through a trusted proxy (`api/deps.identify`).
 """
 
@@ -56,8 +57,8 @@ def start(session: Session, user: User, lifetime: timedelta, mode: AuthMode, tok
 
 
 def find(session: Session, secret: str | None, mode: AuthMode) -> WebSession | None:
-    """The live session the cookie's secret belongs to; None when unknown, ended, expired, started in another
-    AUTH_MODE than `mode`, or started with an API token that is no longer active."""
+    """The live session the cookie's secret belongs to; None when unknown, ended, expired, its user's access
+    ended, started in another AUTH_MODE than `mode`, or started with an API token that is no longer active."""
     if not secret:
         return None
     # The user and school come along: an error page is drawn after the request's session has closed.
@@ -67,9 +68,12 @@ def find(session: Session, secret: str | None, mode: AuthMode) -> WebSession | N
         .where(WebSession.secret_hash == hash_token(secret))
     )
     now = utcnow()
-    if found is None or found.ended_at is not None or found.expires_at <= now or found.auth_mode != mode.value:
+    if found is None or found.ended_at is not None or found.expires_at <= now or found.user.disabled_at is not None:
         return None
-    if mode == AuthMode.token and (found.api_token is None or token_state(found.api_token, now) != "active"):
+    if found.auth_mode != mode.value:
+        return None
+    # A one-time sign-in link starts a session without a token; one started with a token lives no longer than it.
+    if found.api_token is not None and token_state(found.api_token, now) != "active":
         return None
     return found
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from peerdigest.domain.flags import flag
 from peerdigest.domain.received import Comment, ReceivedFeedback
 from peerdigest.summarize.language import words
 
@@ -95,6 +96,9 @@ class Screened:
     feedback: ReceivedFeedback  # the comments with every order and all hidden content taken out
     removed: tuple[str, ...]  # what was taken out, in the order found
     flagged: tuple[Comment, ...] = ()  # the (screened) comments something was taken out of
+    # Comments a teacher must read themself (offensive, a threat, self-harm: `domain.flags`). They are
+    # not feedback to summarize: no summarizer sees them, so no summary can quote or soften a threat.
+    withheld: tuple[Comment, ...] = ()
 
     def trusted(self) -> ReceivedFeedback:
         """The feedback without any comment that tried to give orders: what may be quoted or paraphrased.
@@ -131,21 +135,43 @@ def strip_orders(text: str) -> tuple[str, list[str]]:
 
 
 def screen(feedback: ReceivedFeedback) -> Screened:
-    """The feedback with orders and hidden content taken out of every comment (empty ones dropped)."""
+    """The feedback with orders and hidden content taken out of every comment (empty ones dropped),
+    and without the comments a teacher must read themself (`Screened.withheld`)."""
     comments = []
     flagged = []
+    withheld = []
     removed: list[str] = []
     for comment in feedback.comments:
         clean, taken = strip_orders(comment.text)
         removed.extend(taken)
-        if clean:
-            comments.append(replace(comment, text=clean))
-            if taken:
-                flagged.append(comments[-1])
-    return Screened(replace(feedback, comments=tuple(comments)), tuple(removed), tuple(flagged))
+        if not clean:
+            continue
+        kept = replace(comment, text=clean)
+        if flag(comment.text, feedback.language) is not None:
+            withheld.append(kept)
+            continue
+        comments.append(kept)
+        if taken:
+            flagged.append(kept)
+    return Screened(replace(feedback, comments=tuple(comments)), tuple(removed), tuple(flagged), tuple(withheld))
 
 
 def quotable(feedback: ReceivedFeedback) -> tuple[Comment, ...]:
-    """The comments of (anonymized) feedback that may be shown as quotes, to a teacher or a student:
-    none that tried to give orders (see `Screened.trusted`)."""
-    return screen(feedback).trusted().comments
+    """The comments of (anonymized) feedback that may be shown as quotes: none that tried to give orders
+    (see `Screened.trusted`). The withheld ones are among them, in their place, for the teacher to see
+    flagged; what a student may read is filtered again (`domain.review.for_student`)."""
+    screened = screen(feedback)
+    # In the order `collect` reads them: by reviewer, then by criterion.
+    return tuple(sorted((*screened.trusted().comments, *screened.withheld), key=lambda c: (c.reviewer, c.criterion_id)))
+
+
+def screened_out(feedback: ReceivedFeedback) -> list[tuple[Comment, str]]:
+    """The comments screening kept out of the quotes, as written, each with why: "orders" (it tries to give
+    the summarizer orders) or "hidden" (it holds content a reader of the comment box never sees); for the
+    teacher, who reads them on the student's page."""
+    found = []
+    for comment in feedback.comments:
+        _clean, taken = strip_orders(comment.text)
+        if taken:
+            found.append((comment, "orders" if any(gives_orders(piece) for piece in taken) else "hidden"))
+    return found

@@ -7,7 +7,21 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
-from peerdigest.web import errors, evaluations, imports, operations, review, school, signin, student
+from peerdigest.web import (
+    errors,
+    evaluation_setup,
+    evaluations,
+    imports,
+    operations,
+    progress,
+    review,
+    school,
+    schools,
+    signin,
+    sign_in_links,
+    student,
+    submissions,
+)
 from peerdigest.web.headers import SecurityHeaders
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
@@ -44,9 +58,14 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)
+    app.include_router(evaluation_setup.router)  # before evaluations: /evaluations/new is no evaluation id
+    app.include_router(sign_in_links.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
+    app.include_router(submissions.router)
     app.include_router(review.router)
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)
+    app.include_router(progress.router)
+    app.include_router(schools.router)

@@ -32,7 +32,7 @@ def test_the_feedback_travels_as_data_never_inside_the_instructions(feedback):
         {"criterion": "Samenwerking", "average": 4.5, "scale": "1-5", "reviewers": 2},
     ], "only criteria that were scored, with their averages"
     assert data["comments"] == [
-        {"criterion": "Inzet", "score": 2, "text": "Teamgenoot kwam vaak te laat."},
+        {"criterion": "Inzet", "score": 2, "text": "[naam] kwam vaak te laat."},
         {"criterion": None, "score": None, "text": "Ik was er niet bij."},
     ], "anonymized, and a comment on an unscored criterion does not name it"
     assert "Jan" not in user["content"] and "Presentatie" not in user["content"]
@@ -115,3 +115,17 @@ def test_when_even_short_comments_do_not_fit_the_longest_are_left_out_and_counte
     assert estimate_tokens(prompt.messages) <= prompt_budget(2048)
     assert "left out" in prompt.trimmed
     assert 1 <= len(data_block(prompt)["comments"]) < 299
+
+
+def test_a_flagged_comment_is_not_in_the_prompt(feedback):
+    received = feedback(
+        "en",
+        scores={"Effort": [1, 4]},
+        comments=[
+            (1, "Effort", 1, "You are so stupid and worthless, nobody wants you in this team."),
+            (2, "Effort", 4, "Prepared every meeting with care."),
+        ],
+    )
+    prompt = build(screen(received).feedback)
+    assert [c["text"] for c in data_block(prompt)["comments"]] == ["Prepared every meeting with care."]
+    assert not any("worthless" in message["content"] for message in prompt.messages)
