@@ -1,14 +1,14 @@
 """harden web: a browser session records the AUTH_MODE and the API token it was started with
 
 Revision ID: 0009_harden_web
-Revises: 0008
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 
 revision = '0009_harden_web'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
