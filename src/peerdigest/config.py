@@ -166,6 +166,12 @@ class Settings(BaseSettings):
     web_events_interval: float = Field(
         1.0, gt=0, description="Seconds between the live events stream's looks at an evaluation's jobs in the database"
     )
+    web_events_max_per_user: int = Field(
+        10, ge=1, description="Live events streams one user may hold open at once (per API process); past it: 429"
+    )
+    web_events_max: int = Field(
+        200, ge=1, description="Live events streams one API process holds open at once, for all users; past it: 429"
+    )
     web_cookie_secure: bool = Field(
         False, description="Send the web app's sign-in cookie over HTTPS only (set true when the site is served over HTTPS)"
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from statistics import fmean, pstdev
 
@@ -136,7 +137,12 @@ class Insights:
     rules: Rules
 
     def student(self, student_id: int) -> StudentInsight | None:
-        return next((s for s in self.students if s.student_id == student_id), None)
+        return self._by_id.get(student_id)
+
+    @cached_property
+    def _by_id(self) -> dict[int, StudentInsight]:
+        # An export asks for every student: a scan each time was quadratic in the class's size.
+        return {s.student_id: s for s in self.students}
 
 
 def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
@@ -157,12 +163,20 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
     team_members: dict[str, list[int]] = defaultdict(list)
     for member in sorted(sheet.teams):
         team_members[sheet.teams[member]].append(member)
+    # Each pair goes to its team in one pass: filtering every pair for every team was quadratic,
+    # minutes for an evaluation of thousands of small teams.
+    team_raw: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+    team_scaled: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+    for key, value in raw.items():
+        team_name = sheet.teams.get(key[0])
+        if team_name is not None and team_name == sheet.teams.get(key[1]):
+            team_raw[team_name][key], team_scaled[team_name][key] = value, scaled[key]
 
     students: list[StudentInsight] = []
     teams: list[TeamInsight] = []
     for team_name in sorted(team_members):
         members = team_members[team_name]
-        team = _Team(members, raw, scaled)
+        team = _Team(members, team_raw[team_name], team_scaled[team_name])
         cliques = _clique(team, rules)
         # As CATME does: a manipulator's ratings of others count in nobody's factor, so rating every teammate
         # down lifts no one (and pushing the honest ones down cannot lift the manipulator's own factor).
@@ -205,10 +219,15 @@ class _Team:
     """The ratings between the members of one team (ratings across teams are not compared)."""
 
     def __init__(self, members: list[int], raw: dict, scaled: dict):
-        self.members = members
-        inside = set(members)
-        self.raw = {k: v for k, v in raw.items() if k[0] in inside and k[1] in inside}
-        self.scaled = {k: v for k, v in scaled.items() if k[0] in inside and k[1] in inside}
+        """`raw` and `scaled`: the ratings between members only, (reviewer, reviewee) → value."""
+        self.members, self.raw, self.scaled = members, raw, scaled
+        # Who rated whom, indexed once: asked per member and criterion, a scan of all pairs each time was cubic.
+        self.received: dict[int, list[int]] = defaultdict(list)  # reviewee → reviewers, self included
+        self.given: dict[int, list[int]] = defaultdict(list)  # reviewer → reviewees, self excluded
+        for reviewer, reviewee in raw:
+            self.received[reviewee].append(reviewer)
+            if reviewer != reviewee:
+                self.given[reviewer].append(reviewee)
 
     def without_ratings_by(self, reviewers: set[int]) -> _Team:
         """The team with what `reviewers` gave others left out (their self-ratings stay)."""
@@ -218,16 +237,16 @@ class _Team:
         return _Team(self.members, kept(self.raw), kept(self.scaled))
 
     def peer_reviewers(self, member: int) -> list[int]:
-        return [r for (r, e) in self.raw if e == member and r != member]
+        return [r for r in self.received.get(member, ()) if r != member]
 
     def rated_by(self, member: int) -> list[int]:
-        return [e for (r, e) in self.raw if r == member and e != member]
+        return self.given.get(member, [])
 
     def peer_average(self, member: int) -> float | None:
         return _mean([self.raw[(r, member)] for r in self.peer_reviewers(member)])
 
     def average_with_self(self, member: int) -> float | None:
-        return _mean([v for (r, e), v in self.raw.items() if e == member])
+        return _mean([self.raw[(r, member)] for r in self.received.get(member, ())])
 
     def scaled_peer_average(self, member: int, without: int | None = None) -> float | None:
         return _mean([self.scaled[(r, member)] for r in self.peer_reviewers(member) if r != without])
