@@ -1,13 +1,13 @@
 """harden web: a browser session records the AUTH_MODE and the API token it was started with
 
-Revision ID: 0009_harden_web
+Revision ID: 0011
 Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0009_harden_web'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
