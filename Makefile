@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 # make run PORT=8080 WORKERS=4: the API's port and the number of worker processes
 PORT ?= 8000
 WORKERS ?= 1
+# make run API_WORKERS=2: processes serving the API
+API_WORKERS ?= 1
 
 .PHONY: install demo test test-fast test-llm run up worker api bench profile clean
 
@@ -38,7 +40,7 @@ test-llm: install
 	TEST_LLM=1 $(BIN)/python -m pytest -q -s tests/llm
 
 run: install
-	$(BIN)/peerdigest run --port $(PORT) --workers $(WORKERS)
+	API_WORKERS=$(API_WORKERS) $(BIN)/peerdigest run --port $(PORT) --workers $(WORKERS)
 
 up: install
 	$(BIN)/peerdigest up

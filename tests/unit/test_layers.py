@@ -117,3 +117,12 @@ def test_the_domain_modules_summarizers_read_are_pure(module: str):
     imported = {name.split(".")[0] if not name.startswith("peerdigest.") else name for _, name in _imported(path)}
     assert not imported & (NOT_IN_SUMMARIZE | {"httpx"}), "no database, queue or HTTP"
     assert {name for name in imported if name.startswith("peerdigest.")} <= PURE_DOMAIN | {"peerdigest.config"}
+
+
+def test_only_the_openai_provider_knows_the_openai_sdk():
+    """The LLM seam: every other module talks to a `summarize.provider.Provider` and meets only `ProviderError`."""
+    knows = sorted(
+        str(path.relative_to(SOURCE)) for path in _modules()
+        if any(module.split(".")[0] == "openai" for _, module in _imported(path))
+    )
+    assert knows == ["summarize/openai_compatible.py"]

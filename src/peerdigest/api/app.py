@@ -7,8 +7,10 @@ from redis import Redis
 
 from peerdigest.api import docs, openapi, outages, ratelimit, validation
 from peerdigest.api.body_limit import BodyLimit
+from peerdigest.api.json_guard import JsonGuard
 from peerdigest.api.routes import (
     evaluations,
+    events,
     exports,
     insights,
     metrics,
@@ -20,11 +22,18 @@ from peerdigest.api.routes import (
 from peerdigest.api.deps import CsrfChecked
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import ValidationProblem
-from peerdigest.config import Settings
+from peerdigest.config import Settings, load_settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
 from peerdigest.queue.connection import configured_url, connect, ensure_binary_safe
 from peerdigest.web import app as web
+
+
+def from_environment() -> FastAPI:
+    """The app as `peerdigest api --workers N` serves it: uvicorn calls this in each of its worker processes
+    (an app factory), so every process reads the settings and opens its own connections."""
+    settings = load_settings()
+    return create_app(settings, redis_url=configured_url(settings))
 
 
 def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
@@ -47,6 +56,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     )
     openapi.install(app)
     app.add_middleware(ratelimit.RateLimitHeaders)
+    app.add_middleware(JsonGuard)  # inside BodyLimit: it reads only bodies of an allowed size
     app.add_middleware(BodyLimit, settings=settings)
     outages.install(app)
     validation.install(app)
@@ -55,6 +65,8 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.state.redis = ensure_binary_safe(redis) if redis is not None else connect(redis_url or configured_url(settings))
     app.state.rate_limiter = ratelimit.limiter_for(settings, redis_url)
     app.state.metrics = metrics_registry.registry(settings.database_url, app.state.redis)
+    app.state.event_streams = events.StreamPlaces(settings)
+    app.state.event_looks = events.SharedLooks(settings)
     app.include_router(summaries.router)
     app.include_router(review.router)
     app.include_router(exports.router)
@@ -65,10 +77,11 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     for legacy in (scheduled_jobs, queue):
         app.include_router(legacy.router, prefix=legacy.LEGACY_PREFIX, tags=["legacy paths"], deprecated=True)
     app.include_router(metrics.router)
-    # The web app's pages and its events stream are served by this same app, over the same deps and rules.
+    app.include_router(events.router)
+    # The web app's pages are served by this same app, over the same deps and rules.
     web.install(app)
 
-    @app.get("/healthz", tags=["operations"], summary="The API process is up")
+    @app.get("/healthz", tags=["operations"], summary="The API process is up", openapi_extra=ratelimit.limit(ratelimit.Limit.unlimited))
     def healthz() -> dict:
         return {"status": "ok"}
 

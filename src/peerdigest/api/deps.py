@@ -67,7 +67,10 @@ def identify(
     A dependency of its own so that `current_user` and `optional_user` (the rate
     limits) share one lookup per request.
     """
-    browser = web_sessions.find(session, request.cookies.get(web_sessions.COOKIE))
+    client_host = request.client.host if request.client else None
+    browser = web_sessions.find(session, request.cookies.get(web_sessions.COOKIE), settings.auth_mode)
+    if settings.auth_mode == AuthMode.proxy and not auth.is_trusted_proxy(settings, client_host):
+        browser = None  # a proxy-mode session counts only through the proxy, like the proxy's header
     request.state.web_session = browser
     sent_credential = {
         AuthMode.token: bearer is not None,
@@ -80,7 +83,6 @@ def identify(
         if settings.auth_mode == AuthMode.token:
             return auth.user_by_token(session, bearer.credentials if bearer else None)
         if settings.auth_mode == AuthMode.proxy:
-            client_host = request.client.host if request.client else None
             return auth.user_from_proxy(session, settings, client_host, request.headers.getlist(settings.auth_proxy_header))
         return auth.user_by_email(session, dev_email, header="X-User-Email")
     except auth.NotAuthenticated as exc:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from peerdigest.config import Language
 from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
@@ -17,7 +17,19 @@ from peerdigest.domain.review import MAX_TEXT as MAX_SUMMARY_TEXT
 # database that it would refuse with an error (a 500) instead of a 422 with the reason.
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id (at most 2147483647)")]
+
+
+def plain_decimal(value: object) -> object:
+    """A path id as written: digits only, no leading zero. pydantic would also read `1.0`, ` 1`, `+1`, `01`
+    and `١` as 1; refused instead, so one resource has one URL (caches, logs and access checks agree on it)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and (value[:1] != "0" or value == "0")):
+        raise ValueError("an id is written in plain digits (like 56), without sign, spaces, decimals or leading zeros")
+    return value
+
+
+PathId = Annotated[
+    int, BeforeValidator(plain_decimal), Path(ge=1, le=MAX_ID, description="A positive id (at most 2147483647)")
+]
 JobId = Annotated[
     str,
     Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="A job id like summary-56-19-3f9a1c2b7d4e"),

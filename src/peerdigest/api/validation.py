@@ -5,7 +5,9 @@ and people reading it expect the `{"detail": "..."}` of every other error. The
 list is still there, under `errors`, for programs that want the field paths.
 
 Neither echoes more than a short prefix of a bad value: a 50 MB `priority`
-must not come back as a 100 MB answer.
+must not come back as a 100 MB answer. And never the value's raw characters:
+what cannot be written as UTF-8 (a lone surrogate) is echoed as its escape,
+so the answer itself cannot fail.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def shortened(value: object) -> object:
     if value is None or isinstance(value, (bool, int, float)) and len(repr(value)) <= ECHOED and math.isfinite(value):
         return value
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= ECHOED else text[:ECHOED] + "…"
+    text = text if len(text) <= ECHOED else text[:ECHOED] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def describe(error: dict) -> str:

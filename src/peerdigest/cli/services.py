@@ -52,6 +52,7 @@ def seed() -> None:
 def api(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Processes serving it (default: API_WORKERS)")] = None,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
@@ -71,7 +72,13 @@ def api(
     url = configured_url(settings)
     # proxy_headers=False: AUTH_MODE=proxy must see the address of the proxy itself, which uvicorn
     # would otherwise replace by the (client-supplied) X-Forwarded-For.
-    uvicorn.run(create_app(settings, redis_url=url), host=host, port=port, log_level="info", proxy_headers=False)
+    processes = workers or settings.api_workers
+    if processes == 1:
+        uvicorn.run(create_app(settings, redis_url=url), host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    # Several processes: uvicorn starts each one and builds its app there, from the same environment.
+    uvicorn.run("peerdigest.api.app:from_environment", factory=True, workers=processes, host=host, port=port,
+                log_level="info", proxy_headers=False)
 
 
 @app.command()

@@ -425,7 +425,9 @@ class WebSession(Base):
     """A browser's sign-in: the cookie holds a secret whose hash is stored here, with the form (CSRF) token.
 
     Kept in the database rather than in a signed cookie so that signing out ends
-    the session on the server: a copied cookie is worthless afterwards.
+    the session on the server: a copied cookie is worthless afterwards. It is
+    bound to what started it: the AUTH_MODE of then, and in token mode the API
+    token pasted (revoked or expired, the session ends with it).
     """
 
     __tablename__ = "web_session"
@@ -436,5 +438,8 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    auth_mode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"), nullable=True)
 
     user: Mapped[User] = relationship()
+    api_token: Mapped[ApiToken | None] = relationship()

@@ -25,6 +25,7 @@ from peerdigest.domain.feedback import evaluation_students
 from peerdigest.domain.summaries import stored_summary
 from peerdigest.queue.connection import connect, describe
 from peerdigest.queue.enqueue import request_class
+from peerdigest.summarize.provider import configured
 
 TIMEOUT = 300  # seconds for the whole class; the builtin summarizer needs well under one
 
@@ -53,7 +54,7 @@ def run_demo(settings: Settings, evaluation_id: int | None, console: Console) ->
         return 1
     url, embedded = resolve(settings)
     console.print(f"Redis: {describe(url)}" + (" (embedded, started for this demo)" if embedded else ""))
-    console.print("Summarizer: " + (f"LLM at {settings.llm_base_url}" if settings.llm_base_url else "builtin (no network)"))
+    console.print("Summarizer: " + (f"LLM at {settings.llm_base_url}" if configured(settings) else "builtin (no network)"))
     log_file = settings.data_dir / "demo-worker.log"
     worker = Supervisor(settings, url, log_file=log_file)
     worker.start("worker", ["worker"])

@@ -84,7 +84,7 @@ def user_from_proxy(session: Session, settings: Settings, client_host: str | Non
     header instead of replacing the client's would otherwise let the client's own
     value through, whichever copy a reader happens to take.
     """
-    if not _is_trusted_proxy(settings, client_host):
+    if not is_trusted_proxy(settings, client_host):
         raise NotAuthenticated("Requests must come through the signing-in reverse proxy.")
     if len(emails) > 1:
         raise NotAuthenticated(
@@ -98,7 +98,7 @@ def sees_installation(user: User, settings: Settings) -> bool:
     return user.email in settings.installation_admin_emails
 
 
-def _is_trusted_proxy(settings: Settings, client_host: str | None) -> bool:
+def is_trusted_proxy(settings: Settings, client_host: str | None) -> bool:
     try:
         address = ip_address(client_host or "")
     except ValueError:
@@ -139,6 +139,11 @@ def create_token(session: Session, user: User, *, name: str = "", expires_in: ti
 
 def user_by_token(session: Session, secret: str | None) -> User:
     """The owner of a valid (known, unexpired, unrevoked) token; records that it was used."""
+    return valid_token(session, secret).user
+
+
+def valid_token(session: Session, secret: str | None) -> ApiToken:
+    """The known, unexpired, unrevoked token of this secret; records that it was used."""
     if not secret:
         raise NotAuthenticated("Not signed in: send Authorization: Bearer <API token>.")
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
@@ -153,7 +158,7 @@ def user_by_token(session: Session, secret: str | None) -> User:
         raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         _record_use(session, token, now)
-    return token.user
+    return token
 
 
 def _record_use(session: Session, token: ApiToken, now: datetime) -> None:
@@ -176,7 +181,9 @@ def tokens(session: Session, user: User | None = None) -> list[ApiToken]:
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken | None:
-    """Revoke a token from now on; None when there is no such token. Revoking twice keeps the first time."""
+    """Revoke a token from now on; None when there is no such token. Revoking twice keeps the first time.
+
+    The browser sessions signed in with it end too (`web_sessions.find` refuses them)."""
     token = session.get(ApiToken, token_id)
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()

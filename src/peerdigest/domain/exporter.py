@@ -8,6 +8,7 @@ holds only the summaries released to their student (domain/release.py).
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -240,12 +241,13 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
     or to keep (the teacher's copy, with factor and labels under each name)."""
     labels = _LABELS.get(evaluation.language, _LABELS["en"])
     parts = [
-        f"# {evaluation.title}",
+        f"# {_text(evaluation.title)}",
         f"{labels['heading']} · {len(rows)} {labels['students']} · {labels['exported']} {utcnow():%Y-%m-%d}",
     ]
     for index, row in enumerate(rows):
-        team = f" ({row.team})" if row.team else ""
-        section = [f"## {row.student_name}{team}", row.summary.strip() if row.summary else f"_{labels['none']}_"]
+        team = f" ({_text(row.team)})" if row.team else ""
+        text = _text(row.summary.strip()) if row.summary else f"_{labels['none']}_"
+        section = [f"## {_text(row.student_name)}{team}", text]
         if row.summary is not None:
             section.append(
                 f"_{row.method} · {row.feedback_count} {labels['feedback']} · "
@@ -256,13 +258,18 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
         if teacher and row.summary is not None and not row.released:
             section.append(f"> {labels['unreleased']}")
         if teacher and row.factor is not None:
-            signals = f" · {labels['labels']}: {', '.join(row.labels)}" if row.labels else ""
+            signals = f" · {labels['labels']}: {_text(', '.join(row.labels))}" if row.labels else ""
             section.insert(1, f"**{labels['factor']} {row.factor:.2f}**{signals}")
         if index > 0:
             # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
             parts.append('<div style="page-break-before: always"></div>')
         parts.append("\n\n".join(section))
     return "\n\n".join(parts) + "\n"
+
+
+def _text(value: str) -> str:
+    # Markdown passes HTML through: a name, title or summary is shown as the text it is, never run as markup.
+    return html.escape(value, quote=False)
 
 
 def to_html(

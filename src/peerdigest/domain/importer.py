@@ -349,11 +349,18 @@ def _class_list_header(header: list[str]) -> bool:
     )
 
 
+# A feedback row is one flat object; nesting deep enough to exhaust Python's recursion is no feedback file.
+TOO_DEEP = "is not a feedback file: its JSON is nested thousands of levels deep"
+
+
 def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         yield exc.lineno, ImportProblem(exc.lineno, f"is not valid JSON: {exc.msg}")
+        return
+    except RecursionError:
+        yield 1, ImportProblem(1, TOO_DEEP)
         return
     # json.loads forgets where each object started: walk the (now known valid) list again for the lines.
     decoder = json.JSONDecoder()
@@ -375,6 +382,9 @@ def _json_lines(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Reco
             value = json.loads(content)
         except json.JSONDecodeError as exc:
             yield line, ImportProblem(line, f"is not valid JSON: {exc.msg}")
+            continue
+        except RecursionError:
+            yield line, ImportProblem(line, TOO_DEEP)
             continue
         yield line, _record(line, value, names)
 
@@ -423,7 +433,11 @@ def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRo
         cell = record.get(column, "")
         if "\x00" in cell:
             found.append(f"{column} contains a NUL character (\\0), which cannot be stored")
-            record[column] = cell.replace("\x00", "")
+            record[column] = cell = cell.replace("\x00", "")
+        if cell != (written := cell.encode("utf-8", "replace").decode("utf-8")):
+            # A JSON file can spell a lone UTF-16 surrogate (\ud800): not a character, and not storable.
+            found.append(f"{column} contains a lone surrogate (like \\ud800), which is not a character")
+            record[column] = cell = written
         limit = LIMITS.get(column)
         if limit is not None and len(cell.strip()) > limit:
             found.append(f"{column} is {len(cell.strip())} characters long; at most {limit} fit")
@@ -493,6 +507,7 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
     first_of: dict[tuple, int] = {}
     names: dict[str, tuple[str, int]] = {}
     teams: dict[tuple[str, str], tuple[str | None, int]] = {}
+    member_of: dict[str, tuple[str, int]] = {}
     scale_given: dict[str, tuple[Scale, int]] = {}
     for row in parsed.rows:
         key = (row.reviewer_email, row.reviewee_email, row.criterion)
@@ -513,6 +528,10 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
             parsed.problems.append(
                 ImportProblem(row.line, f"team {row.team!r} here but {team!r} on line {team_line} for the same pair")
             )
+        for email in {row.reviewer_email, row.reviewee_email} if row.team else ():
+            team, team_line = member_of.setdefault(email, (row.team, row.line))
+            if row.team != team:
+                parsed.problems.append(ImportProblem(row.line, _two_teams(email, row.team, f"in team {team!r} on line {team_line}")))
         if row.scale is not None:
             scale, scale_line = scale_given.setdefault(row.criterion, (row.scale, row.line))
             if row.scale != scale:
@@ -534,6 +553,11 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
                 )
             )
     parsed.problems.sort(key=lambda p: (p.line is not None, p.line or 0))
+
+
+def _two_teams(email: str, team: str, elsewhere: str) -> str:
+    # The insights compare a student with their team: in two teams, a student would be counted in both.
+    return f"{email} is in team {team!r} here but {elsewhere}; a student is in one team per evaluation"
 
 
 def _fmt(scale: Scale) -> str:
@@ -671,6 +695,30 @@ def _conflicts(
             if user is not None and (school is None or user.school_id != school.id) and email not in reported:
                 reported.add(email)
                 problems.append(ImportProblem(row.line, f"{email} belongs to another school"))
+    evaluation = _find_evaluation(session, school.name, title) if school is not None else None
+    if evaluation is not None:
+        problems.extend(_team_changes(session, parsed, evaluation, users))
+    return problems
+
+
+def _team_changes(session: Session, parsed: ParsedFile, evaluation: Evaluation, users: dict[str, User]) -> list[ImportProblem]:
+    """Students the file puts in another team than the one they keep in the evaluation through pairs it leaves alone."""
+    in_file = {(users[r.reviewer_email].id, users[r.reviewee_email].id)
+               for r in parsed.rows if r.reviewer_email in users and r.reviewee_email in users}
+    kept: dict[int, str] = {}
+    for allocation in session.scalars(
+        select(Allocation).where(Allocation.evaluation_id == evaluation.id, Allocation.team.is_not(None))
+    ):
+        if (allocation.reviewer_id, allocation.reviewee_id) not in in_file:
+            kept[allocation.reviewer_id] = kept[allocation.reviewee_id] = allocation.team
+    problems, reported = [], set()
+    for row in parsed.rows:
+        for email in (row.reviewer_email, row.reviewee_email):
+            user = users.get(email)
+            team = kept.get(user.id) if user is not None else None
+            if row.team and team is not None and team != row.team and email not in reported:
+                reported.add(email)
+                problems.append(ImportProblem(row.line, _two_teams(email, row.team, f"already in team {team!r} of this evaluation")))
     return problems
 
 
@@ -688,7 +736,8 @@ def _write_users(session: Session, parsed: ParsedFile, school: School, users: di
             )
             session.add(users[email])
             report.users_created += 1
-        elif name and user.name != name:
+        elif name and user.name != name and user.role == Role.student:
+            # Staff keep the name they have: a teacher's file must not rename a colleague or an admin.
             user.name = name
             report.users_renamed += 1
 

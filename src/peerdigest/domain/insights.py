@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from statistics import fmean, pstdev
 
@@ -136,7 +137,12 @@ class Insights:
     rules: Rules
 
     def student(self, student_id: int) -> StudentInsight | None:
-        return next((s for s in self.students if s.student_id == student_id), None)
+        return self._by_id.get(student_id)
+
+    @cached_property
+    def _by_id(self) -> dict[int, StudentInsight]:
+        # An export asks for every student: a scan each time was quadratic in the class's size.
+        return {s.student_id: s for s in self.students}
 
 
 def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
@@ -157,21 +163,33 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
     team_members: dict[str, list[int]] = defaultdict(list)
     for member in sorted(sheet.teams):
         team_members[sheet.teams[member]].append(member)
+    # Each pair goes to its team in one pass: filtering every pair for every team was quadratic,
+    # minutes for an evaluation of thousands of small teams.
+    team_raw: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+    team_scaled: dict[str, dict[tuple[int, int], float]] = defaultdict(dict)
+    for key, value in raw.items():
+        team_name = sheet.teams.get(key[0])
+        if team_name is not None and team_name == sheet.teams.get(key[1]):
+            team_raw[team_name][key], team_scaled[team_name][key] = value, scaled[key]
 
     students: list[StudentInsight] = []
     teams: list[TeamInsight] = []
     for team_name in sorted(team_members):
         members = team_members[team_name]
-        team = _Team(members, raw, scaled)
+        team = _Team(members, team_raw[team_name], team_scaled[team_name])
         cliques = _clique(team, rules)
-        peer_avgs = {m: team.peer_average(m) for m in members}
+        # As CATME does: a manipulator's ratings of others count in nobody's factor, so rating every teammate
+        # down lifts no one (and pushing the honest ones down cannot lift the manipulator's own factor).
+        manipulators = {m for m in members if _manipulation(m, team, team.rated_by(m), rules) is not None}
+        counted = team.without_ratings_by(manipulators)
+        peer_avgs = {m: counted.peer_average(m) for m in members}
         team_avg = _mean([v for v in peer_avgs.values() if v is not None])
-        with_self = {m: team.average_with_self(m) for m in members}
+        with_self = {m: counted.average_with_self(m) for m in members}
         team_avg_self = _mean([v for v in with_self.values() if v is not None])
         ranks = _ranks(peer_avgs)
         for member in members:
             uncapped = _ratio(peer_avgs[member], team_avg)
-            labels = _labels(member, team, sheet.names, uncapped, cliques, rules)
+            labels = _labels(member, team, sheet.names, uncapped, cliques, rules, counted)
             students.append(
                 StudentInsight(
                     student_id=member,
@@ -179,7 +197,7 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
                     team=team_name,
                     peer_average=_round(peer_avgs[member]),
                     criteria={
-                        c.name: _round(_mean([per_criterion[(r, member)][c.id] for r in team.peer_reviewers(member)
+                        c.name: _round(_mean([per_criterion[(r, member)][c.id] for r in counted.peer_reviewers(member)
                                               if c.id in per_criterion[(r, member)]]))
                         for c in sheet.criteria
                     },
@@ -188,7 +206,7 @@ def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
                     factor_with_self=_round(_cap(_ratio(with_self[member], team_avg_self), rules)),
                     uncapped_factor=_round(uncapped),
                     rank=ranks.get(member),
-                    reviews_received=len(team.peer_reviewers(member)),
+                    reviews_received=len(counted.peer_reviewers(member)),
                     reviews_given=len(team.rated_by(member)),
                     labels=tuple(labels),
                 )
@@ -201,28 +219,44 @@ class _Team:
     """The ratings between the members of one team (ratings across teams are not compared)."""
 
     def __init__(self, members: list[int], raw: dict, scaled: dict):
-        self.members = members
-        inside = set(members)
-        self.raw = {k: v for k, v in raw.items() if k[0] in inside and k[1] in inside}
-        self.scaled = {k: v for k, v in scaled.items() if k[0] in inside and k[1] in inside}
+        """`raw` and `scaled`: the ratings between members only, (reviewer, reviewee) → value."""
+        self.members, self.raw, self.scaled = members, raw, scaled
+        # Who rated whom, indexed once: asked per member and criterion, a scan of all pairs each time was cubic.
+        self.received: dict[int, list[int]] = defaultdict(list)  # reviewee → reviewers, self included
+        self.given: dict[int, list[int]] = defaultdict(list)  # reviewer → reviewees, self excluded
+        for reviewer, reviewee in raw:
+            self.received[reviewee].append(reviewer)
+            if reviewer != reviewee:
+                self.given[reviewer].append(reviewee)
+
+    def without_ratings_by(self, reviewers: set[int]) -> _Team:
+        """The team with what `reviewers` gave others left out (their self-ratings stay)."""
+        if not reviewers:
+            return self
+        kept = lambda ratings: {k: v for k, v in ratings.items() if k[0] not in reviewers or k[0] == k[1]}  # noqa: E731
+        return _Team(self.members, kept(self.raw), kept(self.scaled))
 
     def peer_reviewers(self, member: int) -> list[int]:
-        return [r for (r, e) in self.raw if e == member and r != member]
+        return [r for r in self.received.get(member, ()) if r != member]
 
     def rated_by(self, member: int) -> list[int]:
-        return [e for (r, e) in self.raw if r == member and e != member]
+        return self.given.get(member, [])
 
     def peer_average(self, member: int) -> float | None:
         return _mean([self.raw[(r, member)] for r in self.peer_reviewers(member)])
 
     def average_with_self(self, member: int) -> float | None:
-        return _mean([v for (r, e), v in self.raw.items() if e == member])
+        return _mean([self.raw[(r, member)] for r in self.received.get(member, ())])
 
     def scaled_peer_average(self, member: int, without: int | None = None) -> float | None:
         return _mean([self.scaled[(r, member)] for r in self.peer_reviewers(member) if r != without])
 
 
-def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | None, cliques, rules: Rules) -> list[Label]:
+def _labels(
+    member: int, team: _Team, names: dict[int, str], uncapped: float | None, cliques, rules: Rules, counted: _Team
+) -> list[Label]:
+    """Every label of `member`: from all ratings (`team`), except the performer labels, which follow the factor
+    and so the ratings that count (`counted`: without a manipulator's ratings of others)."""
     labels: list[Label] = []
     teammates = [m for m in team.members if m != member]
     given = team.rated_by(member)
@@ -231,7 +265,7 @@ def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | N
             "did_not_submit", f"Rated none of {len(teammates)} teammates.",
             {"reviews_given": 0, "teammates": len(teammates)},
         ))
-    if uncapped is not None and len(team.peer_reviewers(member)) > 0:
+    if uncapped is not None and len(counted.peer_reviewers(member)) > 0:
         if uncapped >= 1 + rules.performer_margin:
             labels.append(Label(
                 "high_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
@@ -268,10 +302,24 @@ def _labels(member: int, team: _Team, names: dict[int, str], uncapped: float | N
 
 
 def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> Label | None:
-    """Rates themself high and every teammate (at least two) clearly lower than the others rate them."""
+    """Rates themself high and every teammate (at least two) clearly lower than the others rate them.
+
+    At the floor of the scale the others cannot rate a teammate any lower, so "lower than the others" cannot
+    show: a student who rates every teammate at the very bottom and themself at least the gap above what
+    their peers give them is labelled too (the floor effect)."""
     own = team.scaled.get((member, member))
     if own is None or len(given) < 2:
         return None
+    mine_all = [team.scaled[(member, mate)] for mate in given]
+    peers_of_member = team.scaled_peer_average(member)
+    if (max(mine_all) <= _FLOOR and peers_of_member is not None
+            and own - peers_of_member >= rules.manipulator_gap and own - max(mine_all) >= rules.manipulator_gap):
+        return Label(
+            "manipulator",
+            f"Rates each of {len(given)} teammates at the bottom of the scale and themself {own:.0%} of it, "
+            f"{own - peers_of_member:.0%} above what peers give them.",
+            {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": 0.0},
+        )
     gaps = []
     for mate in given:
         others = team.scaled_peer_average(mate, without=member)
@@ -285,6 +333,9 @@ def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> L
         f"{min(gaps):.0%} below what the others give them.",
         {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": round(min(gaps), 2)},
     )
+
+
+_FLOOR = 0.05  # a rating within this share of the scale's bottom is at the floor
 
 
 def _conflict(member: int, team: _Team, names: dict[int, str], cliques, rules: Rules) -> Label | None:

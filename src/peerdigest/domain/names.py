@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Particles are part of Dutch surnames but also everyday words; never a name on their own.
-_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "da", "di", "von", "'t"})
+_PARTICLES = frozenset(
+    {"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "da", "di", "von", "'t", "el", "al"}
+)
 
 # Words that are names as well as ordinary Dutch or English words, and the short words a
 # short form could collide with. Kept by hand: a frequency list cannot tell "joy" the word
@@ -289,7 +291,7 @@ def _patterns(anywhere: tuple[str, ...], as_name: tuple[str, ...], initials: tup
 
     return _Patterns(
         compile_(anywhere, re.IGNORECASE),
-        compile_(as_name, re.IGNORECASE, r"(?P<possessive>['’]s|['’])?"),
+        compile_(as_name, re.IGNORECASE),
         # Initials are capitals, matched as written: "jb" or "j.b." in lower case are not initials.
         re.compile(rf"(?<![\w.])(?P<name>{'|'.join(re.escape(i) for i in initials)})(?P<possessive>['’]s)?(?![\w])")
         if initials
@@ -304,14 +306,22 @@ _ADDRESS_BEFORE = re.compile(rf"(?:^|[\s,])(?:{_GREETING})[\s,]*$", re.IGNORECAS
 def _used_as_name(text: str, match: re.Match[str]) -> bool:
     """Whether an ordinary word that is also a member's name stands in `text` as that name."""
     word = match.group("name")
-    if match.group("possessive"):
+    possessive = match.group("possessive")
+    if possessive == "s":
+        # "Skys deel", "Robs part": a possessive without an apostrophe, told from a plural ("Stars are", "roses")
+        # by its capital and by no verb after it.
+        following = re.match(r"\s+([\w'-]+)", text[match.end():])
+        after = following.group(1).lower() if following else ""
+        return word[:1].isupper() and after not in _PLURAL_VERBS
+    if possessive:
         return True
     before = text[: match.start()]
     if before.endswith("@") or _ADDRESS_BEFORE.search(before):
         return True
     previous = re.search(r"([\w']+)\W*$", before)
-    if previous and previous.group(1).lower() in _DETERMINERS:
-        return False  # "a joy", "the sky", "de vos"
+    capitalized_inside = word[:1].isupper() and not _SENTENCE_START.search(before)
+    if previous and previous.group(1).lower() in _DETERMINERS and not capitalized_inside:
+        return False  # "a joy", "the sky", "de vos"; but "zei dat Els" ("dat" also joins a clause)
     following = re.match(r"\s+([\w'-]+)", text[match.end():])
     if following and _is_verb(following.group(1).lower(), after=word.lower()) and word.lower() not in _FUNCTION_WORDS:
         return True  # "joy presented", "hope was on her phone": students write names in lower case too
@@ -322,6 +332,8 @@ def _used_as_name(text: str, match: re.Match[str]) -> bool:
     return any(part[:1].isupper() for part in word.split())  # capitalized in the middle of a sentence
 
 
+_PLURAL_VERBS = frozenset("are were have had do did can could will would zijn waren hebben hadden kunnen konden zullen "
+                          "worden werden gaan gingen".split())
 _MODALS = frozenset({"will", "may"})  # "will always help" is a modal verb, "Will was late" a name
 _PAST = frozenset("was is has had did does".split())
 
@@ -419,15 +431,19 @@ def _spelling_variants(text: str, roster: tuple[str, ...]) -> list[tuple[int, in
         possessive = word[-2:] if word[-2:] in ("'s", "’s") else ""
         bare = word[: len(word) - len(possessive)]
         folded = _fold(bare)
-        if len(folded) < _SPELLED_MIN or not bare[:1].isupper() or folded in ORDINARY_WORDS or folded in _FREQUENT:
+        # A name of 4+ letters misspelt one shorter is 3 ("Ema" for Emma): the word may be one under the minimum.
+        if len(folded) < _SPELLED_MIN - 1 or not bare[:1].isupper() or folded in ORDINARY_WORDS or folded in _FREQUENT:
             continue
         keys = {folded, *(folded[:i] + folded[i + 1:] for i in range(len(folded)))}
         if not any(_one_edit_apart(folded, name) for key in keys for name in index.get(key, ())):
             continue
         if _SENTENCE_START.search(text, 0, match.start()) or match.start() == 0:
             following = re.match(r"\s+([\w'-]+)", text[match.end():])
-            if not (following and (_is_verb(following.group(1).lower(), after="") or
-                                   following.group(1).lower() in _REPORTING)):
+            verb = following.group(1).lower() if following else ""
+            # Opening a sentence it needs a verb after it: a listed or past-tense one, or a present tense
+            # ("talks", "werkt"), so "Beste groep" or "Dames en heren" stay as they are.
+            present = len(verb) > 3 and verb.endswith(("s", "t")) and verb not in _PRONOUNS
+            if not (_is_verb(verb, after="") or verb in _REPORTING or present):
                 continue
         found.append((match.start(), match.end(), possessive))
     return found

@@ -4,6 +4,13 @@ The cookie carries a random secret; only its hash is stored, like an API
 token's. Each session has its own CSRF token, which every form and every
 state-changing request of the pages must send back: a page of another site can
 make the browser send the cookie, but it cannot read the token.
+
+A session is worth no more than what started it: it is refused once AUTH_MODE
+differs from the mode it was started in (a development sign-in must not survive
+a restart in token or proxy mode), and in token mode once the API token pasted
+to start it is revoked or expires (a session from a one-time sign-in link
+has no token). In proxy mode the request must still come
+through a trusted proxy (`api/deps.identify`).
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from peerdigest.db.models import User, WebSession, utcnow
-from peerdigest.domain.auth import hash_token
+from peerdigest.config import AuthMode
+from peerdigest.db.models import ApiToken, User, WebSession, utcnow
+from peerdigest.domain.auth import hash_token, token_state
 
 COOKIE = "peerdigest_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -29,8 +37,9 @@ class Started:
     secret: str  # for the cookie: exists only now, never stored
 
 
-def start(session: Session, user: User, lifetime: timedelta) -> Started:
-    """A new signed-in session for `user`, valid for `lifetime` unless ended earlier."""
+def start(session: Session, user: User, lifetime: timedelta, mode: AuthMode, token: ApiToken | None = None) -> Started:
+    """A new signed-in session for `user` in AUTH_MODE `mode` (with the API `token` that proved them, in token
+    mode), valid for `lifetime` unless ended earlier."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     web_session = WebSession(
@@ -39,14 +48,17 @@ def start(session: Session, user: User, lifetime: timedelta) -> Started:
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         expires_at=now + lifetime,
+        auth_mode=mode.value,
+        api_token_id=token.id if token is not None else None,
     )
     session.add(web_session)
     session.flush()
     return Started(web_session, secret)
 
 
-def find(session: Session, secret: str | None) -> WebSession | None:
-    """The live session the cookie's secret belongs to; None when unknown, ended, expired or its user's access ended."""
+def find(session: Session, secret: str | None, mode: AuthMode) -> WebSession | None:
+    """The live session the cookie's secret belongs to; None when unknown, ended, expired, its user's access
+    ended, started in another AUTH_MODE than `mode`, or started with an API token that is no longer active."""
     if not secret:
         return None
     # The user and school come along: an error page is drawn after the request's session has closed.
@@ -55,14 +67,20 @@ def find(session: Session, secret: str | None) -> WebSession | None:
         .options(joinedload(WebSession.user).joinedload(User.school))
         .where(WebSession.secret_hash == hash_token(secret))
     )
-    if found is None or found.ended_at is not None or found.expires_at <= utcnow() or found.user.disabled_at is not None:
+    now = utcnow()
+    if found is None or found.ended_at is not None or found.expires_at <= now or found.user.disabled_at is not None:
+        return None
+    if found.auth_mode != mode.value:
+        return None
+    # A one-time sign-in link starts a session without a token; one started with a token lives no longer than it.
+    if found.api_token is not None and token_state(found.api_token, now) != "active":
         return None
     return found
 
 
-def end(session: Session, secret: str | None) -> None:
+def end(session: Session, secret: str | None, mode: AuthMode) -> None:
     """Sign out: the session is refused from now on, whoever still holds its cookie."""
-    found = find(session, secret)
+    found = find(session, secret, mode)
     if found is not None:
         found.ended_at = utcnow()
 

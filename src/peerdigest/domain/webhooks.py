@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import socket
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from urllib.parse import urlsplit
 
 from peerdigest.config import Settings
@@ -32,13 +32,27 @@ class UnsafeWebhookURL(ValueError):
 # --- Which URLs may be called -----------------------------------------------
 
 
+NOT_ALLOWED = (
+    "This webhook host is not allowed: webhooks go only to hosts that resolve to public unicast addresses "
+    "(an operator can allow a host with WEBHOOK_ALLOWED_HOSTS)."
+)
+# IPv6 forms that carry an IPv4 address a router or the host itself forwards to: NAT64 (well-known and
+# local-use prefixes) and IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks) hold it in
+# their last 32 bits; IPv4-mapped, 6to4 and Teredo are read by `ipaddress` itself.
+LAST_32_BITS = [ip_network("64:ff9b::/96"), ip_network("64:ff9b:1::/48"), ip_network("::/96")]
+
+
 def validate_url(url: str, settings: Settings) -> str:
     """`url` when this server may POST webhooks to it; raises `UnsafeWebhookURL` otherwise.
 
-    Only http(s) URLs whose host resolves to public addresses pass, so a caller
-    cannot make the server reach into its own network (loopback, private,
-    link-local ranges, which hold cloud metadata services at 169.254.169.254).
-    Hosts in WEBHOOK_ALLOWED_HOSTS pass without that check.
+    Only http(s) URLs whose host resolves to public unicast addresses pass, so a
+    caller cannot make the server reach into its own network (loopback,
+    private, link-local ranges, which hold cloud metadata services at
+    169.254.169.254), not even through an IPv6 address that embeds one of those
+    (NAT64, 6to4, Teredo, IPv4-mapped or -compatible). Hosts in
+    WEBHOOK_ALLOWED_HOSTS pass without that check. A refused host hears only
+    "not allowed": never what it resolves to, nor whether it resolves at all,
+    which would let a caller map the server's own network by asking.
     """
     if not settings.webhook_secret:
         raise UnsafeWebhookURL("This server sends no webhooks: its operator has not set WEBHOOK_SECRET to sign them.")
@@ -54,13 +68,8 @@ def validate_url(url: str, settings: Settings) -> str:
     host = parts.hostname.lower()
     if host in settings.webhook_allowed_host_set:
         return url
-    for address in _addresses(host, port):
-        kind = _non_public_kind(address)
-        if kind is not None:
-            raise UnsafeWebhookURL(
-                f"The webhook host {host!r} resolves to {address}, a {kind} address; webhooks go to public "
-                "addresses only (an operator can allow this host with WEBHOOK_ALLOWED_HOSTS)."
-            )
+    if not all(is_public(address) for address in _addresses(host, port)):
+        raise UnsafeWebhookURL(NOT_ALLOWED)
     return url
 
 
@@ -68,24 +77,28 @@ def _addresses(host: str, port: int) -> list[IPv4Address | IPv6Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise UnsafeWebhookURL(f"The webhook host {host!r} does not resolve to any address.") from None
+        raise UnsafeWebhookURL(NOT_ALLOWED) from None
     # Every address counts, not just the first: the HTTP client may connect to any of them.
     return [ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
 
-def _non_public_kind(address: IPv4Address | IPv6Address) -> str | None:
-    """What kind of non-public address this is, or None for a public one."""
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
-    if address.is_loopback or address.is_unspecified:  # 0.0.0.0 and :: reach this very host
-        return "loopback"
-    if address.is_link_local:
-        return "link-local (cloud metadata)"
-    if address.is_private:
-        return "private"
-    if not address.is_global:
-        return "reserved"
-    return None
+def is_public(address: IPv4Address | IPv6Address) -> bool:
+    """Whether the address is a public unicast one; an IPv6 address that carries an IPv4 one is judged by that."""
+    if isinstance(address, IPv6Address) and (embedded := _embedded_ipv4(address)):
+        # Judged by where it leads: a DNS64 resolver gives public hosts 64:ff9b:: addresses, which ipaddress
+        # counts as reserved, while 6to4 of 127.0.0.1 counts as global.
+        return all(is_public(inner) for inner in embedded)
+    if address.is_multicast or not address.is_global or address.is_private or address.is_loopback:
+        return False
+    if address.is_unspecified or address.is_link_local or address.is_reserved:
+        return False
+    return True
+
+
+def _embedded_ipv4(address: IPv6Address) -> list[IPv4Address]:
+    embedded = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    embedded += [IPv4Address(int(address) & 0xFFFFFFFF) for network in LAST_32_BITS if address in network]
+    return [inner for inner in embedded if inner is not None]
 
 
 # --- What is sent -------------------------------------------------------------

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
-import httpx
 import rq
 from redis import Redis
 from redis.exceptions import RedisError
@@ -39,6 +38,7 @@ from peerdigest.queue.connection import (
     describe,
 )
 from peerdigest.queue.mail import server_problem
+from peerdigest.summarize import provider
 
 MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
 CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
@@ -135,18 +135,17 @@ def _database(probe: Probe) -> Finding:
 
 def _llm(probe: Probe) -> Finding:
     settings = probe.settings
-    if not settings.llm_base_url:
+    if not provider.configured(settings):
         return Finding("llm", Level.ok, "not configured: the builtin summarizer writes every summary")
-    url = settings.llm_base_url.rstrip("/") + "/models"
+    # A doctor waits seconds, not LLM_TIMEOUT, for a server that accepts the connection and never answers.
+    server = provider.for_settings(settings.model_copy(update={"llm_timeout": min(settings.llm_timeout, 5.0)}))
     try:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {settings.llm_api_key}"}, timeout=5)
-        response.raise_for_status()
-        models = [model.get("id") for model in response.json().get("data", [])]
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        models = server.models()
+    except provider.ProviderError as exc:
         return Finding(
-            "llm", Level.warn, f"{url} does not answer as an OpenAI-compatible endpoint ({type(exc).__name__}); "
-            "jobs retry and then fall back to the builtin summarizer",
-            "start the LLM server, or fix LLM_BASE_URL",
+            "llm", Level.warn, f"{settings.llm_base_url} does not answer as LLM_PROVIDER={settings.llm_provider} "
+            f"({exc.problem}); jobs retry and then fall back to the builtin summarizer",
+            "start the LLM server, or fix LLM_BASE_URL and LLM_PROVIDER",
         )
     if settings.llm_model not in models:
         return Finding(

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
@@ -136,5 +138,8 @@ def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Ca
 def _guarded(what: str, action: Callable, *args) -> None:
     try:
         action(*args)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        # Redis away is an outage, not a bug: one line, no traceback.
+        log.warning("scheduler: %s failed, Redis is away (%s); trying again next round", what, exc)
     except Exception:
         log.exception("scheduler: %s failed; trying again next round", what)

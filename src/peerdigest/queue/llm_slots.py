@@ -39,6 +39,7 @@ from redis.exceptions import RedisError
 from rq.job import Job
 
 from peerdigest.config import Settings
+from peerdigest.summarize.provider import configured
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def llm_slot(redis: Redis, settings: Settings, holder: str) -> Iterator[None]:
     Without an LLM endpoint (the builtin summarizer) there is nothing to cap and
     the block runs at once. `holder` is the job id: one execution at a time per job.
     """
-    if not settings.llm_base_url:
+    if not configured(settings):
         yield
         return
     acquire = redis.register_script(_ACQUIRE)

@@ -34,7 +34,8 @@ from peerdigest.queue.backpressure import SharedPause
 from peerdigest.queue.jobs import find
 from peerdigest.queue.llm_slots import llm_slot
 from peerdigest.summarize import TransientSummaryError, for_settings
-from peerdigest.summarize.llm import load_client_code
+from peerdigest.summarize.openai_compatible import load_client_code
+from peerdigest.summarize.provider import configured
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def use_settings(settings: Settings | None) -> None:
     _worker_settings = settings
     if settings is not None:
         configure_mappers()
-        if settings.llm_base_url:
+        if configured(settings) and settings.llm_provider == "openai":
             load_client_code()
 
 

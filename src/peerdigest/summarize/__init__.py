@@ -59,7 +59,9 @@ def writer(settings: Settings) -> tuple[str, str | None, str | None]:
     Part of the cache key: a summary written another way (builtin before an LLM was configured, another
     model, an older prompt) is written again instead of reused.
     """
-    if not settings.llm_base_url:
+    from peerdigest.summarize.provider import configured
+
+    if not configured(settings):
         return (GenerationMethod.builtin, None, None)
     from peerdigest.summarize.prompt import PROMPT_VERSION
 
@@ -70,7 +72,9 @@ def for_settings(settings: Settings, backpressure: Backpressure | None = None) -
     """The summarizer `settings` ask for; an LLM one tells `backpressure` when its endpoint is overloaded."""
     from peerdigest.summarize.builtin import BuiltinSummarizer
 
-    if not settings.llm_base_url:
+    from peerdigest.summarize.provider import configured
+
+    if not configured(settings):
         return BuiltinSummarizer()
     from peerdigest.summarize.llm import LLMSummarizer
 

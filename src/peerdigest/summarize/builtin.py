@@ -61,15 +61,18 @@ TEXT = {
         "paraphrase_critique": "Over {criterion} geeft een teamgenoot aan dat {clauses}.",
         "split": "Over {criterion} verschillen je teamgenoten van mening: hun scores lopen van {low} tot {high}.",
         "tip": "Een tip voor {criterion}: {tip}",
-        "tip_ask": "Een tip voor {criterion}: vraag de teamgenoten die daar lager scoorden om één concreet voorbeeld, "
-                   "en spreek af wat je de volgende keer anders doet.",
+        # Never "ask the teammates who scored it lower": that would ask the student to unmask their reviewers.
+        "tip_ask": "Een tip voor {criterion}: kies één concreet punt dat je de volgende keer anders doet, en vraag "
+                   "je groep halverwege of ze het verschil merken.",
         "harsh": "Niet elke opmerking was vriendelijk verwoord; die worden hier niet geciteerd.",
         "self_higher": "Je beoordeelt je eigen werk hoger dan je teamgenoten doen; het kan helpen om samen te "
                        "bespreken waar dat verschil vandaan komt.",
         "self_lower": "Je beoordeelt je eigen werk lager dan je teamgenoten doen: zij zien meer in je bijdrage dan "
                       "jij zelf.",
         "and": "en",
+        "both": ("{average} voor beide", "{average} voor elk"),
         "decimal": ",",
+        "remark": "Een teamgenoot schreef: \u201c{text}\u201d",
     },
     "en": {
         "empty": "Your teammates have not written any comments about your work yet, so there is nothing to summarize.",
@@ -95,15 +98,17 @@ TEXT = {
         "paraphrase_critique": "About {criterion}, one teammate points out that {clauses}.",
         "split": "Your teammates disagree about {criterion}: their scores range from {low} to {high}.",
         "tip": "A tip for {criterion}: {tip}",
-        "tip_ask": "A tip for {criterion}: ask the teammates who scored it lower for one concrete example, and agree "
-                   "on what you will do differently next time.",
+        "tip_ask": "A tip for {criterion}: choose one concrete thing you will do differently next time, and ask "
+                   "your group halfway through whether they notice the difference.",
         "harsh": "Not every comment was worded kindly; those are not quoted here.",
         "self_higher": "You rate your own work higher than your teammates do; it can help to talk together about where "
                        "that difference comes from.",
         "self_lower": "You rate your own work lower than your teammates do: they see more in your contribution than "
                       "you do yourself.",
         "and": "and",
+        "both": ("{average} each", "{average} each"),
         "decimal": ".",
+        "remark": "One teammate wrote: \u201c{text}\u201d",
     },
 }
 # Signs that the words of a comment mean the opposite of what they say: such a comment is never quoted.
@@ -145,7 +150,9 @@ class _Writer:
         self.scored = sorted(feedback.scored_criteria, key=lambda c: c.average, reverse=True)
         self.by_id = {c.criterion_id: c for c in feedback.criteria}
         # Only comments that gave no orders may be evidence: their words end up in the summary.
+        self.trusted = trusted.comments
         self.evidence = [e for c in trusted.comments if (e := self._evidence(c)) is not None]
+        self.quoted: set[Comment] = set()  # the comments passed on, quoted or paraphrased
 
     # -- the text ------------------------------------------------------------------------------------
 
@@ -157,13 +164,15 @@ class _Writer:
         # Balanced scores still get their best praise and, when the lowest is middling, its critique.
         praised = self._top() or self.scored
         criticised = bottom or [c for c in self.scored[-1:] if _level(c) < 0.6]
+        praise, critique = self._support(praised, +1), self._support(criticised, -1)
         plan = [
             self._context(),
             self._strength(),
-            self._support(praised, +1),
+            praise,
             self._weakness(),
-            self._support(criticised, -1),
+            critique,
             self._split(),
+            None if praise or critique else self._remark(),
             self._tip(criticised),
             # How the student's self-rating compares (docs/INSIGHTS.md): said kindly, never as a label.
             self.t[f"self_{self.feedback.self_view}"] if self.feedback.self_view else None,
@@ -172,8 +181,8 @@ class _Writer:
             else None,
         ]
         chosen = [s for s in plan if s]
-        # Over the limit, the least necessary go first: the disagreement, the note on harsh words, the self-view.
-        for optional in (plan[5], plan[8], plan[7]):
+        # Over the limit, the least necessary go first: the note on harsh words, the disagreement, the self-view.
+        for optional in (plan[9], plan[5], plan[8]):
             if len(chosen) > MAX_SENTENCES and optional in chosen:
                 chosen.remove(optional)
         return chosen[:MAX_SENTENCES]
@@ -231,18 +240,29 @@ class _Writer:
         if not group:
             return None
         ranked = sorted(group, key=lambda c: self._representative(c, group), reverse=True)
-        criterion = _lower_first(self.by_id[ranked[0].criterion_id].name)
         for comment in ranked:
             if self._reads_well(comment.text) and self._consistent(comment.text, tone):
-                text = without_emoji(comment.text).strip()
-                return self.t["quote"].format(criterion=criterion, text=text if text[-1] in ".!?" else text + ".")
+                # The criterion named is the quoted comment's own, whichever of the focus criteria that is.
+                criterion = _lower_first(self.by_id[comment.criterion_id].name)
+                self.quoted.add(comment)
+                return self.t["quote"].format(criterion=criterion, text=_sentence(comment.text))
         for comment in ranked:
             if found := themes_in(comment.text, self.language):
                 wording = found[0].wording[self.language]
                 key = "paraphrase_praise" if tone > 0 else "paraphrase_critique"
                 name = _lower_first(self.by_id[comment.criterion_id].name)
+                self.quoted.add(comment)
                 return self.t[key].format(criterion=name, clauses=wording.praise if tone > 0 else wording.critique)
         return None
+
+    def _remark(self) -> str | None:
+        """The most concrete remark (the most telling words) when nothing else of the comments was passed on:
+        a summary of scores alone would drop what a teammate took the trouble to write."""
+        candidates = [c for c in self.trusted if c not in self.quoted and self._reads_well(c.text)]
+        if not candidates:
+            return None
+        concrete = max(candidates, key=lambda c: (len(_stems(c.text)), -len(c.text)))
+        return self.t["remark"].format(text=_sentence(concrete.text))
 
     def _representative(self, comment: Comment, group: list[Comment]) -> tuple[float, float, int]:
         """Most like the others of its group, then the score nearest the criterion's average, then shortest."""
@@ -318,9 +338,17 @@ class _Writer:
     # -- small helpers -------------------------------------------------------------------------------
 
     def _fill(self, template: str, criteria: list[CriterionScore]) -> str:
-        mean = sum(c.average for c in criteria) / len(criteria)
+        """The sentence about one criterion, or about several that (nearly) tie: each with its own average,
+        never their mean, which would be no criterion's score."""
+        averages = [self._number(c.average) for c in criteria]
+        if len(set(averages)) == 1:
+            two, more = self.t["both"]
+            average = averages[0] if len(averages) == 1 else (two if len(averages) == 2 else more).format(
+                average=averages[0])
+        else:
+            average = ", ".join(averages[:-1]) + f" {self.t['and']} " + averages[-1]
         return self.t[template].format(
-            criteria=self._names(criteria), average=self._number(mean), top=self._number(criteria[0].max_score)
+            criteria=self._names(criteria), average=average, top=self._number(criteria[0].max_score)
         )
 
     def _names(self, criteria: list[CriterionScore]) -> str:
@@ -330,6 +358,11 @@ class _Writer:
     def _number(self, value: float) -> str:
         text = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
         return text.replace(".", self.t["decimal"])
+
+
+def _sentence(text: str) -> str:
+    plain = without_emoji(text).strip()
+    return plain if plain[-1] in ".!?" else plain + "."
 
 
 def _written_in(text: str, default: str) -> str:

@@ -1,4 +1,5 @@
-"""Summaries written by any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp, OpenAI).
+"""Summaries written by a model: any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp, OpenAI), or a
+server's own API, through a `provider.Provider`.
 
 One request per summary, plus at most one more when the output guard rejects
 the answer; then the builtin summarizer writes it (generation method "fallback", with the
@@ -17,20 +18,13 @@ attempts, until the job has waited `Backpressure.hold_off` allows.
 from __future__ import annotations
 
 import logging
-import ssl
 import time
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
-from functools import cache
 from typing import Protocol
-
-import httpx
-import openai
-from openai import DefaultHttpxClient, OpenAI
 
 from peerdigest.config import Settings
 from peerdigest.domain.received import ReceivedFeedback
-from peerdigest.summarize import GenerationMethod, Summary, TransientSummaryError, guard
+from peerdigest.summarize import GenerationMethod, Summary, TransientSummaryError, guard, provider
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.guard import Verdict
 from peerdigest.summarize.injection import Screened, screen
@@ -40,11 +34,11 @@ from peerdigest.summarize.prompt import (
     Prompt,
     build,
 )
+from peerdigest.summarize.provider import Completion, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
 GUARD_RETRIES = 1
-OVERLOADED = (429, 503)
 DEFAULT_HOLD_OFF = 5.0  # seconds, when an overloaded endpoint does not say how long (no Retry-After)
 
 
@@ -58,12 +52,6 @@ class Backpressure(Protocol):
     def hold_off(self, seconds: float) -> bool:
         """The endpoint asked for `seconds` of rest: pause every caller; False when this one should give up."""
         ...
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    finish_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -86,52 +74,23 @@ class Outcome:
     attempts: tuple[Exchange, ...]
 
 
-@cache
-def tls_context() -> ssl.SSLContext:
-    """The certificates an HTTPS endpoint is checked against, as httpx reads them (certifi, or SSL_CERT_FILE).
-
-    Reading them is most of the cost of a new client (30–60 ms, every job); the
-    context is read once per process and shared by every job's client. The
-    clients themselves are not shared: a work horse forked from a process that
-    holds open connections must not use its sockets.
-    """
-    return httpx.create_ssl_context()
-
-
-def load_client_code() -> None:
-    """Import now what the SDK imports on a client's first request (about 50 ms), and read the certificates.
-
-    A worker calls this before it forks its work horses, so that each starts with both.
-    """
-    OpenAI(base_url="http://127.0.0.1/v1", api_key="unused", http_client=DefaultHttpxClient(verify=tls_context())).chat.completions
-
-
 class LLMSummarizer:
     def __init__(
         self,
-        client: OpenAI,
+        provider: Provider,
         model: str,
-        seed: int,
         backpressure: Backpressure | None = None,
         context_tokens: int | None = None,
     ):
-        self.client = client
+        self.provider = provider
         self.model = model
-        self.seed = seed
         self.backpressure = backpressure
         self.context_tokens = context_tokens
         self.fallback = BuiltinSummarizer()
 
     @classmethod
     def from_settings(cls, settings: Settings, backpressure: Backpressure | None = None) -> LLMSummarizer:
-        client = OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key,
-            timeout=settings.llm_timeout,
-            max_retries=0,  # retries are the queue's business, with back-off and a record of each attempt
-            http_client=DefaultHttpxClient(verify=tls_context()),
-        )
-        return cls(client, settings.llm_model, settings.llm_seed, backpressure, settings.llm_context_tokens)
+        return cls(provider.for_settings(settings), settings.llm_model, backpressure, settings.llm_context_tokens)
 
     def summarize(self, feedback: ReceivedFeedback, *, final_attempt: bool = True) -> Summary:
         return self.run(feedback, final_attempt=final_attempt).summary
@@ -150,9 +109,9 @@ class LLMSummarizer:
         for _ in range(1 + GUARD_RETRIES):
             try:
                 completion = self.complete(request)
-            except openai.OpenAIError as exc:
-                problem = _describe(exc)
-                if _transient(exc) and not final_attempt:
+            except ProviderError as exc:
+                problem = exc.problem
+                if exc.transient and not final_attempt:
                     log.warning("LLM request failed (%s); the job will be retried", problem)
                     raise TransientSummaryError(problem) from exc
                 attempts.append(Exchange(request, error=problem))
@@ -174,26 +133,14 @@ class LLMSummarizer:
             if self.backpressure is not None:
                 self.backpressure.wait()
             try:
-                return self._request(prompt)
-            except openai.APIStatusError as exc:
-                if self.backpressure is None or exc.status_code not in OVERLOADED:
+                return self.provider.complete(list(prompt.messages), max_tokens=MAX_TOKENS, temperature=TEMPERATURE)
+            except ProviderError as exc:
+                if self.backpressure is None or not exc.overloaded:
                     raise
-                seconds = retry_after(exc.response.headers.get("retry-after"))
-                log.info("LLM endpoint overloaded (HTTP %s); holding off for %.1fs", exc.status_code, seconds)
+                seconds = DEFAULT_HOLD_OFF if exc.retry_after is None else exc.retry_after
+                log.info("LLM endpoint overloaded (%s); holding off for %.1fs", exc.problem, seconds)
                 if not self.backpressure.hold_off(seconds):
                     raise
-
-    def _request(self, prompt: Prompt) -> Completion:
-        """The one HTTP request to the endpoint."""
-        response = self.client.chat.completions.create(
-            model=self.model,
-            temperature=TEMPERATURE,
-            max_tokens=MAX_TOKENS,
-            seed=self.seed,
-            messages=list(prompt.messages),
-        )
-        choice = response.choices[0]
-        return Completion(choice.message.content or "", choice.finish_reason)
 
     def _fall_back(self, feedback, started, reason, screened, prompt, attempts) -> Outcome:
         log.warning("using the builtin summarizer instead: %s", reason)
@@ -209,37 +156,6 @@ class LLMSummarizer:
 
 def _rules(attempts: list[Exchange]) -> tuple[str, ...]:
     return tuple(a.verdict.rule for a in attempts if a.verdict is not None and not a.verdict.accepted)
-
-
-def retry_after(header: str | None) -> float:
-    """Seconds an HTTP `Retry-After` asks for (a number of seconds or a date); `DEFAULT_HOLD_OFF` when absent or unreadable."""
-    if not header:
-        return DEFAULT_HOLD_OFF
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return DEFAULT_HOLD_OFF
-
-
-def _transient(exc: openai.OpenAIError) -> bool:
-    """Failures a later attempt may not meet: no answer in time, no connection, overloaded, rate-limited."""
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    return isinstance(exc, openai.APIStatusError) and (exc.status_code == 429 or exc.status_code >= 500)
-
-
-def _describe(exc: openai.OpenAIError) -> str:
-    if isinstance(exc, openai.APITimeoutError):
-        return "no answer within LLM_TIMEOUT"
-    if isinstance(exc, openai.APIConnectionError):
-        return "could not connect to LLM_BASE_URL"
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code} from the LLM endpoint"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _ms_since(started: float) -> int:

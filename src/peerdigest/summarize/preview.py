@@ -16,6 +16,7 @@ from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.injection import Screened, screen
 from peerdigest.summarize.llm import Exchange, LLMSummarizer
 from peerdigest.summarize.prompt import Prompt, build
+from peerdigest.summarize.provider import configured
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Preview:
 
 def preview(settings: Settings, received: ReceivedFeedback) -> Preview:
     """Summarize one student's anonymized feedback as a worker would, keeping every step."""
-    if settings.llm_base_url:
+    if configured(settings):
         outcome = LLMSummarizer.from_settings(settings).run(received)
         return Preview(received, outcome.screened, outcome.prompt, outcome.attempts, outcome.summary, settings.llm_base_url)
     screened = screen(received)

@@ -1,4 +1,5 @@
-"""A small local server that speaks the OpenAI chat-completions API, for tests and benchmarks.
+"""A small local server that speaks the OpenAI chat-completions API (and Ollama's own `/api/chat`), for tests
+and benchmarks.
 
 It runs in a thread on 127.0.0.1 and answers from a script: each request takes
 the next scripted behaviour (or the default one when the script is empty), so
@@ -96,6 +97,11 @@ class FakeLLM:
     def base_url(self) -> str:
         return f"{local_server.base_url(self._server)}/v1"
 
+    @property
+    def ollama_url(self) -> str:
+        """Where Ollama's own API is served (LLM_PROVIDER=ollama): the same models, its request and error shapes."""
+        return local_server.base_url(self._server)
+
     def then(self, *replies: Reply) -> FakeLLM:
         self.script.extend(replies)
         return self
@@ -132,6 +138,8 @@ class FakeLLM:
             def do_GET(self):
                 if self.path.rstrip("/").endswith("/models"):
                     self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                elif self.path.rstrip("/") == "/api/tags":
+                    self._json(200, {"models": [{"name": "fake-model"}]})
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
@@ -154,6 +162,10 @@ class FakeLLM:
                         return
                     if reply.status != 200:
                         self._error(reply)
+                        return
+                    if self._ollama:
+                        self._json(200, {"model": request.get("model", "fake-model"), "done": True,
+                                         "done_reason": "stop", "message": {"role": "assistant", "content": reply.text}})
                         return
                     self._json(200, {
                         "id": f"chatcmpl-{len(fake.requests)}",
@@ -181,9 +193,15 @@ class FakeLLM:
                         return False
                 return True
 
+            @property
+            def _ollama(self) -> bool:
+                return self.path.rstrip("/") == "/api/chat"
+
             def _error(self, reply: Reply) -> None:
                 headers = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
-                body = {"error": {"message": f"scripted {reply.status}", "type": "server_error"}}
+                # Ollama answers an error as a bare string; the OpenAI API as an object with a type.
+                body = ({"error": f"scripted {reply.status}"} if self._ollama
+                        else {"error": {"message": f"scripted {reply.status}", "type": "server_error"}})
                 self._json(reply.status, body, headers)
 
             def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:

@@ -158,9 +158,21 @@ def _pick(pool: list, seed: int):
 
 def _fill(text: str, reviewee: Member, mate: Member, seed: int) -> str:
     """Put a name in the comment the way students write it: first name, lower case, a nickname, the full name."""
-    forms = [reviewee.first, reviewee.first.lower(), *reviewee.nicknames, reviewee.name]
+    forms = [reviewee.first, reviewee.first.lower(), *reviewee.nicknames, reviewee.name, *_misspelt(reviewee.first)]
     mate_forms = [mate.first, *mate.nicknames]
     return text.replace("{name}", _pick(forms, seed)).replace("{mate}", _pick(mate_forms, seed))
+
+
+def _misspelt(first: str) -> list[str]:
+    """The name one letter off, as students type it: a doubled letter single ("Mohammed" as "Mohamed"), else
+    a letter doubled ("Jonathan" as "Jonnathan"); none for names under five letters, which are often words
+    too ("Noor", "Roos": the unit tests of `names` cover the four-letter ones that are not)."""
+    if len(first) < 5:
+        return []
+    for i in range(1, len(first)):
+        if first[i] == first[i - 1]:
+            return [first[:i] + first[i + 1:]]
+    return [first[:2] + first[2] + first[2:]]
 
 
 def _average(values: list[int | None]) -> float | None:
@@ -174,4 +186,5 @@ def name_forms(members: tuple[Member, ...]) -> set[str]:
     for member in members:
         forms.update(p for p in member.name.replace("-", " ").split() if p.lower() not in _PARTICLES)
         forms.update(member.nicknames)
+        forms.update(_misspelt(member.first))
     return forms

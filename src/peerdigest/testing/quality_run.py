@@ -8,11 +8,13 @@ every answer goes through the real client, the output guard and the retry.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from peerdigest.config import Settings
+from peerdigest.domain.flags import flag
 from peerdigest.summarize import GenerationMethod, Summary
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.language import sentences
@@ -44,6 +46,14 @@ class Measures:
     hostile_rejected: int
     builtin_boilerplate: tuple[str, float]  # the most shared sentence and the share of summaries holding it
     decent_boilerplate: tuple[str, float]
+    name_leaks: int  # stored summaries (any writer) holding a name of the class
+    flagged_leaks: int  # stored summaries holding an insult, a threat or words about self-harm
+    guard_misses: dict[str, int]  # per hostile trick: its answers that were stored
+    guard_tries: dict[str, int]  # per hostile trick: its answers
+
+    @property
+    def stored(self) -> int:
+        return 3 * self.students
 
     @property
     def false_rejection_rate(self) -> float:
@@ -96,6 +106,37 @@ def boilerplate(texts: list[str]) -> tuple[str, float]:
     return sentence, count / len(texts)
 
 
+# Names that are ordinary words too: in a summary they only count where written as a name (capitalized).
+NAME_WORDS = {"joy", "iris", "mees", "sky", "roos", "noor", "bos", "vos", "hope", "grace", "ruby", "mark", "will", "max",
+              "fleur", "wood", "fox", "stone", "wit", "smit", "dan", "ben", "jon", "tom", "kim", "sam", "lot"}
+
+
+def mentions(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text.lower()) is not None
+
+
+def leaked_names(text: str, result: Result) -> list[str]:
+    """The corpus's own names and nicknames of the class found in `text` (plain word matching, independent
+    of the anonymizer and the guard)."""
+    found = []
+    for form in quality_corpus.name_forms(result.student.members):
+        if form.lower() in NAME_WORDS:  # capitalized, not opening a sentence
+            hit = any(
+                (before := text[: m.start()].rstrip()) and before[-1] not in ".!?\u201c\""
+                for m in re.finditer(rf"\b{re.escape(form)}s?\b", text)  # "Skys": a possessive without apostrophe
+            )
+        else:
+            hit = mentions(text, form) or mentions(text, form + "s")
+        if hit:
+            found.append(form)
+    return found
+
+
+def stored_texts(result: Result) -> list[str]:
+    """What each writer's summary of this student would store: builtin, the decent and the hostile model's."""
+    return [result.builtin.summary_text, result.decent.summary.summary_text, result.hostile.summary.summary_text]
+
+
 def measure(results: list[Result]) -> Measures:
     decent_answers = [rejected for r in results for rejected in answers(r.decent)]
     hostile_answers = [rejected for r in results for rejected in answers(r.hostile)]
@@ -111,4 +152,10 @@ def measure(results: list[Result]) -> Measures:
         decent_boilerplate=boilerplate(
             [r.decent.summary.summary_text for r in results if r.decent.summary.generation_method == GenerationMethod.ai]
         ),
+        name_leaks=sum(bool(leaked_names(text, r)) for r in results for text in stored_texts(r)),
+        flagged_leaks=sum(flag(text, r.student.feedback.language) is not None for r in results for text in stored_texts(r)),
+        guard_misses=dict(sorted(Counter(
+            kind for r in results for kind, rejected in zip(r.hostile_kinds, answers(r.hostile)) if not rejected
+        ).items())),
+        guard_tries=dict(sorted(Counter(kind for r in results for kind in r.hostile_kinds).items())),
     )

@@ -11,7 +11,6 @@ from peerdigest.web import (
     errors,
     evaluation_setup,
     evaluations,
-    events,
     imports,
     operations,
     progress,
@@ -23,6 +22,7 @@ from peerdigest.web import (
     student,
     submissions,
 )
+from peerdigest.web.headers import SecurityHeaders
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -54,6 +54,7 @@ def install(app: FastAPI) -> None:
     )
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)
@@ -63,7 +64,6 @@ def install(app: FastAPI) -> None:
     app.include_router(student.router)
     app.include_router(submissions.router)
     app.include_router(review.router)
-    app.include_router(events.router)
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import Identity, SessionDep, SettingsDep, is_staff
 from peerdigest.config import AuthMode, Settings
-from peerdigest.db.models import School, User
+from peerdigest.db.models import ApiToken, School, User
 from peerdigest.domain import auth, web_sessions
 from peerdigest.web.pages import PageUser, page_router, redirect, render
 
@@ -48,8 +48,8 @@ def home(user: PageUser) -> RedirectResponse:
     return RedirectResponse(start_page(user), status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _signed_in(settings: Settings, user: User, target: str | None, db) -> RedirectResponse:
-    started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours))
+def _signed_in(settings: Settings, user: User, target: str | None, db, token: ApiToken | None = None) -> RedirectResponse:
+    started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours), settings.auth_mode, token)
     db.commit()
     response = redirect(_local(target) or start_page(user))
     response.set_cookie(
@@ -115,21 +115,23 @@ def sign_in(
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sign_in_token):
         return _form(request, db, settings, next, "The sign-in form had expired; please try again.")
+    api_token = None
     try:
         if settings.auth_mode == AuthMode.token:
-            user = auth.user_by_token(db, token)
+            api_token = auth.valid_token(db, token)
+            user = api_token.user
         elif settings.auth_mode == AuthMode.dev:
             user = auth.user_by_email(db, email, header="email")
         else:
             return redirect("/sign-in")  # proxy mode signs in on the page itself
     except auth.NotAuthenticated as exc:
         return _form(request, db, settings, next, str(exc))
-    return _signed_in(settings, user, next, db)
+    return _signed_in(settings, user, next, db, api_token)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, db: SessionDep) -> RedirectResponse:
-    web_sessions.end(db, request.cookies.get(web_sessions.COOKIE))
+def sign_out(request: Request, db: SessionDep, settings: SettingsDep) -> RedirectResponse:
+    web_sessions.end(db, request.cookies.get(web_sessions.COOKIE), settings.auth_mode)
     db.commit()
     response = RedirectResponse("/signed-out", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.COOKIE, path="/")

@@ -118,3 +118,15 @@ def test_the_html_file_prints_a_page_per_student_with_school_and_evaluation(clie
     teachers = export(client, "html").text
     assert "=HYPERLINK(&#34;http://evil.example&#34;" in teachers and 'HYPERLINK("' not in teachers  # escaped
     assert "Exemplaar van de docent" in teachers and "Exemplaar van de docent" not in page
+
+
+def test_markdown_carries_names_titles_and_summaries_as_text_never_as_html(client, demo_school):
+    with session_scope(demo_school.database_url) as session:
+        session.get(User, 22).name = "<script>alert('name')</script>"
+        session.get(Evaluation, 56).title = '<img src=x onerror="alert(1)">Week'
+        store_summary(session, 56, 23, summary_text="Goed <iframe src=//evil.example></iframe> werk.")
+    text = export(client, "md").text
+    assert "<script" not in text and "<img" not in text and "<iframe" not in text
+    assert "&lt;script&gt;alert('name')&lt;/script&gt;" in text
+    assert text.startswith('# &lt;img src=x onerror="alert(1)"&gt;Week\n')
+    assert "Goed &lt;iframe src=//evil.example&gt;&lt;/iframe&gt; werk." in text

@@ -5,7 +5,9 @@ too. Each request fills the route's path and query parameters, its JSON body
 (following the body's schema, with hostile values mixed in at every level) or
 its form, from values that broke this API before: ids beyond the database's
 integer range, NUL characters, strings of megabytes, wrong types, and bodies
-in a content type the route does not take. Hypothesis draws the combinations;
+in a content type the route does not take, lone UTF-16 surrogates (valid JSON,
+unwritable UTF-8), nesting deeper than any body needs, and ids written loosely
+(`1.0`, ` 1`, `+1`, `01`). Hypothesis draws the combinations;
 a fixed pass sends each of the worst values to each route once.
 """
 
@@ -22,9 +24,22 @@ from hypothesis import strategies as st
 from tests.support.api import STUDENT_19, TEACHER, api_client
 
 HUGE_IDS = [2**31, 2**63, 2**64, 10**30, -(2**63) - 1]
+LONE_SURROGATE = "\ud800"  # json.dumps writes it as the escape \ud800, which Python's JSON reader turns back into it
+# Ids are plain decimal numbers: anything else int() would also read is refused (422), never read as another id.
+LENIENT_IDS = ["1.0", " 1", "1 ", "+1", "01", "1_0", "\u0661", "0x1"]
+
+
+def nested(depth: int) -> object:
+    value: object = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 HOSTILE_SCALARS = [
     *HUGE_IDS, -1, 0, 1.5, float("1e308"), True, None, "", "a\x00b", "\x00", "%00", "9" * 40,
     "é" * 300, "x" * 100_000, [], {}, [None], {"a": "\x00"},
+    LONE_SURROGATE, "ok" + LONE_SURROGATE, {LONE_SURROGATE: 1}, nested(200),
 ]
 TEN_MB = "x" * 10_000_000
 USERS = [TEACHER, STUDENT_19, {}, {"X-User-Email": "x" * 10_000}, {"Authorization": "Bearer " + "\x7f" * 5000}]
@@ -36,6 +51,9 @@ WRONG_BODIES = [
     ("application/json", b"NaN"),
     ("application/json", b'{"score": Infinity, "min_score": NaN}'),
     ("application/json", b"[" * 5000 + b"]" * 5000),
+    ("application/json", b"[" * 100_000 + b"]" * 100_000),
+    ("application/json", b'{"title": "\\ud800", "\\udfff": 1}'),
+    ("application/json", b'["\xed\xa0\x80"]'),  # a surrogate as raw bytes, which Python's reader also lets through
     ("multipart/form-data; boundary=x", b"--x\r\nnonsense"),
     ("application/x-www-form-urlencoded", b"title=%00&evaluation=%00"),
 ]
@@ -98,7 +116,7 @@ def _plausible(schema: dict, components: dict, depth: int) -> st.SearchStrategy:
 
 
 def _hostile_text() -> st.SearchStrategy:
-    return st.text(max_size=20) | st.sampled_from(["\x00", "a\x00", "x" * 5001, "é" * 301, "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace")])
+    return st.text(max_size=20) | st.sampled_from(["\x00", "a\x00", "x" * 5001, "é" * 301, LONE_SURROGATE, "a" + LONE_SURROGATE + "b"])
 
 
 def _value(schema: dict, components: dict, depth: int = 0) -> st.SearchStrategy:
@@ -106,7 +124,7 @@ def _value(schema: dict, components: dict, depth: int = 0) -> st.SearchStrategy:
 
 
 def _path_value(valid: bool = True) -> st.SearchStrategy:
-    hostile = st.sampled_from([*HUGE_IDS, -1, 0, "abc", "a\x00b", "1e3", "9" * 400, " 56", "56.0", "x" * 30_000])
+    hostile = st.sampled_from([*HUGE_IDS, *LENIENT_IDS, -1, 0, "abc", "a\x00b", "1e3", "9" * 400, " 56", "56.0", "x" * 30_000])
     return hostile | st.sampled_from([56, 19]) | st.integers() if valid else hostile
 
 
@@ -151,6 +169,8 @@ HOSTILE_FILES = [
     b"\xef\xbb\xbf[{\"reviewer_email\": 5}]",
     b'{"reviewer_email": "a@x.nl"}\n{"score": 1e999}\n',
     b"\xff\xfe\xfa\x00\x00",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'[{"reviewer_email": "a@x.nl", "reviewer_name": "\\ud800"}]',
 ]
 
 
@@ -200,7 +220,7 @@ def test_each_route_refuses_the_worst_values_with_a_4xx(client, tracebacks):
             schema = _resolved(content["application/json"]["schema"], components)
             fields = _resolved(schema.get("anyOf", [schema])[0], components).get("properties", {})
             for name in fields:
-                for value in (TEN_MB, "\x00", 2**63, {"nested": [None]}):
+                for value in (TEN_MB, "\x00", 2**63, {"nested": [None]}, LONE_SURROGATE, nested(200)):
                     body = json.dumps({name: value}).encode()
                     headers = {**TEACHER, "Content-Type": "application/json"}
                     _sent(client, method, {"url": _url(path, known), "content": body, "headers": headers}, operation)
@@ -219,4 +239,16 @@ def test_each_route_refuses_the_worst_values_with_a_4xx(client, tracebacks):
 def test_generated_requests_never_get_a_5xx(client, tracebacks, data):
     method, path, operation, components = data.draw(st.sampled_from(operations(client.app)))
     _sent(client, method, _request_for(operation, path, components, data.draw), operation)
+    assert not tracebacks, [r.getMessage() for r in tracebacks]
+
+
+def test_ids_in_the_path_are_plain_decimal_numbers_or_refused_with_422(client, tracebacks):
+    for method, path, operation, _ in operations(client.app):
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path" and p["schema"].get("type") == "integer"]
+        if not names:
+            continue
+        for value in LENIENT_IDS:
+            response = client.request(method, _url(path, dict.fromkeys(names, value)), headers=TEACHER)
+            assert response.status_code == 422, f"{method} {path} with {value!r}: {response.status_code}"
+            assert "plain" in response.json()["detail"]
     assert not tracebacks, [r.getMessage() for r in tracebacks]

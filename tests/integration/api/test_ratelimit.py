@@ -77,3 +77,14 @@ def test_following_jobs_has_its_own_bucket_and_never_starves_other_calls(demo_sc
 def test_the_default_status_bucket_holds_a_page_polling_30_jobs_every_2_seconds():
     per_minute = parse(Settings(_env_file=None).rate_limit_status)
     assert per_minute.get_expiry() == 60 and per_minute.amount >= 30 * (60 // 2)
+
+
+def test_health_checks_are_never_rate_limited(demo_school):
+    """A load balancer asks anonymously from one address: an anonymous client there must not fail its checks."""
+    client = limited(demo_school, rate_limit_default="2/minute")
+    for _ in range(3):
+        client.get("/api/v1/evaluations")  # the same anonymous address uses up the default bucket
+    assert client.get("/api/v1/evaluations").status_code == 429
+    for path in ("/healthz", "/api/v1/queue/health", "/api/v1/feedback-summaries/queue/health"):
+        answers = [client.get(path) for _ in range(5)]  # the queue's health is 503 here: no worker runs
+        assert all(a.status_code in (200, 503) and "X-RateLimit-Limit" not in a.headers for a in answers), path

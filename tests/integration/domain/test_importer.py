@@ -152,3 +152,54 @@ def test_progress_is_told_after_the_rows_are_written(settings):
     assert report.ok
     assert told[-1] == (13, 13, 13)
     assert all(stored >= done for done, _, stored in told)
+
+
+HEADER = "reviewer_email;reviewer_name;reviewee_email;reviewee_name;team;criterion;score;comment;is_self\n"
+
+
+def test_an_import_never_renames_staff_nor_changes_anyones_role(demo_school, tmp_path):
+    with session_scope(demo_school.database_url) as session:
+        teacher = session.scalar(select(User).where(User.email == "docent@example.com"))
+        school, name, role = teacher.school.name, teacher.name, teacher.role
+    file = tmp_path / "staff.csv"
+    file.write_text(
+        HEADER + "jan@example.com;Jan de Vries;docent@example.com;Hacked Name;Team Noord;Inzet;4;;false\n",
+        encoding="utf-8",
+    )
+    with session_scope(demo_school.database_url) as session:
+        report = import_file(session, file, school=school, evaluation="Ander project")
+        assert report.ok, report.problems
+    with session_scope(demo_school.database_url) as session:
+        teacher = session.scalar(select(User).where(User.email == "docent@example.com"))
+        assert (teacher.name, teacher.role) == (name, role)
+
+
+def test_a_student_in_two_teams_of_one_evaluation_is_refused_with_the_lines(settings, tmp_path):
+    file = tmp_path / "teams.csv"
+    file.write_text(
+        HEADER
+        + "emma@school.example;Emma;noah@school.example;Noah;Team Zon;Inzet;4;;false\n"
+        + "liam@school.example;Liam;noah@school.example;Noah;Team Maan;Inzet;3;;false\n",
+        encoding="utf-8",
+    )
+    with session_scope(settings.database_url) as session:
+        report = import_file(session, file, **WHERE)
+        assert [str(p) for p in report.problems] == [
+            "line 3: noah@school.example is in team 'Team Maan' here but in team 'Team Zon' on line 2; "
+            "a student is in one team per evaluation"
+        ]
+        assert counts(session)["Allocation"] == 0
+
+
+def test_a_student_moved_to_another_team_by_a_partial_file_is_refused(settings, tmp_path):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(HEADER + "emma@school.example;Emma;noah@school.example;Noah;Team Zon;Inzet;4;;false\n", encoding="utf-8")
+    second.write_text(HEADER + "liam@school.example;Liam;noah@school.example;Noah;Team Maan;Inzet;3;;false\n", encoding="utf-8")
+    with session_scope(settings.database_url) as session:
+        assert import_file(session, first, **WHERE).ok
+    with session_scope(settings.database_url) as session:
+        report = import_file(session, second, **WHERE)
+        assert [str(p) for p in report.problems] == [
+            "line 2: noah@school.example is in team 'Team Maan' here but already in team 'Team Zon' of this evaluation; "
+            "a student is in one team per evaluation"
+        ]

@@ -64,3 +64,15 @@ def test_a_students_detail_page_quotes_no_comment_that_tried_to_give_orders(demo
     # The teacher still reads it, apart, with why it was kept out.
     assert "Left out of the summary (1)" in quoted
     assert f"Good planning. {order}" in left_out and "it tries to give the summarizer orders" in left_out
+
+
+def test_pages_say_what_they_may_run_and_that_no_site_may_frame_them(demo_school):
+    client = api_client(demo_school)
+    sign_in(client, "docent@example.com")
+    for path in ("/sign-in", "/evaluations", "/evaluations/56", "/evaluations/56/students/19"):
+        answer = client.get(path)
+        policy = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+    assert client.get("/docs").headers["X-Frame-Options"] == "DENY"
+

@@ -2,7 +2,7 @@
 
 from peerdigest.config import AuthMode
 from peerdigest.db.session import session_scope
-from peerdigest.domain.auth import create_token, user_by_email
+from peerdigest.domain.auth import create_token, revoke_token, user_by_email
 from tests.support.api import PREFIX, api_client
 from tests.support.web import form_token, sign_in
 
@@ -120,3 +120,41 @@ def test_a_student_is_refused_the_teacher_pages_in_words(demo_school):
     answer = client.get("/evaluations")
     assert answer.status_code == 403
     assert "Only teachers and admins may open this page." in answer.text
+
+
+def test_a_session_ends_when_auth_mode_changes(demo_school):
+    dev = api_client(demo_school)
+    sign_in(dev, "docent@example.com")
+    cookies = dict(dev.cookies)
+
+    # The same cookie after a restart in token mode, and in proxy mode through the trusted proxy itself.
+    for update in ({"auth_mode": AuthMode.token}, {"auth_mode": AuthMode.proxy, "trusted_proxies": "10.0.0.5"}):
+        later = api_client(demo_school.model_copy(update=update), cookies=cookies, client=("10.0.0.5", 50000))
+        assert later.get("/evaluations", follow_redirects=False).status_code == 303
+        assert later.get(f"{PREFIX}/evaluation/56/jobs").status_code == 401
+
+
+def test_revoking_a_token_ends_the_sessions_signed_in_with_it(demo_school):
+    settings = demo_school.model_copy(update={"auth_mode": AuthMode.token})
+    with session_scope(settings.database_url) as session:
+        issued = create_token(session, user_by_email(session, "docent@example.com", header="-"), expires_in=None)
+        secret, token_id = issued.secret, issued.token.id
+    client = api_client(settings)
+    sign_in(client, token=secret)
+    assert client.get(f"{PREFIX}/evaluation/56/jobs").status_code == 200
+
+    with session_scope(settings.database_url) as session:
+        revoke_token(session, token_id)
+    assert client.get("/evaluations", follow_redirects=False).status_code == 303
+    assert client.get(f"{PREFIX}/evaluation/56/jobs").status_code == 401
+
+
+def test_a_proxy_session_counts_only_through_the_trusted_proxy(demo_school):
+    settings = demo_school.model_copy(update={"auth_mode": AuthMode.proxy, "trusted_proxies": "10.0.0.5"})
+    from_proxy = api_client(settings, client=("10.0.0.5", 50000), headers={"X-Forwarded-Email": "docent@example.com"})
+    from_proxy.get("/sign-in")  # the proxy has signed the user in: the page starts the session
+    assert from_proxy.cookies.get("peerdigest_session")
+
+    direct = api_client(settings, client=("10.0.0.9", 50000), cookies=dict(from_proxy.cookies))
+    assert direct.get(f"{PREFIX}/evaluation/56/jobs").status_code == 401
+    assert direct.get("/evaluations", follow_redirects=False).status_code in (303, 401)

@@ -206,7 +206,7 @@ def test_a_named_encoding_is_the_only_one_tried():
 def test_nul_characters_and_cells_longer_than_their_column_are_problems_of_their_row():
     parsed = parse(csv_file(
         "ann@school.example,Ann,bob@school.example,Bob,Red,Effort,4,nul \x00 here",
-        f"ann@school.example,Ann,cat@school.example,{'C' * 201},{'T' * 101},Effort,4,",
+        f"eve@school.example,Eve,cat@school.example,{'C' * 201},{'T' * 101},Effort,4,",
         f"ann@school.example,Ann,dan@school.example,Dan,Red,{'E' * 201},4,",
     ))
     assert messages(parsed) == [

@@ -154,3 +154,28 @@ def test_factors_average_to_one_in_every_team(given):
     factors = [s.uncapped_factor for s in analyse(sheet(given)).students if s.uncapped_factor is not None]
     if factors:
         assert sum(factors) / len(factors) == pytest.approx(1.0, abs=0.02)
+
+
+def test_a_manipulators_ratings_of_others_count_in_nobodys_factor():
+    # A rates themself top and every teammate at 1. Counted, those 1s would pull B, C and D a third of
+    # the way down and make A, rated an honest 4 by all, the team's "high performer".
+    given = everyone("ABCD", 4, A={"A": 5, "B": 1, "C": 1, "D": 1}, C={"B": 4.4}, D={"B": 4.4})
+    insights = analyse(sheet(given))
+    assert "manipulator" in labels(insights)["A"] and "high_performer" not in labels(insights)["A"]
+    assert set(labels(insights)) == {"A"}
+    b = insights.student(2)
+    assert (b.reviews_received, b.peer_average) == (2, pytest.approx(4.4)), "A's rating of B does not count"
+    assert [s.uncapped_factor for s in insights.students] == pytest.approx([4 / 4.1, 4.4 / 4.1, 4 / 4.1, 4 / 4.1], abs=0.01)
+
+
+def test_a_manipulator_at_the_floor_of_the_scale_is_found_by_self_against_peers():
+    # Everyone rates C and D at 1, so A's 1s are no lower than the others': only A's own 5 against
+    # the 2 peers give A gives A away.
+    given = everyone("ABCD", 1, A={"A": 5}, B={"A": 2}, C={"A": 2}, D={"A": 2})
+    assert "manipulator" in labels(analyse(sheet(given)))["A"]
+
+
+def test_a_team_of_two_is_never_reliable_each_label_would_rest_on_one_rating():
+    team = analyse(sheet({"A": {"B": 4}, "B": {"A": 2}})).teams[0]
+    assert not team.reliable
+    assert "at least 3 are needed" in team.reasons[0]

@@ -68,6 +68,9 @@ def test_in_a_big_evaluation_every_form_is_still_found():
         ("Tims deel was sterk.", "Teammate deel was sterk."),  # possessive without an apostrophe
         ("Mohamed deed veel.", "Teammate deed veel."),  # one letter from Mohammed
         ("Ik werkte met Sanna samen.", "Ik werkte met teammate samen."),  # one letter from Sanne
+        ("Ema deed de planning.", "Teammate deed de planning."),  # one letter less than Emma
+        ("Joys deel was het sterkst.", "Teammate deel was het sterkst."),  # a name-word's possessive, no apostrophe
+        ("Pieter zei dat Iris vaak laat was.", "Teammate zei dat teammate vaak laat was."),  # "dat" joins a clause
         ("Pieter zei dat je laat was.", "Teammate zei dat je laat was."),  # on no roster, before a reporting verb
         ("According to Kevin, you were late.", "According to teammate, you were late."),
         ("Volgens Kevin was je er niet.", "Volgens teammate was je er niet."),
@@ -88,6 +91,7 @@ def test_nicknames_spelling_variants_and_people_quoted_by_name_are_replaced(text
         "Iedereen vond het een goed verslag.",
         "Daar was het mee gedaan, samen hebben we het afgemaakt.",
         "I met em later at the library.",
+        "Rozen en irissen bloeiden; Stars are what we drew.",  # plurals of name-words
     ],
 )
 def test_ordinary_words_near_a_name_are_left_alone(text):

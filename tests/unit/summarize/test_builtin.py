@@ -1,5 +1,7 @@
 """The builtin summarizer: what it writes for the situations a teacher meets, anchored in the scores."""
 
+import pytest
+
 from peerdigest.summarize.builtin import BuiltinSummarizer
 from peerdigest.summarize.language import detect, sentences
 
@@ -233,7 +235,7 @@ def test_two_equally_weak_criteria_are_both_named(feedback):
         scores={"Samenwerking": [4, 5], "Communicatie": [2, 2], "Inzet": [2, 2]},
         comments=[(1, "Communicatie", 2, "Laat weinig van zich horen.")],
     )
-    assert "Het minst sterk scoor je op communicatie en inzet (gemiddeld 2)." in summarize(received).summary_text
+    assert "Het minst sterk scoor je op communicatie en inzet (gemiddeld 2 voor beide)." in summarize(received).summary_text
 
 
 def test_no_comments_gives_the_empty_method_and_says_so(feedback):
@@ -289,3 +291,58 @@ def test_a_threat_is_never_quoted_and_the_summary_says_a_comment_was_left_out(fe
     text = summarize(received).summary_text.lower()
     assert "in elkaar" not in text and "sla ik" not in text
     assert "niet elke opmerking was vriendelijk verwoord" in text
+
+
+def test_criteria_that_nearly_tie_are_named_each_with_its_own_average_never_their_mean(feedback):
+    received = feedback(
+        "en",
+        scores={"Planning": [5, 4], "Effort": [4, 5, 4], "Communication": [1, 2]},
+        comments=[(1, "Planning", 5, "Always had the planning ready before we asked.")],
+    )
+    assert "You score highest on planning and effort (an average of 4.5 and 4.3 out of 5)." in (
+        summarize(received).summary_text
+    )
+
+
+def test_a_quote_is_filed_under_the_criterion_of_its_own_comment(feedback):
+    # Two criteria share the top; the first-ranked comment does not read well enough to quote, the
+    # one quoted is about effort, and the summary must say "about effort", not "about planning".
+    received = feedback(
+        "en",
+        scores={"Planning": [5, 5], "Effort": [5, 5], "Communication": [2, 1]},
+        comments=[
+            (1, "Planning", 5, "ok"),
+            (2, "Effort", 5, "Worked on the poster every evening until it was finished."),
+            (1, "Communication", 2, "Hardly ever replied in the group chat."),
+        ],
+    )
+    text = summarize(received).summary_text
+    assert "About effort, one teammate wrote: \u201cWorked on the poster every evening until it was finished.\u201d" in text
+    assert "About planning, one teammate wrote: \u201cWorked" not in text
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_no_tip_asks_the_student_to_find_out_who_scored_them_low(feedback, language):
+    received = feedback(
+        language,
+        scores={"Inzet" if language == "nl" else "Effort": [1, 2], "Planning": [4, 5]},
+        comments=[(1, "Planning", 5, "Goed gepland." if language == "nl" else "Planned it all well.")],
+    )
+    text = summarize(received).summary_text.lower()
+    assert "tip" in text
+    assert not any(phrase in text for phrase in ("lager scoorden", "scored it lower", "die daar", "who scored"))
+
+
+def test_the_one_concrete_remark_is_kept_when_no_comment_supports_a_score(feedback):
+    # Middling scores make no comment evidence of praise or critique; the remark still reaches the student.
+    received = feedback(
+        "nl",
+        scores={"Samenwerking": [3, 3], "Inzet": [3, 3]},
+        comments=[
+            (1, "Samenwerking", 3, "Prima."),
+            (2, "Inzet", 3, "Maakte de grafieken in Excel en controleerde alle bronnen van het verslag."),
+        ],
+    )
+    assert "\u201cMaakte de grafieken in Excel en controleerde alle bronnen van het verslag.\u201d" in (
+        summarize(received).summary_text
+    )

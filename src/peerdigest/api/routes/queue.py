@@ -8,6 +8,7 @@ from redis.exceptions import RedisError
 
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, StaffUser
 from peerdigest.api.errors import problem
+from peerdigest.api.ratelimit import Limit, limit
 from peerdigest.api.schemas import QueueHealthOut, QueueStatsOut
 from peerdigest.db.models import utcnow
 from peerdigest.domain.auth import sees_installation
@@ -46,6 +47,7 @@ def stats(user: StaffUser, session: SessionDep, redis: RedisDep, settings: Setti
 @router.get(
     "/health",
     response_model=QueueHealthOut,
+    openapi_extra=limit(Limit.unlimited),
     responses={503: {"model": QueueHealthOut, "description": "Redis does not answer, or no worker was seen lately"}},
     summary="Whether queued jobs are being run: for load balancers and monitoring (no sign-in needed)",
     description="Healthy or not, why not, and how many workers are alive; never which workers or what they run "

@@ -1,9 +1,15 @@
 """The evaluation's live events stream and its one-look twin, against a real API, worker, Redis and database."""
 
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
+from sqlalchemy import select
+
+from peerdigest.db.models import School, User
+from peerdigest.db.session import session_scope
 
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.testing.fake_llm import FakeLLM, Reply, reply_with_sentences
@@ -76,3 +82,59 @@ def test_the_stream_delivers_queued_processing_completed_for_a_job(process_demo_
             if process is not None:
                 process.terminate()
                 process.wait(30)
+
+
+def _first_event(lines: Iterator[str]) -> dict:
+    # `lines` is kept by the caller: dropping httpx's line iterator half-way closes the stream.
+    for line in lines:
+        if line.startswith("data:"):
+            return json.loads(line.removeprefix("data:"))
+    raise AssertionError("the stream ended without an event")
+
+
+@pytest.mark.slow
+def test_fifty_open_streams_leave_the_database_to_everyone_else(process_demo_school):
+    """Each stream reads in short sessions of its own: 50 open ones (more than the pool's 5 + 10 connections)
+    take nothing from another school's requests. Past its caps a stream is refused with 429 and a sentence."""
+    settings = process_demo_school.model_copy(
+        update={"web_events_interval": 0.5, "web_events_max_per_user": 50, "web_events_max": 52,
+                "rate_limit_status": "1000/minute"}
+    )
+    with session_scope(settings.database_url) as session:
+        demo = session.scalar(select(User).where(User.email == "docent@example.com")).school_id
+        other = School(name="Andere School")
+        session.add(other)
+        session.flush()
+        session.add_all([
+            User(email="juf@andere.example", name="Juf Ander", role="teacher", school_id=other.id),
+            User(email="collega@example.com", name="Collega", role="teacher", school_id=demo),
+        ])
+    other_teacher, colleague = {"X-User-Email": "juf@andere.example"}, {"X-User-Email": "collega@example.com"}
+    port = free_port()
+    api = start_cli(settings, "api", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(base, api)
+        url = f"{base}{PREFIX}/evaluation/56/events"
+        with httpx.Client(timeout=60) as others, httpx.Client(timeout=60) as client, ExitStack() as streams:
+            reading = []
+            for _ in range(50):
+                stream = streams.enter_context(client.stream("GET", url, headers=TEACHER))
+                assert stream.status_code == 200
+                reading.append(stream.iter_lines())
+                assert _first_event(reading[-1])["student_id"]
+            for _ in range(5):  # another school's teacher, while all 50 are open and looking
+                assert others.get(f"{base}/api/v1/evaluations", headers=other_teacher).status_code == 200
+            over_user = others.get(url, headers=TEACHER)
+            assert over_user.status_code == 429 and "at most 50" in over_user.json()["detail"]
+            for _ in range(2):
+                streams.enter_context(client.stream("GET", url, headers=colleague))
+            over_process = others.get(url, headers=colleague)
+            assert over_process.status_code == 429 and "server" in over_process.json()["detail"]
+            assert others.get(f"{base}/api/v1/evaluations", headers=other_teacher).status_code == 200
+        # Closed streams give their places back.
+        with httpx.stream("GET", url, headers=TEACHER, timeout=60) as again:
+            assert again.status_code == 200
+    finally:
+        api.terminate()
+        api.wait(30)
