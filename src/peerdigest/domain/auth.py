@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, User, utcnow
+from peerdigest.i18n import N_
 
 TOKEN_PREFIX = "pd_"
 # Writing last_used_at on every request would turn each status poll into a write;
@@ -76,7 +77,7 @@ def user_from_proxy(session: Session, settings: Settings, client_host: str | Non
     value through, whichever copy a reader happens to take.
     """
     if not _is_trusted_proxy(settings, client_host):
-        raise NotAuthenticated("Requests must come through the signing-in reverse proxy.")
+        raise NotAuthenticated(N_("Requests must come through the signing-in reverse proxy."))
     if len(emails) > 1:
         raise NotAuthenticated(
             f"The {settings.auth_proxy_header} header was sent {len(emails)} times; a request may name one user only."
@@ -131,14 +132,14 @@ def create_token(session: Session, user: User, *, name: str = "", expires_in: ti
 def user_by_token(session: Session, secret: str | None) -> User:
     """The owner of a valid (known, unexpired, unrevoked) token; records that it was used."""
     if not secret:
-        raise NotAuthenticated("Not signed in: send Authorization: Bearer <API token>.")
+        raise NotAuthenticated(N_("Not signed in: send Authorization: Bearer <API token>."))
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
     if token is None:
-        raise NotAuthenticated("Unknown API token.")
+        raise NotAuthenticated(N_("Unknown API token."))
     now = utcnow()
     state = token_state(token, now)
     if state == "revoked":
-        raise NotAuthenticated("This API token was revoked; ask for a new one.")
+        raise NotAuthenticated(N_("This API token was revoked; ask for a new one."))
     if state == "expired":
         raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:

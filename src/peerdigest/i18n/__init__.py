@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from babel.dates import format_datetime as _babel_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.numbers import format_percent as _babel_percent
 from babel.support import NullTranslations, Translations
 
 CATALOGUES = Path(__file__).parent
@@ -96,6 +97,37 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """An English message (an error's detail, a notice) that is itself a plain string, for the API and the
+    logs, and remembers its source and values so a page can write it again in its reader's language."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, **values: object) -> Message:
+        message = super().__new__(cls, msgid % values if values else msgid)
+        message.msgid = msgid
+        message.values = values
+        return message
+
+    def __reduce__(self):
+        return (_message, (self.msgid, self.values))
+
+
+def _message(msgid: str, values: dict[str, object]) -> Message:
+    return Message(msgid, **values)
+
+
+def translate(message: object) -> str:
+    """`message` in the current language: a `Message` with its values, a string marked with N_() as it
+    stands (no `%` formatting, so any text is safe); anything else as it is."""
+    if isinstance(message, Message):
+        return gettext(message.msgid, **message.values)
+    if isinstance(message, str):
+        return translations(current_language()).gettext(message)
+    return message
+
+
 def negotiate(user_language: str | None, accept_language: str | None, school_language: str | None) -> str:
     """The language to write to someone in: their own choice, else their browser's, else their school's."""
     if user_language in LANGUAGES:
@@ -138,22 +170,51 @@ def format_number(value: float | int | None, digits: int = 2) -> str:
     return format_decimal(value, format=pattern, locale=current_language())
 
 
+def format_percent(share: float | None) -> str:
+    """A share of 1 as a whole percentage: `36%`."""
+    if share is None:
+        return "–"
+    return _babel_percent(share, format="#,##0%", locale=current_language())
+
+
 def format_datetime(value: datetime | None, time_zone: str | None = None) -> str:
     """`5 dec. 2026 17:48` in Dutch, `5 Dec 2026, 17:48` in English, in the school's time zone."""
     if value is None:
         return "–"
-    return _babel_datetime(value, _DATETIME[current_language()], tzinfo=zone(time_zone), locale=_locale())
+    local = _local(value, time_zone)
+    return _babel_datetime(local, _pattern(local, _DATETIME), locale=_locale())
 
 
 def format_date(value: datetime | None, time_zone: str | None = None) -> str:
+    """`5 dec. 2026` in Dutch, `5 Dec 2026` in English; the day in the school's time zone."""
     if value is None:
         return "–"
-    local = value.astimezone(zone(time_zone)) if value.tzinfo is not None else value
-    return _babel_date(local, "medium", locale=_locale())
+    local = _local(value, time_zone)
+    return _babel_date(local, _pattern(local, _DATE), locale=_locale())
 
 
 # Day, short month, year and the time without seconds: what a teacher reads at a glance.
 _DATETIME = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
+_DATE = {"nl": "d MMM y", "en": "d MMM y"}
+
+
+def _local(value: datetime, time_zone: str | None) -> datetime:
+    """`value` on the school's clock; a naive value is taken as UTC, as the database stores time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(zone(time_zone))
+
+
+def _pattern(local: datetime, patterns: dict[str, str]) -> str:
+    """The language's pattern; Dutch writes a shortened month with a dot (`dec.`, `mrt.`, but `mei`),
+    which Babel's abbreviations leave out."""
+    language = current_language()
+    pattern = patterns[language]
+    if language == "nl":
+        months = _locale().months["format"]
+        if months["abbreviated"][local.month] != months["wide"][local.month]:
+            pattern = pattern.replace("MMM", "MMM'.'")
+    return pattern
 
 
 def _locale() -> Locale:

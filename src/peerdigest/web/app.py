@@ -7,13 +7,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
-from peerdigest.web import errors, evaluations, events, imports, operations, review, school, signin, student
+from peerdigest.web import errors, evaluations, events, imports, language, operations, review, school, signin, student
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
 class RequestLanguage:
     """Sets the language of everything a request writes before its route runs (messages made in Python
-    included), from the sign-in page's choice or the browser's; `render` refines it with the user's own."""
+    included), from the chooser's cookie or the browser's; a page's user refines it with their own
+    (`pages.page_user`). The API speaks English whatever the browser says: its messages are a contract."""
 
     def __init__(self, app):
         self.app = app
@@ -21,7 +22,12 @@ class RequestLanguage:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             request = Request(scope)
-            i18n.set_language(i18n.negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"), None))
+            if errors.is_page(request):
+                i18n.set_language(
+                    i18n.negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"), None)
+                )
+            else:
+                i18n.set_language(i18n.SOURCE_LANGUAGE)
         await self.app(scope, receive, send)
 
 
@@ -35,13 +41,17 @@ def install(app: FastAPI) -> None:
         newstyle=True,
     )
     templates.env.filters.update(
-        number=i18n.format_number, datetime=i18n.format_datetime, date=i18n.format_date
+        number=i18n.format_number, percent=i18n.format_percent, datetime=i18n.format_datetime, date=i18n.format_date,
+        # A message made in Python (a title, a label, an error's detail: N_() or i18n.Message), translated
+        # where shown; unlike `_()` it is no format string, so a `%` in a detail cannot break the page.
+        translate=i18n.translate,
     )
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)
+    app.include_router(language.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
     app.include_router(review.router)
