@@ -44,6 +44,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peerdigest import i18n
 from peerdigest.db.models import (
     Allocation,
     Criterion,
@@ -55,6 +56,7 @@ from peerdigest.db.models import (
     utcnow,
 )
 from peerdigest.domain.evaluations import mark_stale_summaries, put_score
+from peerdigest.i18n import N_, _
 
 COLUMNS = (
     "reviewer_email",
@@ -197,21 +199,27 @@ class ImportReport:
         )
 
     def describe(self) -> str:
-        """What the import did, in one line for people."""
+        """What the import did, in one line for people, in English (the command line's and the API's)."""
+        with i18n.use_language(i18n.SOURCE_LANGUAGE):
+            return self.said()
+
+    def said(self) -> str:
+        """What the import did, in one line for people, in the current language."""
         if not self.changed:
-            return f"{self.rows} rows read; nothing changed (the evaluation already holds this feedback)."
+            return _("%(rows)s rows read; nothing changed (the evaluation already holds this feedback).", rows=self.rows)
         counts = {
-            "evaluation created": int(self.evaluation_created),
-            "users created": self.users_created,
-            "users renamed": self.users_renamed,
-            "criteria created": self.criteria_created,
-            "reviewer-reviewee pairs created": self.allocations_created,
-            "scores created": self.scores_created,
-            "scores updated": self.scores_updated,
-            "scores unchanged": self.scores_unchanged,
-            "summaries now stale": self.summaries_marked_stale,
+            N_("evaluation created"): int(self.evaluation_created),
+            N_("users created"): self.users_created,
+            N_("users renamed"): self.users_renamed,
+            N_("criteria created"): self.criteria_created,
+            N_("reviewer-reviewee pairs created"): self.allocations_created,
+            N_("scores created"): self.scores_created,
+            N_("scores updated"): self.scores_updated,
+            N_("scores unchanged"): self.scores_unchanged,
+            N_("summaries now stale"): self.summaries_marked_stale,
         }
-        return f"{self.rows} rows read: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n) + "."
+        changes = ", ".join(f"{n} {i18n.translate(what)}" for what, n in counts.items() if n)
+        return _("%(rows)s rows read: %(changes)s.", rows=self.rows, changes=changes)
 
 
 # --- reading and validating a file ------------------------------------------

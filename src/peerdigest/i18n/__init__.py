@@ -128,6 +128,15 @@ def translate(message: object) -> str:
     return message
 
 
+# A language as the interface names it (translated where shown).
+LANGUAGE_NAMES = {"nl": N_("Dutch"), "en": N_("English")}
+
+
+def language_name(code: str | None) -> str:
+    """`nl` as "Dutch" (in Dutch: "Nederlands"); a code without a name as it is."""
+    return gettext(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else (code or "–")
+
+
 def negotiate(user_language: str | None, accept_language: str | None, school_language: str | None) -> str:
     """The language to write to someone in: their own choice, else their browser's, else their school's."""
     if user_language in LANGUAGES:
@@ -162,11 +171,12 @@ def zone(name: str | None) -> tzinfo:
         return ZoneInfo("Europe/Amsterdam")
 
 
-def format_number(value: float | int | None, digits: int = 2) -> str:
-    """`7,26` in Dutch, `7.26` in English; at most `digits` decimals, none shown when they are zero."""
+def format_number(value: float | int | None, digits: int = 2, fixed: bool = False) -> str:
+    """`7,26` in Dutch, `7.26` in English; at most `digits` decimals, none shown when they are zero
+    (`fixed`: always `digits` decimals, as a factor is written: `1,10`)."""
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
     return format_decimal(value, format=pattern, locale=current_language())
 
 
@@ -191,6 +201,13 @@ def format_date(value: datetime | None, time_zone: str | None = None) -> str:
         return "–"
     local = _local(value, time_zone)
     return _babel_date(local, _pattern(local, _DATE), locale=_locale())
+
+
+def format_time(value: datetime | None, time_zone: str | None = None) -> str:
+    """The time of day on the school's clock, `17:48`, the same in both languages."""
+    if value is None:
+        return "–"
+    return _local(value, time_zone).strftime("%H:%M")
 
 
 # Day, short month, year and the time without seconds: what a teacher reads at a glance.

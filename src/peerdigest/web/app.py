@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
+from peerdigest.domain.insights import LABELS
 from peerdigest.web import errors, evaluations, events, imports, language, operations, review, school, signin, student
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
@@ -42,10 +43,12 @@ def install(app: FastAPI) -> None:
     )
     templates.env.filters.update(
         number=i18n.format_number, percent=i18n.format_percent, datetime=i18n.format_datetime, date=i18n.format_date,
+        time=i18n.format_time,
         # A message made in Python (a title, a label, an error's detail: N_() or i18n.Message), translated
         # where shown; unlike `_()` it is no format string, so a `%` in a detail cannot break the page.
         translate=i18n.translate,
     )
+    templates.env.globals.update(insight_labels=LABELS, language_name=i18n.language_name)
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -13,6 +13,8 @@ from peerdigest.db.models import User
 from peerdigest.domain.auth import sees_installation
 from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
 from peerdigest.queue import failed_jobs
+from peerdigest import i18n
+from peerdigest.i18n import N_, _, translate
 from peerdigest.web.pages import PageUser, page_router, redirect, render
 
 router = page_router()
@@ -23,7 +25,7 @@ def operator(user: PageUser, settings: SettingsDep) -> User:
     if not sees_installation(user, settings):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            "Only the installation's administrators (INSTALLATION_ADMINS) may open the operations page.",
+            N_("Only the installation's administrators (INSTALLATION_ADMINS) may open the operations page."),
         )
     return user
 
@@ -46,8 +48,9 @@ class Rect:
     title: str
 
 
-def chart(hours: list[HourBar]) -> list[Rect]:
-    """Stacked bars for the inline SVG: one per hour, a part per status, scaled to the busiest hour."""
+def chart(hours: list[HourBar], time_zone: str | None = None) -> list[Rect]:
+    """Stacked bars for the inline SVG: one per hour, a part per status, scaled to the busiest hour;
+    each part's tooltip in the current language and the school's time zone."""
     top = max((bar.total for bar in hours), default=0) or 1
     rects = []
     for index, bar in enumerate(hours):
@@ -60,7 +63,8 @@ def chart(hours: list[HourBar]) -> list[Rect]:
             height = CHART_HEIGHT * count / top
             y -= height
             rects.append(
-                Rect(x, round(y, 1), round(height, 1), job_status, f"{bar.start:%H}:00 UTC: {count} {job_status}")
+                Rect(x, round(y, 1), round(height, 1), job_status,
+                     f"{i18n.format_time(bar.start, time_zone)}: {count} {i18n.translate(job_status)}")
             )
     return rects
 
@@ -73,7 +77,7 @@ def operations_page(request: Request, user: Operator, session: SessionDep, redis
         "operations.html",
         user=user,
         ops=found,
-        bars=chart(found.hours),
+        bars=chart(found.hours, user.school.time_zone),
         statuses=CHART_STATUSES,
         chart_width=24 * (BAR_WIDTH + BAR_GAP),
         chart_height=CHART_HEIGHT,
@@ -86,8 +90,9 @@ def retry(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep, s
     try:
         accepted = failed_jobs.retry(session, redis, settings, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
-        return redirect("/operations#failed", str(exc), error=True)
-    return redirect("/operations#failed", f"Retrying {job_id} as {accepted.job.job_id} ({accepted.job.status}).")
+        return redirect("/operations#failed", translate(exc.args[0]), error=True)
+    return redirect("/operations#failed", _("Retrying %(job)s as %(new)s (%(status)s).", job=job_id,
+                                              new=accepted.job.job_id, status=translate(accepted.job.status)))
 
 
 @router.post("/operations/jobs/{job_id}/discard")
@@ -95,5 +100,5 @@ def discard(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep)
     try:
         failed_jobs.discard(session, redis, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
-        return redirect("/operations#failed", str(exc), error=True)
-    return redirect("/operations#failed", f"Discarded {job_id}; it stays in the job history.")
+        return redirect("/operations#failed", translate(exc.args[0]), error=True)
+    return redirect("/operations#failed", _("Discarded %(job)s; it stays in the job history.", job=job_id))

@@ -24,11 +24,12 @@ from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
+from peerdigest.i18n import N_, _, translate
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
 
-CONCERNS = {"self_harm": "about self-harm", "threat": "threatening", "offensive": "offensive"}
+CONCERNS = {"self_harm": N_("about self-harm"), "threat": N_("threatening"), "offensive": N_("offensive")}
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,16 @@ def approve_summary(
     name = session.get(User, student_id).name
     landing = _back(evaluation_id, student_id, back)
     if summary is None:
-        return redirect(landing, f"{name} has no summary yet to approve.", error=True)
+        return redirect(landing, _("%(name)s has no summary yet to approve.", name=name), error=True)
     try:
         before = summary.summary_text
         review.edit_and_approve(summary, summary_text if summary_text is not None else summary.summary_text, user)
     except review.ReviewError as exc:
-        return redirect(landing, f"{name}: {exc}", error=True)
+        return redirect(landing, f"{name}: {translate(exc.args[0])}", error=True)
     session.commit()
-    what = "Saved your edit and approved" if summary.summary_text != before else "Approved"
-    return redirect(landing, f"{what} the summary of {name}; they can read it now.")
+    if summary.summary_text != before:
+        return redirect(landing, _("Saved your edit and approved the summary of %(name)s; they can read it now.", name=name))
+    return redirect(landing, _("Approved the summary of %(name)s; they can read it now.", name=name))
 
 
 @router.post("/evaluations/{evaluation_id}/review")
@@ -123,8 +125,9 @@ def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep)
     approved = review.approve_all_completed(session, evaluation, user)
     session.commit()
     if not approved:
-        return redirect(_back(evaluation_id), "Every written summary was approved already.")
-    return redirect(_back(evaluation_id), f"Approved {len(approved)} summaries; those students can read them now.")
+        return redirect(_back(evaluation_id), _("Every written summary was approved already."))
+    return redirect(_back(evaluation_id), _("Approved %(count)s summaries; those students can read them now.",
+                                            count=len(approved)))
 
 
 @router.post("/evaluations/{evaluation_id}/release")
@@ -134,9 +137,9 @@ def change_release(
     update_evaluation(session, visible_evaluation(session, user, evaluation_id), {"release": mode})
     session.commit()
     told = (
-        "Students now read each summary as soon as it is written."
+        _("Students now read each summary as soon as it is written.")
         if mode == Release.automatic
-        else "Students now read a summary only after you approved it."
+        else _("Students now read a summary only after you approved it.")
     )
     return redirect(_back(evaluation_id), told)
 

@@ -10,6 +10,7 @@ from peerdigest.api.deps import SessionDep
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Role
 from peerdigest.domain.users import UserError, add_user, remove_teacher, users_of
+from peerdigest.i18n import _, translate
 from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
 
 router = page_router()
@@ -32,10 +33,14 @@ def add_teacher(
         added = add_user(session, email=email, name=name, school=user.school.name, role=Role.teacher)
     except UserError as exc:
         session.rollback()
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
-    verb = "added as a teacher" if added.created else "is a teacher now"
-    return redirect(PAGE, f"{added.user.name} <{added.user.email}> {verb}; they can sign in.")
+    told = (
+        _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
+        if added.created
+        else _("%(name)s <%(email)s> is a teacher now; they can sign in.", name=added.user.name, email=added.user.email)
+    )
+    return redirect(PAGE, told)
 
 
 @router.post(PAGE + "/{user_id}/remove")
@@ -44,6 +49,6 @@ def remove(user_id: PathId, user: AdminPageUser, session: SessionDep):
         removed = remove_teacher(session, user.school_id, user_id)
     except UserError as exc:
         session.rollback()
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
-    return redirect(PAGE, f"Removed {removed.name}: they can no longer sign in.")
+    return redirect(PAGE, _("Removed %(name)s: they can no longer sign in.", name=removed.name))
