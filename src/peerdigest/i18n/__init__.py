@@ -23,6 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from jinja2 import Environment
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.mofile import write_mo
@@ -236,3 +237,21 @@ def _pattern(local: datetime, patterns: dict[str, str]) -> str:
 
 def _locale() -> Locale:
     return Locale.parse(current_language())
+
+
+def install(environment: Environment) -> None:
+    """Jinja2 writes in the current language: `{{ _("...") }}`, `ngettext`, and the filters `number`,
+    `percent`, `datetime`, `date`, `time` and `translate` (a message made in Python: N_() or `Message`)."""
+    environment.add_extension("jinja2.ext.i18n")
+    # Newstyle gettext: `{{ _("Hello %(name)s", name=user.name) }}` escapes the values it fills in.
+    environment.install_gettext_callables(
+        lambda message: translations(current_language()).gettext(message),
+        lambda singular, plural, n: translations(current_language()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    environment.filters.update(
+        number=format_number, percent=format_percent, datetime=format_datetime, date=format_date, time=format_time,
+        # Unlike `_()` no format string, so a `%` in an error's detail cannot break the page.
+        translate=translate,
+    )
+    environment.globals.update(language_name=language_name)

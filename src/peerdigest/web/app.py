@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
+from peerdigest.domain.exporter import method_name
 from peerdigest.domain.insights import LABELS
 from peerdigest.web import errors, evaluations, events, imports, language, operations, review, school, signin, student
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
@@ -34,21 +35,8 @@ class RequestLanguage:
 
 def install(app: FastAPI) -> None:
     templates = Jinja2Templates(directory=TEMPLATES)
-    templates.env.add_extension("jinja2.ext.i18n")
-    # Newstyle gettext: `{{ _("Hello %(name)s", name=user.name) }}` escapes the values it fills in.
-    templates.env.install_gettext_callables(
-        lambda message: i18n.translations(i18n.current_language()).gettext(message),
-        lambda singular, plural, n: i18n.translations(i18n.current_language()).ngettext(singular, plural, n),
-        newstyle=True,
-    )
-    templates.env.filters.update(
-        number=i18n.format_number, percent=i18n.format_percent, datetime=i18n.format_datetime, date=i18n.format_date,
-        time=i18n.format_time,
-        # A message made in Python (a title, a label, an error's detail: N_() or i18n.Message), translated
-        # where shown; unlike `_()` it is no format string, so a `%` in a detail cannot break the page.
-        translate=i18n.translate,
-    )
-    templates.env.globals.update(insight_labels=LABELS, language_name=i18n.language_name)
+    i18n.install(templates.env)
+    templates.env.globals.update(insight_labels=LABELS, method_name=method_name)
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
