@@ -13,7 +13,9 @@ import re
 
 import pytest
 
+from peerdigest.summarize.injection import screen
 from peerdigest.summarize.language import detect, sentences, words
+from peerdigest.summarize.prompt import build
 from peerdigest.testing import quality_run
 from peerdigest.testing.quality_corpus import name_forms
 from peerdigest.testing.scripted_models import NATURAL, Hostile
@@ -129,3 +131,12 @@ def test_sarcasm_and_words_that_contradict_their_score_are_never_quoted(results)
         runs = {tuple(trap[i : i + 4]) for i in range(len(trap) - 3)}
         said = words(result.builtin.summary_text)
         assert not runs & {tuple(said[i : i + 4]) for i in range(len(said) - 3)}, (result.student.key, result.builtin.summary_text)
+
+
+def test_no_name_of_the_corpus_reaches_an_llm_prompt(results):
+    leaks = {}
+    for r in results:
+        prompt = build(screen(r.student.feedback).feedback)
+        if found := leaked_names(" ".join(message["content"] for message in prompt.messages), r):
+            leaks[r.student.key] = found
+    assert leaks == {}

@@ -107,7 +107,7 @@ def mentions(text: str, phrase: str) -> bool:
 
 
 def names_in(text: str, roster: tuple[str, ...]) -> list[str]:
-    """Every part of a roster name that appears in `text` (written here independently of `feedback.replace_names`)."""
+    """Every part of a roster name that appears in `text` (written here independently of `names.replace_names_for`)."""
     parts = {p for name in roster for p in re.split(r"[\s-]+", name) if len(p) >= 2 and p.lower() not in _PARTICLES}
     return sorted(p for p in parts if mentions(text, p))
 

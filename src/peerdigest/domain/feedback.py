@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, Score, User
 from peerdigest.domain.insights import share_of_scale
-from peerdigest.domain.names import PEER_WORD, replace_names
+from peerdigest.domain.names import replace_names_for
 from peerdigest.domain.received import Comment, CriterionScore, ReceivedFeedback
 
 
@@ -143,10 +143,13 @@ def feedback_hash(feedback: ReceivedFeedback) -> str:
 
 
 def anonymize(feedback: ReceivedFeedback) -> ReceivedFeedback:
-    """The same feedback with every name of the evaluation's members, in any form (see `names`), replaced.
+    """The same feedback with every name of the evaluation's members, in any form (see `names`), replaced:
+    teammates' by the peer word, the student's own by "you" or "[name]" (`names.replace_names_for`).
 
     The one anonymizer: the worker, the prompt, `peerdigest preview` and the `/quotes` endpoint all go through it.
     """
-    word = PEER_WORD.get(feedback.language, PEER_WORD["en"])
-    comments = tuple(replace(c, text=replace_names(c.text, feedback.roster, word)) for c in feedback.comments)
+    comments = tuple(
+        replace(c, text=replace_names_for(c.text, feedback.roster, feedback.student_name, feedback.language))
+        for c in feedback.comments
+    )
     return replace(feedback, comments=comments)

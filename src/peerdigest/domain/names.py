@@ -39,6 +39,7 @@ ORDINARY_WORDS = frozenset(
     lies els job boy sop an and the are art bar car cat can con dat der die doe don dot een eer emo end
     for fat gem man mar mat met min mis nat net nog non not now oma opa pet ros son ten ter til toe ton
     van ven via wel wil win zij hij hun het
+    em ol ed ad jo fie lie dik ant ton toon peer chuck fem
     """.split()
 )
 # Pet forms no rule derives, by the name they come from (lower case).
@@ -56,6 +57,30 @@ PET_FORMS = {
     "matthijs": ("thijs", "mats"), "maximiliaan": ("max",), "maximilian": ("max",), "wilhelmina": ("mien", "willy"),
     "gerardus": ("gerard", "gert", "ger"), "theodoor": ("theo", "door"), "anastasia": ("ana", "stacy", "tasha"),
     "christopher": ("chris", "topher"), "christiaan": ("chris", "stijn"), "josephine": ("josie", "fien", "jo"),
+    # Common English and Dutch nicknames and short forms of names on today's class lists.
+    "oliver": ("olly", "ollie", "oli", "ol"), "olivia": ("liv", "livvy", "olly", "ollie", "oli"),
+    "emma": ("em", "emmy", "emmie"), "emily": ("em", "emmy", "milly"), "amelia": ("amy", "millie", "mia"),
+    "lucas": ("luke", "luc", "luuk"), "luuk": ("luc", "luke"), "lukas": ("luke", "luc"),
+    "thomas": ("tom", "tommy", "thom"), "samuel": ("sam", "sammy"), "samantha": ("sam", "sammy"),
+    "isabella": ("bella", "izzy", "isa"), "isabel": ("bella", "izzy", "isa"), "isabelle": ("bella", "izzy", "isa"),
+    "charlotte": ("lotte", "lot", "charlie", "lottie"), "charles": ("charlie", "chuck"),
+    "frederik": ("freek", "fred", "freddy"), "frederick": ("fred", "freddie", "freddy"),
+    "anthony": ("tony", "ant"), "antonius": ("toon", "ton"), "edward": ("ed", "eddie", "ted", "teddy"),
+    "matthew": ("matt", "matty"), "michael": ("mike", "mikey", "mick"), "michiel": ("mich", "chiel"),
+    "jennifer": ("jen", "jenny"), "rebecca": ("becky", "becca"), "victoria": ("vicky", "tori"),
+    "jacob": ("jake", "jaap", "koos"), "jakob": ("jaap", "koos"), "joshua": ("josh",),
+    "nathaniel": ("nate", "nat"), "nathan": ("nate", "nat"), "zachary": ("zach", "zack"),
+    "gabriel": ("gabe", "gabi"), "gabriella": ("gabi", "ella"), "eleanor": ("ellie", "nora", "elle"),
+    "madeleine": ("maddie", "mady"), "madison": ("maddie",), "abigail": ("abby", "abbie"),
+    "hendrik": ("henk", "rik", "hein"), "henricus": ("henk", "rik"), "wilhelmus": ("wim", "willem"),
+    "willem": ("wim", "pim"), "pieter": ("piet",), "petrus": ("piet", "peer"), "johanna": ("jo", "hanna", "anneke"),
+    "adriaan": ("ad", "arie", "adri"), "bartholomeus": ("bart",), "dirk": ("dik",), "gerrit": ("gert", "gerrie"),
+    "jozef": ("jos", "sjef", "joep"), "josephus": ("jos", "sjef", "joep"), "maarten": ("tijn",), "martinus": ("tijn", "martin"),
+    "stephanie": ("steph", "steffie"), "stefanie": ("steffie", "steff"), "yasmina": ("yas", "mina"),
+    "yasmine": ("yas", "mina"), "fatima": ("fati", "tima"), "ibrahim": ("ibo", "brahim"), "mustafa": ("musti",),
+    "ahmed": ("ahmet",), "youssef": ("yous", "joe"), "yusuf": ("yous",), "mehmet": ("memo",),
+    "noortje": ("noor",), "anouk": ("nouk",), "femke": ("fem",), "sophie": ("soof", "soph", "fie"),
+    "sofie": ("soof", "fie"), "julia": ("juul", "jules"), "juliette": ("juul", "jules"), "lieke": ("lie",),
 }
 PEER_WORD = {"nl": "teamgenoot", "en": "teammate"}
 
@@ -317,8 +342,9 @@ def _next_to_a_name(text: str, match: re.Match[str], taken: list[tuple[int, int]
     )
 
 
-def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
-    """Where `text` names a member: (start, end, possessive) for each, in order, none overlapping."""
+def find_names(text: str, roster: tuple[str, ...] | list[str], unlisted: bool = True) -> list[tuple[int, int, str]]:
+    """Where `text` names a member (and, with `unlisted`, a person on no roster quoted by name):
+    (start, end, possessive) for each, in order, none overlapping."""
     patterns = _patterns_for(text, tuple(roster))
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
@@ -332,28 +358,207 @@ def find_names(text: str, roster: tuple[str, ...] | list[str]) -> list[tuple[int
             if judge is None or judge(text, match) or _next_to_a_name(text, match, taken):
                 taken.append(span)
                 found.append((span[0], span[1], match.group("possessive") or ""))
+    for start, end, possessive in (*_spelling_variants(text, tuple(roster)), *(_reported_names(text) if unlisted else ())):
+        if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+            taken.append((start, end))
+            found.append((start, end, possessive))
     return sorted(found)
+
+
+# -- names the forms above miss: a spelling variant, a name that is on no roster -----------------------
+
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’]s)?")
+# Frequent Dutch and English words of 4+ letters that lie one letter from a common name ("daar" and Daan,
+# "mark" and Marc, "home" and Hoare): never a spelling variant, whatever their place in a sentence.
+_FREQUENT = frozenset(
+    """
+    daar door deze dit dat die dus maar waar wanneer hier toen soms vaak ook echt heel goed waren werd worden
+    want omdat zodat alle alles niet niets veel meer mijn zijn haar hun onze jouw over naar voor tegen zonder
+    samen eerst later laat snel klaar werk deel taak team groep idee plan week dag elke even eens elke mooi
+    then there these those when what where here this that with were have been from they them their your
+    also just very well good work part task team idea plan week late mark home hard help made make said tell
+    sure only once both each most some many such much will would could should about after before again
+    """.split()
+)
+_SPELLED_MIN = 4  # shorter names have too many ordinary words one letter away ("Sem": "sam", "zem", "som")
+
+
+@lru_cache(maxsize=256)
+def _spellings(roster: tuple[str, ...]) -> dict[str, set[str]]:
+    """The roster's given names and surnames of 4+ letters (folded), indexed by themselves and by every
+    form with one letter left out: two words one edit apart share a key (a "symmetric delete" index),
+    so a word is compared with a handful of names instead of every name of a big evaluation."""
+    index: dict[str, set[str]] = {}
+    for name in map(_clean, roster):
+        for part in name.split(" "):
+            for piece in {part, *part.split("-")}:
+                folded = _fold(piece)
+                if len(folded) < _SPELLED_MIN or folded in _PARTICLES or folded in ORDINARY_WORDS:
+                    continue
+                for key in {folded, *(folded[:i] + folded[i + 1:] for i in range(len(folded)))}:
+                    index.setdefault(key, set()).add(folded)
+    return index
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _spelling_variants(text: str, roster: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """"Mohammed" for Mohamed, "Sanna" for Sanne: a capitalised word one edit from a roster name of 4+ letters,
+    used as a name (mid-sentence, or opening one with a verb after it), and no ordinary word."""
+    index = _spellings(roster)
+    found = []
+    for match in _LETTERS.finditer(text):
+        word = match.group()
+        possessive = word[-2:] if word[-2:] in ("'s", "’s") else ""
+        bare = word[: len(word) - len(possessive)]
+        folded = _fold(bare)
+        if len(folded) < _SPELLED_MIN or not bare[:1].isupper() or folded in ORDINARY_WORDS or folded in _FREQUENT:
+            continue
+        keys = {folded, *(folded[:i] + folded[i + 1:] for i in range(len(folded)))}
+        if not any(_one_edit_apart(folded, name) for key in keys for name in index.get(key, ())):
+            continue
+        if _SENTENCE_START.search(text, 0, match.start()) or match.start() == 0:
+            following = re.match(r"\s+([\w'-]+)", text[match.end():])
+            if not (following and (_is_verb(following.group(1).lower(), after="") or
+                                   following.group(1).lower() in _REPORTING)):
+                continue
+        found.append((match.start(), match.end(), possessive))
+    return found
+
+
+# Verbs that report what someone said or thought: a capitalised word right before one is a person.
+_REPORTING = frozenset(
+    """
+    said says say thinks thought wrote writes told tells mentioned mentions noted notes feels felt claims claimed
+    reported complained added agrees agreed explained explains suggested suggests admitted asked asks
+    zei zegt zeiden vond vindt vonden schreef schrijft vertelde vertelt meldde meldt noemde noemt merkte merkt
+    klaagde klaagt meent meende dacht denkt gaf geeft vroeg vraagt legde stelde stelt
+    gezegd geschreven verteld genoemd gemeld aangegeven gedacht geklaagd gevraagd written
+    """.split()
+)
+# Capitalised words that stand before such a verb without being a name.
+_NOT_PEOPLE = frozenset(
+    """
+    he she they it we i you someone somebody everyone everybody nobody anyone anybody one two three both all
+    others most some many several few each teammate teammates teacher mentor coach group team people who
+    hij zij ze het wij we ik jij je u iemand iedereen niemand men een twee drie beiden allebei alle allen
+    anderen sommigen velen enkelen meesten teamgenoot teamgenoten docent leraar lerares mentor coach groep
+    team wie this that these those dit dat die deze mijn my his her their hun haar zijn onze our your jouw
+    mr mrs ms miss meneer mevrouw juf meester
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag monday tuesday wednesday thursday friday saturday
+    sunday januari februari maart april mei juni juli augustus september oktober november december january
+    february march may june july august october
+    """.split()
+)
+_REPORTED = re.compile(
+    r"(?<![\w.])(?P<name>[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)(?P<possessive>['’]s)?"
+    r"(?=\s+(?:(?:heeft|had|has|have)\s+)?(?P<verb>[a-zà-ÿ]+)\b(?:\s+(?P<next>[a-zà-ÿ]+))?)"
+)
+_ACCORDING_TO = re.compile(r"\b(?i:volgens|according\s+to)\s+(?P<name>[A-ZÀ-Ý][a-zà-ÿ]+(?:-[A-ZÀ-Ý][a-zà-ÿ]+)?)")
+# The subject after the verb in a Dutch inversion ("Toen zei hij", "Verder vond ik"): then the word before
+# the verb is an adverb, not a person.
+_INVERTED_SUBJECT = frozenset("hij zij ze ik je jij we wij men iedereen niemand iemand u".split())
+
+
+def _reported_names(text: str) -> list[tuple[int, int, str]]:
+    """"Pieter zei dat...", "according to Kevin": a person quoted by name, on the roster or not."""
+    found = []
+    for match in _REPORTED.finditer(text):
+        if match.group("verb") not in _REPORTING or match.group("name").lower() in _NOT_PEOPLE:
+            continue
+        if (match.group("next") or "") in _INVERTED_SUBJECT:
+            continue
+        found.append((match.start("name"), match.end("possessive") if match.group("possessive") else match.end("name"),
+                      match.group("possessive") or ""))
+    for match in _ACCORDING_TO.finditer(text):
+        if match.group("name").lower() not in _NOT_PEOPLE:
+            found.append((match.start("name"), match.end("name"), ""))
+    return found
 
 
 def mentions_a_name(text: str, roster: tuple[str, ...] | list[str]) -> bool:
     return bool(find_names(text, roster))
 
 
-def replace_names(text: str, roster: tuple[str, ...] | list[str], replacement: str) -> str:
-    """`text` with every member's name, in any form, replaced by `replacement`.
+# The student's own name in a comment about them is "you" where that reads right, else a placeholder:
+# replaced by the peer word it would read as being about someone else.
+OWN_WORDS = {
+    "nl": {"possessive": "je", "object": "jou", "subject": "[naam]"},
+    "en": {"possessive": "your", "object": "you", "subject": "[name]"},
+}
+_PREPOSITIONS = frozenset(
+    "with to for from about at by of than like behind after before met aan voor van over bij naar tegen zonder "
+    "dan als achter na".split()
+)
 
-    "Jan's" keeps its possessive ("teammate's"), and a name that starts a
-    sentence gives a capitalised replacement, so the text still reads well.
-    """
+
+_THIRD_PERSON = re.compile(r"\b(?:hij|zij|ze|hem|haar|zijn|he|she|him|her|his|hers)\b", re.IGNORECASE)
+
+
+def replace_names_for(text: str, roster: tuple[str, ...] | list[str], student: str, language: str) -> str:
+    """`text`, about `student`, with teammates' names replaced by the peer word and the student's own by
+    "you"/"jou" (after a preposition), "your"/"je" (a possessive) or "[name]"/"[naam]" (anywhere else,
+    where "you" would need another verb form, or where the comment calls the student "he" or "she")."""
+    peer = PEER_WORD.get(language, PEER_WORD["en"])
+    own_words = OWN_WORDS.get(language, OWN_WORDS["en"])
+    others = tuple(name for name in roster if _clean(name) != _clean(student))
+    own = find_names(text, (student,), unlisted=False)
+    spans = [(start, end, possessive, False) for start, end, possessive in find_names(text, others, unlisted=False)]
+    spans += [(start, end, possessive, True) for start, end, possessive in own]
+    # A person quoted by name who is not the student: on no roster, so a teammate as far as anyone can tell.
+    spans += [(start, end, possessive, False) for start, end, possessive in _reported_names(text)
+              if not any(start < own_end and own_start < end for own_start, own_end, _ in own)]
+    # "you" reads right only in a comment that does not go on about the student as "he" or "she".
+    third_person = bool(_THIRD_PERSON.search(text))
+    words = []
+    for start, end, possessive, own in _merged(spans):
+        previous = re.search(r"([\w']+)\W*$", text[:start])
+        if not own:
+            # "Jan's" -> "teammate's"; Dutch "Jans" and "Thomas'" just lose the possessive ("teamgenoot").
+            word = peer + possessive if len(possessive) == 2 else peer
+        elif third_person:
+            word = own_words["subject"]
+        elif possessive:
+            word = own_words["possessive"]
+        elif previous and previous.group(1).lower() in _PREPOSITIONS:
+            word = own_words["object"]
+        else:
+            word = own_words["subject"]
+        words.append((start, end, word))
+    return _rewrite(text, words)
+
+
+def _merged(spans: list[tuple[int, int, str, bool]]) -> list[tuple[int, int, str, bool]]:
+    """Overlapping spans as one; it is the student's own only when no teammate's name is part of it (a form
+    two members share, or a name on no roster, is a teammate as far as anyone can tell)."""
+    merged: list[list] = []
+    for start, end, possessive, own in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            if end > last[1]:
+                last[1], last[2] = end, possessive
+            last[3] = last[3] and own
+        else:
+            merged.append([start, end, possessive, own])
+    return [tuple(span) for span in merged]
+
+
+def _rewrite(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end) span replaced by its word, capitalised where it opens a sentence."""
     out: list[str] = []
     last = 0
-    for start, end, possessive in find_names(text, roster):
-        word = replacement
-        if _SENTENCE_START.search(text, 0, start) or start == 0:
+    for start, end, word in spans:
+        if (_SENTENCE_START.search(text, 0, start) or start == 0) and not word.startswith("["):
             word = word[:1].upper() + word[1:]
         out.append(text[last:start])
-        # "Jan's" -> "teammate's"; Dutch "Jans" and "Thomas'" just lose the possessive ("teamgenoot").
-        out.append(word + possessive if len(possessive) == 2 else word)
+        out.append(word)
         last = end
     out.append(text[last:])
     return "".join(out)

@@ -83,10 +83,10 @@ THEMES = (
             "en": _words(r"help\w*", r"explain\w*", r"stuck", r"support\w*"),
         },
         {
-            "nl": Wording("je anderen helpt en dingen duidelijk uitlegt",
+            "nl": Wording("je anderen helpt",
                           "je anderen weinig helpt als ze vastlopen",
                           "vraag aan het begin van elke les wie ergens mee vastzit, en bied daar je hulp bij aan."),
-            "en": Wording("you help others and explain things clearly",
+            "en": Wording("you help others",
                           "you rarely help others when they get stuck",
                           "at the start of each lesson, ask who is stuck on something and offer to help."),
         },

@@ -1,8 +1,9 @@
-"""Names out before anything leaves the process: `feedback.replace_names` and `anonymize`."""
+"""Names out before anything leaves the process: `names.replace_names_for` and `anonymize`."""
 
 import pytest
 
-from peerdigest.domain.feedback import anonymize, replace_names
+from peerdigest.domain.feedback import anonymize
+from peerdigest.domain.names import replace_names_for
 from peerdigest.domain.received import Comment, ReceivedFeedback
 
 ROSTER = ("Jan de Vries", "Zoë van den Berg", "Anne-Sophie Mulder", "Mohammed El Amrani")
@@ -25,11 +26,11 @@ ROSTER = ("Jan de Vries", "Zoë van den Berg", "Anne-Sophie Mulder", "Mohammed E
     ],
 )
 def test_every_form_of_a_roster_name_is_replaced(text, expected):
-    assert replace_names(text, ROSTER, "teamgenoot") == expected
+    assert replace_names_for(text, ROSTER, student="", language="nl") == expected
 
 
 def test_a_possessive_keeps_its_s_so_english_still_reads():
-    assert replace_names("Jan's part and Anne-Sophie’s poster.", ROSTER, "teammate") == (
+    assert replace_names_for("Jan's part and Anne-Sophie’s poster.", ROSTER, student="", language="en") == (
         "Teammate's part and teammate’s poster."
     )
 
@@ -40,5 +41,24 @@ def test_anonymize_replaces_names_in_every_comment_and_nothing_else():
         comments=(Comment(1, "Inzet", "jan en Zoe werkten samen", 4, 1),), roster=ROSTER, reviewer_count=1,
     )
     anonymous = anonymize(received)
-    assert [c.text for c in anonymous.comments] == ["Teamgenoot en teamgenoot werkten samen"]
+    # Jan is the student this feedback is about: his own name is a placeholder, not "teamgenoot".
+    assert [c.text for c in anonymous.comments] == ["[naam] en teamgenoot werkten samen"]
     assert anonymous.roster == ROSTER and anonymous.student_name == "Jan de Vries"
+
+
+@pytest.mark.parametrize(
+    ("language", "comment", "expected"),
+    [
+        ("nl", "Ik werkte graag met Jan.", "Ik werkte graag met jou."),
+        ("nl", "Jans deel was het sterkst.", "Je deel was het sterkst."),
+        ("nl", "Jan is altijd op tijd, Zoë niet.", "[naam] is altijd op tijd, teamgenoot niet."),
+        ("en", "Jan's poster was the best part.", "Your poster was the best part."),
+        ("en", "I liked working with Jan.", "I liked working with you."),
+    ],
+)
+def test_the_students_own_name_reads_as_you_never_as_a_teammate(language, comment, expected):
+    received = ReceivedFeedback(
+        evaluation_id=1, student_id=1, student_name="Jan de Vries", language=language, criteria=(),
+        comments=(Comment(1, "Inzet", comment, 4, 1),), roster=ROSTER, reviewer_count=1,
+    )
+    assert [c.text for c in anonymize(received).comments] == [expected]

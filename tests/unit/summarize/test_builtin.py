@@ -24,10 +24,10 @@ def test_a_typical_student_reads_the_numbers_each_supported_by_a_comment_then_on
     assert summary.generation_method == "builtin"
     assert summary.summary_text == (
         "Het sterkst scoor je op samenwerking (gemiddeld 4,3 van de 5). "
-        "Over samenwerking schreef een teamgenoot: \u201cTeamgenoot denkt goed mee en helpt als je vastloopt.\u201d "
+        "Over samenwerking noemt een teamgenoot dat je anderen helpt. "
         "Het minst sterk scoor je op inzet (gemiddeld 1,7). "
-        "Over inzet schreef een teamgenoot: \u201cTeamgenoot kwam vaak te laat en leverde zijn deel pas na de "
-        "deadline in.\u201d "
+        # Jan's own name in the quote reads as "je", never as "teamgenoot" (someone else).
+        "Over inzet schreef een teamgenoot: \u201cJe deel was steeds te laat.\u201d "
         "Een tip voor inzet: zet voor elke taak een eigen deadline in je agenda, een dag vóór de echte, en meld "
         "het meteen in de groep als je die niet haalt."
     )

@@ -32,7 +32,7 @@ def test_the_feedback_travels_as_data_never_inside_the_instructions(feedback):
         {"criterion": "Samenwerking", "average": 4.5, "scale": "1-5", "reviewers": 2},
     ], "only criteria that were scored, with their averages"
     assert data["comments"] == [
-        {"criterion": "Inzet", "score": 2, "text": "Teamgenoot kwam vaak te laat."},
+        {"criterion": "Inzet", "score": 2, "text": "[naam] kwam vaak te laat."},
         {"criterion": None, "score": None, "text": "Ik was er niet bij."},
     ], "anonymized, and a comment on an unscored criterion does not name it"
     assert "Jan" not in user["content"] and "Presentatie" not in user["content"]
