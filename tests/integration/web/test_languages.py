@@ -98,3 +98,13 @@ def test_errors_read_dutch_on_pages_and_english_in_the_api(demo_school, other_sc
     insights = client.get(f"{PREFIX}/evaluation/56/insights", headers={**DUTCH, **TEACHER}).json()
     reasons = [label["reason"] for student in insights["students"] for label in student["labels"]]
     assert reasons and all("Peers" in r or "Rated" in r or "Self" in r or "rates" in r or "team" in r for r in reasons)
+
+
+def test_checking_a_file_tells_its_problems_in_dutch(demo_school):
+    client = _teacher(demo_school, DUTCH)
+    page = client.get("/import").text
+    rows = ("reviewer_email,reviewer_name,reviewee_email,reviewee_name,team,criterion,score,comment\n"
+            "jan@example.com,Jan,sanne@example.com,Sanne,A,Inzet,veel,Goed\n")
+    answer = client.post("/import/check", data={"evaluation": "Nieuw"}, headers={"X-CSRF-Token": form_token(page)},
+                         files={"file": ("feedback.csv", rows.encode(), "text/csv")})
+    assert "1 probleem in feedback.csv" in answer.text and "score &#39;veel&#39; is geen getal" in answer.text
