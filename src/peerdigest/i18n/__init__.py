@@ -226,13 +226,20 @@ def _local(value: datetime, time_zone: str | None) -> datetime:
 def _pattern(local: datetime, patterns: dict[str, str]) -> str:
     """The language's pattern; Dutch writes a shortened month with a dot (`dec.`, `mrt.`, but `mei`),
     which Babel's abbreviations leave out."""
-    language = current_language()
-    pattern = patterns[language]
-    if language == "nl":
-        months = _locale().months["format"]
-        if months["abbreviated"][local.month] != months["wide"][local.month]:
-            pattern = pattern.replace("MMM", "MMM'.'")
-    return pattern
+    pattern = patterns[current_language()]
+    return pattern.replace("MMM", "MMM'.'") if _month_dot(local.month) else pattern
+
+
+def _month_dot(month: int) -> bool:
+    months = _locale().months["format"]
+    return current_language() == "nl" and months["abbreviated"][month] != months["wide"][month]
+
+
+def short_months() -> list[str]:
+    """January to December shortened as `format_datetime` writes them (`jan.` … `mei` … `dec.`), for scripts
+    that write times the same way."""
+    abbreviated = _locale().months["format"]["abbreviated"]
+    return [abbreviated[month] + ("." if _month_dot(month) else "") for month in range(1, 13)]
 
 
 def _locale() -> Locale:
@@ -254,4 +261,4 @@ def install(environment: Environment) -> None:
         # Unlike `_()` no format string, so a `%` in an error's detail cannot break the page.
         translate=translate,
     )
-    environment.globals.update(language_name=language_name)
+    environment.globals.update(language_name=language_name, short_months=short_months)

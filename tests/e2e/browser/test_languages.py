@@ -1,6 +1,8 @@
 """A Dutch teacher in a Dutch browser reads Dutch, also in what the page's script writes live, and can switch
 to English in the header."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.support.browser import sign_in
@@ -17,6 +19,8 @@ def test_a_dutch_browser_reads_dutch_live_and_switches_to_english(web_app_withou
     expect(page.locator("#notice")).to_contain_text("Samenvattingen aangevraagd")
     expect(page.locator('#students [data-field="state"] .state.queued').first).to_have_text("in de wachtrij")
     expect(page.locator("#tally")).to_contain_text("in de wachtrij")
+    dutch_time = re.compile(r"^\d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)\.? \d{4} \d\d:\d\d$")
+    expect(page.locator('#students [data-field="updated"]').first).to_have_text(dutch_time)  # written live
     shot(page, "evaluation-in-dutch")
 
     page.get_by_role("button", name="English").click()

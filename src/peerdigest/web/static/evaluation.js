@@ -22,13 +22,18 @@
     return node;
   }
 
-  // The page's language and the school's time zone (the server writes the first times the same way).
+  // A time as the server writes it (i18n.format_datetime): `5 dec. 2026 17:48`, `5 Dec 2026, 17:48`, on the
+  // school's clock; the page gives the time zone and its language's month names.
   const timeFormat = JSON.parse(document.getElementById("time-format").textContent);
-  const clock = new Intl.DateTimeFormat(timeFormat.locale, {
-    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: timeFormat.timeZone,
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: timeFormat.timeZone,
   });
   function formatTime(iso) {
-    return iso ? clock.format(new Date(iso)) : "–";
+    if (!iso) return "–";
+    const part = Object.fromEntries(clock.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    const month = timeFormat.months[Number(part.month) - 1];
+    return `${part.day} ${month} ${part.year}${timeFormat.comma ? "," : ""} ${part.hour}:${part.minute}`;
   }
 
   // The same markup as the state_cell macro in templates/_states.html.
