@@ -39,6 +39,8 @@ def test_a_dutch_browser_reads_dutch_pages_with_dutch_numbers_and_amsterdam_time
     assert "Teamgenoten beoordelen deze student ruim boven het teamgemiddelde." in evaluation  # the label explained
     review = client.get("/evaluations/56/review").text
     assert "Geschreven 5 dec. 2026 17:48" in review and "UTC" not in review
+    teams = client.get("/evaluations/56/teams").text
+    assert "Wat de signalen betekenen" in teams and ">betrouwbaar<" in teams and "docs/INSIGHTS.md" not in teams
 
 
 def test_an_english_browser_reads_english_with_english_numbers_in_the_schools_time_zone(demo_school):
