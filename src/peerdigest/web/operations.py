@@ -34,6 +34,14 @@ Operator = Annotated[User, Depends(operator)]
 
 JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
+# RQ's worker states and the reconciler's repairs (`queue/reconcile.Report`) as the page names them.
+WORDS = {
+    "busy": N_("busy"), "idle": N_("idle"), "started": N_("started"), "suspended": N_("suspended"),
+    "requeued": N_("requeued"), "rerun": N_("rerun"), "abandoned": N_("abandoned"), "aligned": N_("aligned"),
+    "set_aside": N_("set aside"), "quarantined": N_("quarantined"), "promoted": N_("promoted"),
+    "announced": N_("announced"),
+}
+
 CHART_HEIGHT = 120
 BAR_WIDTH = 16
 BAR_GAP = 4
@@ -82,6 +90,7 @@ def operations_page(request: Request, user: Operator, session: SessionDep, redis
         chart_width=24 * (BAR_WIDTH + BAR_GAP),
         chart_height=CHART_HEIGHT,
         jobs_in_window=sum(bar.total for bar in found.hours),
+        words=WORDS,
     )
 
 
