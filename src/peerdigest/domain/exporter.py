@@ -207,7 +207,8 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
         ]
         for index, row in enumerate(rows):
             team = f" ({row.team})" if row.team else ""
-            section = [f"## {row.student_name}{team}", row.summary.strip() if row.summary else f"_{_('No summary yet.')}_"]
+            text = row.summary.strip() if row.summary else f"_{_('No summary yet.')}_"
+            section = [f"## {row.student_name}{team}", text]
             if row.summary is not None:
                 section.append("_" + " · ".join([
                     method_name(row.method),
@@ -220,7 +221,8 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
                 section.append(f"> {_('Not released yet: the teacher reads this summary first.')}")
             if teacher and row.factor is not None:
                 signals = f" · {_('labels')}: {', '.join(label_names(row.labels))}" if row.labels else ""
-                section.insert(1, f"**{_('factor %(factor)s', factor=i18n.format_number(row.factor, 2, fixed=True))}**{signals}")
+                factor = _("factor %(factor)s", factor=i18n.format_number(row.factor, 2, fixed=True))
+                section.insert(1, f"**{factor}**{signals}")
             if index > 0:
                 # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
                 parts.append('<div style="page-break-before: always"></div>')

@@ -104,7 +104,9 @@ class LabelText:
 
 # Every label in the order pages list them; the name and explanation are shown on the page beside the numbers.
 LABELS: dict[str, LabelText] = {
-    "did_not_submit": LabelText(N_("did not submit"), N_("Rated none of their teammates, so the team misses their view.")),
+    "did_not_submit": LabelText(
+        N_("did not submit"), N_("Rated none of their teammates, so the team misses their view.")
+    ),
     "high_performer": LabelText(N_("high performer"), N_("Peers rate this student well above the team's average.")),
     "low_performer": LabelText(N_("low performer"), N_("Peers rate this student well below the team's average.")),
     "overconfident": LabelText(N_("overconfident"), N_("Rates their own work clearly higher than their peers do.")),
