@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, User, utcnow
-from peerdigest.i18n import N_
+from peerdigest.i18n import N_, Message
 
 TOKEN_PREFIX = "pd_"
 # Writing last_used_at on every request would turn each status poll into a write;
@@ -62,10 +62,10 @@ def check_startup(settings: Settings) -> None:
 
 def user_by_email(session: Session, email: str | None, *, header: str) -> User:
     if not email or not email.strip():
-        raise NotAuthenticated(f"Not signed in: send the {header} header.")
+        raise NotAuthenticated(Message("Not signed in: send the %(header)s header.", header=header))
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotAuthenticated(f"No user with email {email.strip()!r}.")
+        raise NotAuthenticated(Message("No user with email %(email)r.", email=email.strip()))
     return user
 
 
@@ -141,7 +141,8 @@ def user_by_token(session: Session, secret: str | None) -> User:
     if state == "revoked":
         raise NotAuthenticated(N_("This API token was revoked; ask for a new one."))
     if state == "expired":
-        raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
+        raise NotAuthenticated(Message("This API token expired on %(when)s UTC; ask for a new one.",
+                                       when=format(token.expires_at, "%Y-%m-%d %H:%M")))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         _record_use(session, token, now)
     return token.user

@@ -90,7 +90,7 @@ def sign_in_page(request: Request, identity: Identity, db: SessionDep, settings:
     if settings.auth_mode == AuthMode.proxy:
         # The proxy has signed the user in already; if it has not (or the request bypassed it), say so.
         if isinstance(identity, auth.NotAuthenticated):
-            return render(request, "error.html", status_code=401, title=N_("Please sign in"), message=str(identity))
+            return render(request, "error.html", status_code=401, title=N_("Please sign in"), message=identity.args[0])
         return _signed_in(settings, identity, next, db)
     return _form(request, db, settings, next)
 
@@ -116,7 +116,7 @@ def sign_in(
         else:
             return redirect("/sign-in")  # proxy mode signs in on the page itself
     except auth.NotAuthenticated as exc:
-        return _form(request, db, settings, next, str(exc))
+        return _form(request, db, settings, next, exc.args[0])
     return _signed_in(settings, user, next, db)
 
 
