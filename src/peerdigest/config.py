@@ -21,6 +21,10 @@ class Language(StrEnum):
     en = "en"
 
 
+# The mail server URL's schemes: plain SMTP, TLS from the first byte, and plain upgraded with STARTTLS.
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+
+
 class AuthMode(StrEnum):
     dev = "dev"  # the X-User-Email header, believed as sent: development and tests only
     token = "token"  # Authorization: Bearer <API token>
@@ -158,6 +162,23 @@ class Settings(BaseSettings):
         False, description="Send the web app's sign-in cookie over HTTPS only (set true when the site is served over HTTPS)"
     )
 
+    smtp_url: str = Field(
+        "", description="Mail server for reminders, released summaries and sign-in links: smtp://user:pass@host:25, "
+        "smtps://… (TLS from the start, port 465) or smtp+starttls://… (port 587); unset: nothing is sent, and the "
+        "teacher's mail page lists the messages and their links to send by hand"
+    )
+    mail_from: str = Field("peerdigest@localhost", description="The From address of the mail peerdigest sends")
+    public_url: str = Field(
+        "http://localhost:8000", description="Where people reach the web app: the start of every link in a mail"
+    )
+    sign_in_link_hours: float = Field(
+        7 * 24, gt=0, description="Hours a one-time sign-in link in a mail stays valid (AUTH_MODE dev and token)"
+    )
+    mail_max_attempts: int = Field(
+        6, ge=1, le=20, description="Attempts to hand one mail to SMTP_URL before it is left for the teacher to send"
+    )
+    mail_retry_delay: int = Field(60, ge=0, description="Seconds before the second attempt at a mail; doubles each time")
+
     @field_validator("environment")
     @classmethod
     def _known_environment(cls, value: str) -> str:
@@ -168,8 +189,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.data_dir / 'peerdigest.db'}"
+            self.database_url = self.default_database_url
         return self
+
+    @property
+    def default_database_url(self) -> str:
+        """The SQLite file in DATA_DIR that an unset DATABASE_URL means: the demo's database."""
+        return f"sqlite:///{self.data_dir / 'peerdigest.db'}"
 
     @model_validator(mode="after")
     def _heartbeats_come_before_abandonment(self) -> Settings:
@@ -230,6 +256,28 @@ class Settings(BaseSettings):
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"{value!r} is not an http(s) URL; it looks like http://localhost:11434/v1")
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+                raise ValueError(f"{redacted(value)!r} is not a mail server URL; it looks like smtp://host:25, "
+                                 "smtps://user:pass@host:465 or smtp+starttls://user:pass@host:587")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL; it looks like https://peerdigest.school.example")
+        return value.rstrip("/")
 
     @field_validator("trusted_proxies")
     @classmethod

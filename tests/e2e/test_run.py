@@ -45,9 +45,9 @@ def redis_servers(processes: list[psutil.Process]) -> list[psutil.Process]:
 
 
 def test_with_embedded_redis_always_run_serves_the_curl_procedure_on_one_redis_and_ctrl_c_stops_all(
-    process_settings, tmp_path
+    process_demo_school, tmp_path
 ):
-    settings = process_settings.model_copy(update={"embedded_redis": "always"})
+    settings = process_demo_school.model_copy(update={"embedded_redis": "always"})
     output = tmp_path / "run.log"
     run, base = start_run(settings, output)
     try:
@@ -69,10 +69,10 @@ def test_with_embedded_redis_always_run_serves_the_curl_procedure_on_one_redis_a
     assert "Traceback" not in output.read_text()
 
 
-def test_an_embedded_redis_killed_mid_batch_is_started_again_and_every_job_completes(process_settings, tmp_path):
+def test_an_embedded_redis_killed_mid_batch_is_started_again_and_every_job_completes(process_demo_school, tmp_path):
     # An LLM that takes a second per answer keeps the batch going while Redis dies.
     llm = FakeLLM(default=careful_model, capacity=8, latency=1.0).start()
-    settings = process_settings.model_copy(
+    settings = process_demo_school.model_copy(
         update={"embedded_redis": "always", "llm_base_url": llm.base_url, "llm_model": "fake-model", "reconcile_interval": 1}
     )
     output = tmp_path / "run.log"
@@ -104,8 +104,8 @@ def test_an_embedded_redis_killed_mid_batch_is_started_again_and_every_job_compl
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
-def test_any_way_of_stopping_run_leaves_no_process_of_ours(process_settings, tmp_path, signum):
-    settings = process_settings.model_copy(update={"embedded_redis": "always"})
+def test_any_way_of_stopping_run_leaves_no_process_of_ours(process_demo_school, tmp_path, signum):
+    settings = process_demo_school.model_copy(update={"embedded_redis": "always"})
     output = tmp_path / "run.log"
     run, _ = start_run(settings, output, "--workers", "2")
     children = ours(run)

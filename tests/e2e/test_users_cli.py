@@ -52,3 +52,29 @@ def test_a_teacher_who_cannot_be_added_leaves_the_file_unimported(process_demo_s
     assert imported.returncode == 1
     assert "belongs to another school (Demo College). Nothing was imported." in imported.stderr
     assert "Zonnecollege" not in run_cli(process_demo_school, "users", "list").stdout
+
+
+def test_users_commands_never_delete_a_person_and_ask_before_promoting_a_student_or_deleting_feedback(process_demo_school):
+    settings = process_demo_school
+    asked = run_cli(settings, "users", "add", "jan@example.com", "--name", "Jan", "--school", "Demo College")
+    assert asked.returncode == 1
+    assert "every class of the school; confirm to make them one. Add --promote to confirm." in asked.stderr
+    promoted = run_cli(settings, "users", "add", "jan@example.com", "--name", "Jan", "--school", "Demo College", "--promote")
+    assert promoted.returncode == 0, promoted.stderr
+
+    disabled = run_cli(settings, "users", "disable", "jan@example.com")
+    assert "Jan <jan@example.com> can no longer sign in; `peerdigest users enable jan@example.com` undoes it." in disabled.stdout
+    listed = run_cli(settings, "users", "list", "--school", "Demo College").stdout
+    assert "jan@example.com: access ended " in listed and " UTC by the command line." in listed
+    assert api_client(settings).get("/api/v1/feedback-summaries/evaluation/56/student/19/quotes",
+                                     headers={"X-User-Email": "jan@example.com"}).status_code == 401
+
+    dry = run_cli(settings, "users", "delete-feedback", "jan@example.com")
+    assert dry.returncode == 0 and "Nothing was deleted: add --yes to delete them." in dry.stdout
+    deleted = run_cli(settings, "users", "delete-feedback", "jan@example.com", "--yes")
+    assert "Deleted the" in deleted.stdout and "scores and comments Jan gave" in deleted.stdout
+    again = run_cli(settings, "users", "delete-feedback", "jan@example.com")
+    assert "Jan gave 0 scores" in again.stdout
+
+    assert run_cli(settings, "users", "enable", "jan@example.com").returncode == 0
+    sign_in(api_client(settings), "jan@example.com")

@@ -26,8 +26,14 @@ FAST = dict(
 
 @pytest.fixture
 def scenario(request, one_database_url, tmp_path):
-    """A scenario named after its test: the demo school, its own Redis (to kill at will), fast intervals."""
-    server = EmbeddedRedis(tmp_path / "redis").start()
+    """A scenario named after its test: the demo school, its own Redis (to kill at will), fast intervals.
+
+    Its Redis keeps an append-only file, as production's does (and `peerdigest run`'s), so a
+    restart brings back what Redis held, leases included. A test about a Redis that comes back
+    empty says so with `@pytest.mark.redis_without_persistence`.
+    """
+    persistent = request.node.get_closest_marker("redis_without_persistence") is None
+    server = EmbeddedRedis(tmp_path / "redis", persistent=persistent).start()
     settings = make_settings(one_database_url, server.url, tmp_path, **FAST)
     with session_scope(settings.database_url) as session:
         seed_demo(session)

@@ -95,7 +95,7 @@ def import_(
     from peerdigest.db.models import Role
     from peerdigest.db.session import session_scope
     from peerdigest.domain.importer import column_map_from, import_file
-    from peerdigest.domain.users import UserError, add_user
+    from peerdigest.domain.users import PromotionUnconfirmed, UserError, add_user
 
     settings = settings_or_exit()
     try:
@@ -118,7 +118,9 @@ def import_(
                 added = add_user(session, email=teacher, name=teacher_name, school=school, role=Role.teacher)
             except UserError as exc:
                 session.rollback()
-                err.print(f"--teacher: {exc} Nothing was imported.", style="red", markup=False, soft_wrap=True)
+                how = (f" (`peerdigest users add {teacher} --name NAME --school \"{school}\" --promote` does it)"
+                       if isinstance(exc, PromotionUnconfirmed) else "")
+                err.print(f"--teacher: {exc}{how} Nothing was imported.", style="red", markup=False, soft_wrap=True)
                 raise typer.Exit(1) from None
             teacher_line = f"{added.user.name} <{added.user.email}> is a teacher of {school}: they can sign in now."
         if dry_run or not report.ok:

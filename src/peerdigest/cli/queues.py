@@ -15,7 +15,8 @@ queues_app = typer.Typer(help="Inspect and empty the summary queues on Redis.", 
 
 @queues_app.command("stats")
 def queues_stats() -> None:
-    """Queue depths, registries and workers."""
+    """Queue depths, registries, workers and the LLM slots held."""
+    from peerdigest.queue import llm_slots
     from peerdigest.queue.maintenance import queue_stats
 
     settings = settings_or_exit()
@@ -30,6 +31,13 @@ def queues_stats() -> None:
         memory = f"{w['memory_mib']} MiB ({w['own_memory_mib']} MiB)" if w["memory_mib"] is not None else "-"
         workers_table.add_row(w["name"], w["state"], w["current_job"] or "-", w["last_heartbeat"] or "-", memory)
     console.print(workers_table if stats["workers"] else "No workers running.")
+    held = llm_slots.held(redis, settings)
+    if held:
+        slots = Table("held by job", "for", "lease ends in", title=f"LLM slots: {len(held)} of {settings.llm_max_concurrency} held")
+        for slot in held:
+            slots.add_row(slot.job_id, f"{slot.held_for:.0f} s", f"{slot.lease_left:.0f} s")
+        console.print(slots)
+        console.print("A slot whose job is no longer processing is freed by the reconciler (`peerdigest doctor` names them).")
     if stats["quarantined"]:
         from peerdigest.queue import quarantine
 

@@ -106,9 +106,10 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Queue the summaries of due schedules, and reconcile Redis with the database, until stopped.
+    """Queue the summaries of due schedules and closed evaluations, send due reminders, and reconcile Redis with
+    the database, until stopped.
 
-    Several schedulers may run at once (for availability): each run is queued by exactly one.
+    Several schedulers may run at once (for availability): each run, reminder and close is done by exactly one.
     """
     import signal
     import threading
@@ -155,13 +156,20 @@ def up() -> None:
 def run(
     port: Annotated[int, typer.Option(help="API port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Number of worker processes")] = 1,
+    seed: Annotated[
+        bool | None, typer.Option("--seed/--no-seed", help="Add the demo school (default: only to the default "
+                                  "SQLite database in DATA_DIR while it holds no other school)")
+    ] = None,
 ) -> None:
-    """Everything in the foreground: Redis if missing, migrations, demo data, API and workers. Ctrl+C stops all."""
+    """Everything in the foreground: Redis if missing, migrations, API, workers and scheduler. Ctrl+C stops all.
+
+    The demo school is added only to the demo's own database (the default one, holding no other school) or with --seed.
+    """
     from peerdigest.dev.devserver import run_all
 
     settings = settings_or_exit()
     setup_logging()
-    raise typer.Exit(run_all(settings, port=port, workers=workers))
+    raise typer.Exit(run_all(settings, port=port, workers=workers, seed=seed))
 
 
 @app.command()
@@ -178,7 +186,7 @@ def demo(
 
 @app.command()
 def doctor() -> None:
-    """Check Redis, the queue connection, versions, database, LLM, workers and clocks; one line each, with the fix."""
+    """Check Redis, the queue connection, versions, database, LLM, workers, clocks, and the database against Redis; one line each, with the fix."""
     from peerdigest.ops.doctor import Level, diagnose
 
     findings = diagnose(settings_or_exit())

@@ -140,7 +140,7 @@ class Evaluation(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="nl")
     # Students fill in the form from opens_at (None: at once) until the deadline (the close time;
-    # None: no end). At the deadline the evaluation's summaries are queued by its close schedule.
+    # None: no end). At the deadline the scheduler queues the evaluation's summaries (`close_queued_at`).
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     release: Mapped[str] = mapped_column(String(20), default=Release.after_review)
@@ -154,6 +154,8 @@ class Evaluation(Base):
     # reminded_at records when it went, so a scheduler pass sends it once.
     remind_hours_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the scheduler queued every summary at the deadline (claimed like `reminded_at`, so once).
+    close_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Archived (deleted from the teacher's view) evaluations keep their rows; nothing lists them.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -287,6 +289,9 @@ class FeedbackSummary(Base):
     edited_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When this text was written (by a summarizer; a teacher's edit has edited_at): approving it or
+    # marking it stale moves updated_at, never this.
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property

@@ -32,7 +32,7 @@ from peerdigest.config import Settings
 from peerdigest.db.migrate import upgrade
 from peerdigest.db.session import session_scope
 from peerdigest.dev.embedded_redis import EmbeddedRedis, RedisUnavailable, resolve
-from peerdigest.dev.seed import DemoSchool, DemoSchoolConflict, seed_demo
+from peerdigest.dev.seed import DemoSchool, DemoSchoolConflict, is_demo_database, seed_demo
 from peerdigest.queue.connection import describe
 from peerdigest.queue.pool import die_with_parent
 
@@ -149,18 +149,21 @@ def _start_again(embedded: EmbeddedRedis) -> None:
         log.warning("%s; trying again in %.0f s", exc, REDIS_RESTART_DELAY)
 
 
-def prepare(settings: Settings) -> DemoSchool:
-    """The data folder, the schema and the demo school, before anything starts.
+def prepare(settings: Settings, seed: bool | None = True) -> DemoSchool | None:
+    """The data folder, the schema and, when `seed`, the demo school, before anything starts.
 
-    Raises DemoSchoolConflict when the demo school cannot be added to this database.
+    `seed=None`: the demo school only in the demo's own database (`is_demo_database`); None is
+    returned when it was not added. Raises DemoSchoolConflict when it cannot be added to this database.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
-        return seed_demo(session)
+        if seed is None:
+            seed = is_demo_database(session, settings)
+        return seed_demo(session) if seed else None
 
 
-def run_all(settings: Settings, port: int = 8000, workers: int = 1) -> int:
+def run_all(settings: Settings, port: int = 8000, workers: int = 1, seed: bool | None = None) -> int:
     """Serve until SIGTERM, SIGHUP or Ctrl+C; returns the exit code."""
     stop = threading.Event()
     supervisor: Supervisor | None = None
@@ -173,8 +176,10 @@ def run_all(settings: Settings, port: int = 8000, workers: int = 1) -> int:
 
     previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
     try:
-        school = prepare(settings)
-        if school.moved:
+        school = prepare(settings, seed)
+        if school is None:
+            log.info("no demo school added: this database is not the demo's (`peerdigest seed` adds it)")
+        elif school.moved:
             log.warning("%s", school.describe_moved())
     except DemoSchoolConflict as exc:
         log.warning("%s Serving without it.", exc)

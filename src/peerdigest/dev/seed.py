@@ -16,6 +16,7 @@ from importlib import resources
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from peerdigest.config import Settings
 from peerdigest.db.models import Allocation, Criterion, Evaluation, School, Score, User
 
 
@@ -41,6 +42,16 @@ class DemoSchool:
             + ", ".join(f"{name} is {new}" for name, new in self.moved.items())
             + ". Use these in the README's examples."
         )
+
+
+def is_demo_database(session: Session, settings: Settings) -> bool:
+    """Whether `run` may add the demo school by itself: only to the default database (an unset DATABASE_URL,
+    the SQLite file in DATA_DIR) while it holds no school but the demo's. Any other database is a real
+    school's, and gets the demo only when asked (`peerdigest seed`, `run --seed`, `make demo`)."""
+    if settings.database_url != settings.default_database_url:
+        return False
+    demo = load_demo()["school"]
+    return all(name == demo for name in session.scalars(select(School.name)))
 
 
 def load_demo() -> dict:

@@ -66,6 +66,16 @@ def user_by_email(session: Session, email: str | None, *, header: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotAuthenticated(Message("No user with email %(email)r.", email=email.strip()))
+    return refuse_disabled(user)
+
+
+def refuse_disabled(user: User) -> User:
+    """The user, unless their access was ended (`domain/users.disable`): then no credential of theirs counts."""
+    if user.disabled_at is not None:
+        raise NotAuthenticated(
+            Message("%(email)s has had no access since %(date)s; ask an admin of your school.",
+                    email=user.email, date=user.disabled_at.strftime("%Y-%m-%d"))
+        )
     return user
 
 
@@ -136,6 +146,7 @@ def user_by_token(session: Session, secret: str | None) -> User:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
     if token is None:
         raise NotAuthenticated(N_("Unknown API token."))
+    refuse_disabled(token.user)  # first: why the owner has no access says more than the revoked token
     now = utcnow()
     state = token_state(token, now)
     if state == "revoked":

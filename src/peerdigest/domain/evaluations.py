@@ -1,4 +1,8 @@
-"""Evaluations and the peer scores in them: create, change, delete, submit scores.
+"""Evaluations and the peer scores in them: create, change, archive, delete; a student's team; write one
+score (`put_score`).
+
+A reviewer's scores are saved through `submissions.save_scores`, the importer's
+rows through `put_score` directly: both write a score with `put_score`.
 
 Whenever scores change, the stored summaries that no longer match what their
 student received are marked stale (`mark_stale_summaries`), whether the
@@ -7,7 +11,7 @@ change came from a reviewer, an import or anything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import permutations
@@ -25,19 +29,13 @@ from peerdigest.db.models import (
     User,
     utcnow,
 )
+from peerdigest.domain import deadlines
 from peerdigest.domain.feedback import collect, evaluation_members, feedback_hash
+from peerdigest.i18n import N_
 
 
 class EvaluationError(Exception):
     """A request about an evaluation that cannot be done as asked; the message says why."""
-
-
-class DeadlinePassed(EvaluationError):
-    pass
-
-
-class NotYourReviewee(EvaluationError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -47,25 +45,31 @@ class CriterionSpec:
     max_score: float = 5
 
 
-@dataclass(frozen=True)
-class ScoreEntry:
-    reviewee_id: int
-    criterion_id: int
-    score: float | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
-class Submitted:
-    created: int
-    updated: int
-    unchanged: int
-    summaries_marked_stale: int
+# Criteria a teacher can start from, per language: name → the criteria, in the order the form asks them.
+CRITERIA_SETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "nl": {
+        N_("Teamwork"): ("Samenwerking", "Inzet", "Communicatie", "Kwaliteit van het werk"),
+        N_("Project roles"): ("Planning", "Initiatief", "Betrouwbaarheid", "Bijdrage aan het resultaat"),
+        N_("Short"): ("Bijdrage", "Samenwerking"),
+    },
+    "en": {
+        N_("Teamwork"): ("Collaboration", "Effort", "Communication", "Quality of work"),
+        N_("Project roles"): ("Planning", "Initiative", "Reliability", "Contribution to the result"),
+        N_("Short"): ("Contribution", "Collaboration"),
+    },
+}
 
 
 def evaluations_of(session: Session, user: User, *, staff: bool) -> list[Evaluation]:
-    """The evaluations a user may see: all of the school for staff, those they take part in for a student."""
-    query = select(Evaluation).where(Evaluation.school_id == user.school_id).order_by(Evaluation.id)
+    """The evaluations a user may see: all of the school for staff, those they take part in for a student.
+
+    An archived evaluation is in nobody's list (its page stays, for a link someone kept).
+    """
+    query = (
+        select(Evaluation)
+        .where(Evaluation.school_id == user.school_id, Evaluation.archived_at.is_(None))
+        .order_by(Evaluation.id)
+    )
     if not staff:
         query = query.where(Evaluation.id.in_(_evaluations_with_member(user.id)))
     return list(session.scalars(query))
@@ -91,8 +95,14 @@ def create_evaluation(
     criteria: list[CriterionSpec],
     teams: dict[str, list[str]],
     release: Release = Release.after_review,
+    opens_at: datetime | None = None,
+    self_rating: bool = False,
+    self_rating_counts: bool = False,
+    comment_required: bool = False,
+    remind_hours_before: int | None = None,
 ) -> Evaluation:
-    """An evaluation in which every member of a team (given by email) reviews every other member of that team."""
+    """An evaluation in which every member of a team (given by email) reviews every other member of that team,
+    and with `self_rating` themself too."""
     team_of: dict[str, str] = {}
     for team, members in teams.items():
         for email in {m.strip().lower() for m in members}:
@@ -106,7 +116,9 @@ def create_evaluation(
     if unknown:
         raise EvaluationError(f"No user with email {', '.join(unknown)} in this school.")
     evaluation = Evaluation(
-        title=title, school_id=school_id, language=language, deadline=deadline, release=release, created_at=utcnow()
+        title=title, school_id=school_id, language=language, deadline=deadline, release=release, created_at=utcnow(),
+        opens_at=opens_at, self_rating=self_rating, self_rating_counts=self_rating and self_rating_counts,
+        comment_required=comment_required, remind_hours_before=remind_hours_before,
     )
     evaluation.criteria = [
         Criterion(name=c.name, position=i, min_score=c.min_score, max_score=c.max_score) for i, c in enumerate(criteria)
@@ -119,8 +131,94 @@ def create_evaluation(
             session.add(
                 Allocation(evaluation_id=evaluation.id, reviewer_id=reviewer_id, reviewee_id=reviewee_id, team=team)
             )
+        if self_rating:
+            for user_id in team_users:
+                session.add(_self_allocation(evaluation, user_id, team))
     session.flush()
     return evaluation
+
+
+def _self_allocation(evaluation: Evaluation, user_id: int, team: str) -> Allocation:
+    return Allocation(evaluation_id=evaluation.id, reviewer_id=user_id, reviewee_id=user_id, team=team, is_self=True)
+
+
+def archive_evaluation(evaluation: Evaluation) -> None:
+    """Take the evaluation out of every list; its rows stay (an archived one is never deleted by a click)."""
+    if evaluation.archived_at is None:
+        evaluation.archived_at = utcnow()
+
+
+def teams_of(session: Session, evaluation_id: int) -> dict[int, str | None]:
+    """Each student's team in the evaluation, by user id (None: in no team, as an import may leave them)."""
+    teams: dict[int, str | None] = {}
+    for reviewer_id, reviewee_id, team in session.execute(
+        select(Allocation.reviewer_id, Allocation.reviewee_id, Allocation.team)
+        .where(Allocation.evaluation_id == evaluation_id)
+        .order_by(Allocation.id)
+    ):
+        for user_id in (reviewee_id, reviewer_id):
+            if teams.get(user_id) is None:
+                teams[user_id] = team
+    return teams
+
+
+@dataclass(frozen=True)
+class TeamChange:
+    allocations_removed: int
+    allocations_added: int
+    scores_removed: int
+    summaries_marked_stale: int
+
+
+def reallocate(session: Session, evaluation: Evaluation, changes: Mapping[int, str | None]) -> TeamChange:
+    """Put each student of `changes` in their new team (None: out of the evaluation), touching only what that changes.
+
+    A moved student stops rating, and being rated by, the members of their old team
+    (those allocations go, with their scores) and rates every member of the new one,
+    both ways; a self-rating follows them. Every other allocation keeps its scores,
+    so what an import put between students who stay is left as it was. Summaries of
+    whoever now receives different feedback are marked stale.
+    """
+    current = teams_of(session, evaluation.id)
+    wanted = {**current, **changes}
+    moved = {user_id for user_id, team in changes.items() if current.get(user_id) != team}
+    if not moved:
+        return TeamChange(0, 0, 0, 0)
+    touched = set(moved)
+    kept: set[tuple[int, int]] = set()
+    removed = scores_removed = added = 0
+    for allocation in session.scalars(select(Allocation).where(
+        Allocation.evaluation_id == evaluation.id,
+        or_(Allocation.reviewer_id.in_(moved), Allocation.reviewee_id.in_(moved)),
+    )):
+        ends = (allocation.reviewer_id, allocation.reviewee_id)
+        team = wanted.get(allocation.reviewer_id)
+        if team is not None and team == wanted.get(allocation.reviewee_id):
+            allocation.team = team
+            kept.add(ends)
+            continue
+        touched.update(ends)
+        scores_removed += len(allocation.scores)
+        session.delete(allocation)
+        removed += 1
+    for student_id in sorted(moved):
+        team = wanted.get(student_id)
+        if team is None:
+            continue
+        mates = sorted(u for u, t in wanted.items() if t == team and u != student_id)
+        for pair in [*((student_id, mate) for mate in mates), *((mate, student_id) for mate in mates)]:
+            if pair not in kept:
+                session.add(Allocation(evaluation_id=evaluation.id, reviewer_id=pair[0], reviewee_id=pair[1], team=team))
+                kept.add(pair)
+                added += 1
+        touched.update(mates)
+        if evaluation.self_rating and (student_id, student_id) not in kept:
+            session.add(_self_allocation(evaluation, student_id, team))
+            kept.add((student_id, student_id))
+            added += 1
+    session.flush()
+    stale = mark_stale_summaries(session, evaluation.id, touched)
+    return TeamChange(removed, added, scores_removed, stale)
 
 
 def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -> Evaluation:
@@ -129,8 +227,9 @@ def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -
     for field in ("title", "language", "release"):
         if changes.get(field) is not None:
             setattr(evaluation, field, changes[field])
-    if "deadline" in changes:
+    if "deadline" in changes and changes["deadline"] != evaluation.deadline:
         evaluation.deadline = changes["deadline"]
+        deadlines.deadline_moved(evaluation)
     session.flush()
     if evaluation.language != language_before:
         # The language is part of every summary's fingerprint: each one is now in the wrong language.
@@ -147,50 +246,6 @@ def delete_evaluation(session: Session, evaluation: Evaluation) -> None:
     # One DELETE lets the database's ON DELETE CASCADE remove the dependants in the same statement.
     session.execute(delete(Evaluation).where(Evaluation.id == evaluation.id))
     session.expunge(evaluation)
-
-
-def submit_scores(session: Session, evaluation: Evaluation, reviewer: User, entries: Iterable[ScoreEntry]) -> Submitted:
-    """Store a reviewer's scores for their own reviewees, all or none, before the deadline."""
-    if evaluation.deadline is not None and utcnow() >= evaluation.deadline:
-        raise DeadlinePassed(f"The deadline of this evaluation passed on {evaluation.deadline:%Y-%m-%d %H:%M} UTC.")
-    allocations = {
-        a.reviewee_id: a
-        for a in session.scalars(
-            select(Allocation).where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == reviewer.id)
-        )
-    }
-    criteria = {c.id: c for c in evaluation.criteria}
-    existing = {
-        (s.allocation_id, s.criterion_id): s
-        for s in session.scalars(
-            select(Score).where(Score.allocation_id.in_([a.id for a in allocations.values()]))
-        )
-    }
-    created = updated = unchanged = 0
-    changed_students: set[int] = set()
-    for entry in entries:
-        allocation = allocations.get(entry.reviewee_id)
-        if allocation is None:
-            raise NotYourReviewee(f"You are not asked to review student {entry.reviewee_id} in this evaluation.")
-        criterion = criteria.get(entry.criterion_id)
-        if criterion is None:
-            raise EvaluationError(f"Criterion {entry.criterion_id} is not part of this evaluation.")
-        if entry.score is not None and not criterion.min_score <= entry.score <= criterion.max_score:
-            raise EvaluationError(
-                f"Score {entry.score:g} for {criterion.name!r} is outside its scale "
-                f"{criterion.min_score:g}-{criterion.max_score:g}."
-            )
-        comment = (entry.comment or "").strip() or None
-        change = put_score(session, existing, allocation, criterion, entry.score, comment)
-        if change == "unchanged":
-            unchanged += 1
-            continue
-        created += change == "created"
-        updated += change == "updated"
-        changed_students.add(entry.reviewee_id)
-    session.flush()
-    stale = mark_stale_summaries(session, evaluation.id, changed_students)
-    return Submitted(created, updated, unchanged, stale)
 
 
 def put_score(

@@ -72,6 +72,15 @@ class StudentSummary:
     labels: tuple[str, ...] = ()  # teacher's copy only
 
 
+@dataclass(frozen=True)
+class ScreenNotice:
+    """A warning the html shows on screen above the sheets and never prints, with a link to act on it."""
+
+    text: str
+    link: str
+    link_text: str
+
+
 def class_summaries(
     session: Session, evaluation: Evaluation, insights: Insights | None = None, copy: ExportCopy = ExportCopy.teacher
 ) -> list[StudentSummary]:
@@ -103,7 +112,7 @@ def class_summaries(
                 summary=summary.summary_text if summary else None,
                 method=summary.generation_method if summary else None,
                 feedback_count=summary.feedback_count if summary else None,
-                generated_at=summary.updated_at if summary else None,
+                generated_at=summary.written_at if summary else None,
                 stale=summary.stale if summary else False,
                 released=released,
                 factor=insight.factor if insight else None,
@@ -120,10 +129,12 @@ def export(
     copy: ExportCopy,
     rules: Rules,
     delimiter: str | None = None,
+    notice: ScreenNotice | None = None,
 ) -> str:
     """The class's summaries in `fmt`; the teacher's copy adds each student's factor and labels.
 
-    `delimiter` is the CSV's cell separator; None: ";" for a Dutch evaluation, else ",".
+    `delimiter` is the CSV's cell separator; None: ";" for a Dutch evaluation, else ",". `notice`
+    is a warning the html shows on screen above the sheets, never on paper (the print view's).
     """
     teacher = copy == ExportCopy.teacher
     insights = analyse(rating_sheet(session, evaluation.id), rules) if teacher else None
@@ -133,7 +144,7 @@ def export(
     if fmt == ExportFormat.json:
         return to_json(evaluation, rows, teacher)
     if fmt == ExportFormat.html:
-        return to_html(evaluation, rows, teacher)
+        return to_html(evaluation, rows, teacher, notice)
     return to_markdown(evaluation, rows, teacher)
 
 
@@ -230,7 +241,9 @@ def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: boo
         return "\n\n".join(parts) + "\n"
 
 
-def to_html(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
+def to_html(
+    evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False, notice: ScreenNotice | None = None
+) -> str:
     """A page per student that prints cleanly from a browser: the print view and the downloadable file alike;
     in the evaluation's language, its dates on the school's clock."""
     with i18n.use_language(evaluation.language):
@@ -243,6 +256,7 @@ def to_html(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = 
             time_zone=evaluation.school.time_zone,
             label_names=label_names,
             method_name=method_name,
+            notice=notice,
         )
 
 

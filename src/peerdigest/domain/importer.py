@@ -2,7 +2,8 @@
 
 One row per (reviewer, reviewee, criterion), as CSV (`,` or `;`; UTF-8 with
 or without a BOM, or Windows-1252, which Dutch Excel writes: what
-spreadsheets export), as a JSON list of objects, or as JSON Lines, with the fields
+spreadsheets export), as an Excel workbook (.xlsx, its first sheet), as a
+JSON list of objects, or as JSON Lines, with the fields
 
     reviewer_email, reviewer_name, reviewee_email, reviewee_name, criterion, score, comment
 
@@ -11,8 +12,10 @@ and optionally `team`, `is_self` (true/false, 1/0, yes/no: a self-assessment) an
 Columns may also carry their Dutch or English spreadsheet names (`Cijfer`,
 `Beoordelaar`, `Reviewer`, ... see ALIASES), or any name mapped by the caller.
 
-Every problem names its line: for CSV the spreadsheet row (the header is row
-1, a cell with a line break inside still one row), for JSON the file's line.
+Every problem names its line: for CSV and .xlsx the spreadsheet row (the header
+is row 1, a cell with a line break inside still one row), for JSON the file's
+line. A file of another kind (.ods, .xls, UTF-16, PDF, ...) is named as such
+(`domain/tables.py`).
 Nothing is ever read leniently: a quote that is never closed is a problem of
 its row, never a comment that swallows the rest of the file.
 
@@ -31,14 +34,11 @@ the CSV export is where formula-like cells are neutralized.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -56,6 +56,19 @@ from peerdigest.db.models import (
     utcnow,
 )
 from peerdigest.domain.evaluations import mark_stale_summaries, put_score
+from peerdigest.domain.tables import (
+    Encoding,
+    Kind,
+    Row,
+    Unreadable,
+    blank,
+    column_name,
+    csv_rows,
+    decoded,
+    kind,
+    refusal,
+    xlsx_rows,
+)
 from peerdigest.i18n import N_, Message, _
 
 COLUMNS = (
@@ -102,16 +115,20 @@ ALIASES = {
     "zelfbeoordeling": "is_self",
     "schaal": "scale",
 }
+# The template file offered on the import page: its header (English field names, or the Dutch ones ALIASES
+# knows) and a few example rows, one of them a self-assessment.
+TEMPLATE = {
+    "en": [["reviewer_email", "reviewer_name", "reviewee_email", "reviewee_name", "team", "criterion", "score",
+            "comment", "is_self"]],
+    "nl": [["E-mail beoordelaar", "Beoordelaar", "E-mail beoordeelde", "Beoordeelde", "Team", "Criterium", "Cijfer",
+            "Opmerking", "Zelfbeoordeling"]],
+}
+_EXAMPLE = {
+    "en": [["Good planning, always on time.", "false"], ["Clear in meetings.", "false"], ["I did my part.", "true"]],
+    "nl": [["Goede planning, altijd op tijd.", "nee"], ["Duidelijk in overleg.", "nee"], ["Ik deed mijn deel.", "ja"]],
+}
 
 
-class Encoding(StrEnum):
-    """Encodings a feedback file may come in; without one named, UTF-8 when the bytes are UTF-8, else Windows-1252."""
-
-    utf_8 = "utf-8"
-    windows_1252 = "windows-1252"
-
-
-CODECS = {Encoding.utf_8: "utf-8-sig", Encoding.windows_1252: "cp1252"}  # utf-8-sig: with or without a BOM
 # The longest text each field may hold: the length of the column it is stored in.
 LIMITS = {
     "reviewer_email": User.email.type.length,
@@ -244,16 +261,27 @@ def parse(
     if max_bytes is not None and len(data) > max_bytes:
         parsed.problems.append(too_large(len(data), max_bytes))
         return parsed
-    text = _decoded(data, encoding, parsed)
-    if text is None:
+    names = {**ALIASES, **{column_name(given): column_name(field) for given, field in (column_map or {}).items()}}
+    try:
+        found = kind(data)
+        if found == Kind.xlsx:
+            records = _table(xlsx_rows(data), names)
+        elif found != Kind.text:
+            raise Unreadable(refusal(found))
+        else:
+            text, parsed.encoding = decoded(data, Encoding(encoding) if encoding else None)
+            if not text.strip():
+                parsed.problems.append(ImportProblem(None, N_("the file is empty")))
+                return parsed
+            start = text.lstrip()[0]
+            records = (
+                _json_list(text, names) if start == "["
+                else _json_lines(text, names) if start == "{"
+                else _table(csv_rows(text), names)
+            )
+    except Unreadable as exc:
+        parsed.problems.append(ImportProblem(exc.line, exc.args[0]))
         return parsed
-    if not text.strip():
-        parsed.problems.append(ImportProblem(None, N_("the file is empty")))
-        return parsed
-
-    names = {**ALIASES, **{_column_name(given): _column_name(field) for given, field in (column_map or {}).items()}}
-    start = text.lstrip()[0]
-    records = _json_list(text, names) if start == "[" else _json_lines(text, names) if start == "{" else _csv(text, names)
     for line, record in records:
         if isinstance(record, ImportProblem):
             parsed.problems.append(record)
@@ -265,34 +293,12 @@ def parse(
     return parsed
 
 
-def _decoded(data: bytes, encoding: str | None, parsed: ParsedFile) -> str | None:
-    """The file's text; None (and the problem added) when it is not in the encoding named or any known one."""
-    tried = [Encoding(encoding)] if encoding is not None else list(Encoding)
-    for name in tried:
-        try:
-            text = data.decode(CODECS[name])
-        except UnicodeDecodeError as exc:
-            failure = exc
-            continue
-        parsed.encoding = name
-        return text
-    line = data[: failure.start].count(b"\n") + 1
-    parsed.problems.append(
-        ImportProblem(
-            line,
-            Message("the file is not %(encodings)s text (byte %(byte)s); save it as \"CSV UTF-8\" or name its encoding",
-                    encodings=" or ".join(tried), byte=format(data[failure.start], "#04x")),
-        )
-    )
-    return None
-
-
 def column_map_from(pairs: list[str]) -> dict[str, str]:
     """`["Cijfer=score", "Naam=reviewee_name"]` → {"Cijfer": "score", ...}; ValueError naming a pair that is not one."""
     mapped = {}
     for pair in pairs:
         given, sep, field_name = pair.partition("=")
-        if not sep or not given.strip() or _column_name(field_name) not in COLUMNS + OPTIONAL_COLUMNS:
+        if not sep or not given.strip() or column_name(field_name) not in COLUMNS + OPTIONAL_COLUMNS:
             raise ValueError(
                 f"{pair!r} does not map a column: write COLUMN=FIELD, FIELD one of {', '.join(COLUMNS + OPTIONAL_COLUMNS)}"
             )
@@ -310,51 +316,47 @@ def too_large(size: int, max_bytes: int) -> ImportProblem:
 Record = dict[str, str]
 
 
-def _csv(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
-    header_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    # strict: a quote that is never closed is an error, not a cell that runs to the end of the file.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+def _table(rows: Iterator[Row], names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
+    """The records of a table (CSV or a workbook's sheet): its first non-blank row names the columns."""
     header: list[str] | None = None
-    line = 0  # the spreadsheet row: one per record, however many line breaks its cells hold
-    while True:
-        line += 1
-        starts_at = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
+    for line, cells in rows:
+        if isinstance(cells, str):
+            yield line, ImportProblem(line, cells)
             return
-        except csv.Error as exc:
-            yield line, ImportProblem(line, _unreadable(exc, starts_at, reader.line_num))
-            return
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, and spreadsheets' trailing ";;;;;;;" rows
+        if blank(cells):
+            continue
         if header is None:
             header = [_field_name(cell, names) for cell in cells]
             missing = [c for c in COLUMNS if c not in header]
+            if missing and _class_list_header(header):
+                yield line, ImportProblem(line, _(
+                    "This looks like a class list (name, e-mail, team), not a file of feedback: make an evaluation "
+                    "from it on the New evaluation page."))
+                return
             if missing:
                 yield line, ImportProblem(
                     line,
                     Message("missing column(s) %(missing)s; the header must name %(columns)s "
-                            "(or a Dutch or English name for each; --map COLUMN=FIELD names any other)",
+                            "(or a Dutch or English name for each: see the template file on the import page)",
                             missing=", ".join(missing), columns=", ".join(COLUMNS)),
                 )
                 return
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             yield line, ImportProblem(
-                line, Message("has %(cells)s cells but the header has %(header)s (a comment with an unquoted %(delimiter)r?)",
-                              cells=len(cells), header=len(header), delimiter=delimiter)
+                line, Message("has %(cells)s cells but the header has %(header)s (a comment with an unquoted separator?)",
+                              cells=len(cells), header=len(header))
             )
             continue
         yield line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
 
 
-def _unreadable(exc: csv.Error, starts_at: int, stopped_at: int) -> str:
-    if "unexpected end of data" in str(exc):
-        return Message("a quote (\") opened in this row (file line %(line)s) is never closed, so the rest of the file "
-                       "would be read as one cell; close it or remove it", line=starts_at)
-    return Message("cannot be read as CSV (file line %(line)s): %(error)s", line=stopped_at, error=str(exc))
+def _class_list_header(header: list[str]) -> bool:
+    """A header of one person per row (an e-mail and a team column, nothing about a reviewer or reviewee)."""
+    emails = {"email", "e_mail", "emailadres", "e_mailadres", "mail", "email_address"}
+    return bool(emails & set(header)) and bool({"team", "groep", "group"} & set(header)) and not any(
+        field in header for field in COLUMNS[:4]
+    )
 
 
 def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Record | ImportProblem]]:
@@ -406,14 +408,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _column_name(name: str) -> str:
-    """`Reviewer Email`, `reviewer-email` and `REVIEWER_EMAIL` all name `reviewer_email`."""
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
-
-
 def _field_name(name: str, names: Mapping[str, str]) -> str:
     """The field a column holds: its own name, or the one an alias or the caller's map gives it."""
-    normalized = _column_name(name)
+    normalized = column_name(name)
     return names.get(normalized, normalized)
 
 
@@ -777,3 +774,17 @@ def _write_scores(
     if progress is not None:
         progress(len(parsed.rows), len(parsed.rows))
     return changed
+
+
+def template_rows(language: str) -> list[list[str]]:
+    """The import page's template file: the header and example rows, in `language` (else English)."""
+    language = language if language in TEMPLATE else "en"
+    sanne, daan = ("sanne.bakker@school.example", "Sanne Bakker"), ("daan.visser@school.example", "Daan Visser")
+    criterion = {"nl": "Samenwerking", "en": "Collaboration"}[language]
+    (c1, s1), (c2, s2), (c3, s3) = _EXAMPLE[language]
+    return [
+        *TEMPLATE[language],
+        [*sanne, *daan, "Team A", criterion, "4", c1, s1],
+        [*daan, *sanne, "Team A", criterion, "5", c2, s2],
+        [*sanne, *sanne, "Team A", criterion, "4", c3, s3],
+    ]

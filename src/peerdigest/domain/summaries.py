@@ -21,7 +21,7 @@ def stored_summary(
         FeedbackSummary.evaluation_id == evaluation_id, FeedbackSummary.student_id == student_id
     )
     if written_since is not None:
-        query = query.where(FeedbackSummary.updated_at >= written_since)
+        query = query.where(FeedbackSummary.written_at >= written_since)
     return session.scalar(query)
 
 
@@ -52,7 +52,7 @@ def store(
     stored.model = summary.model
     stored.prompt_version = summary.prompt_version
     stored.stale = False
-    stored.updated_at = utcnow()
+    stored.written_at = stored.updated_at = utcnow()
     review.start_over(stored)
     session.flush()
     return stored

@@ -1,8 +1,15 @@
-"""The people of a school: adding teachers, admins and students by hand, listing them, removing a teacher.
+"""The people of a school: adding teachers, admins and students by hand, listing them, ending and restoring access,
+and deleting what one person gave as a reviewer.
 
 Students usually arrive through an import; teachers and admins only come in
 this way, so a school that came in through `peerdigest import` gets its
 teacher here (`peerdigest users add`, `import --teacher`, or an admin's page).
+
+People are never deleted: deleting a user would take every score and comment
+they gave with them, silently changing the feedback that released summaries
+were written from. Removing someone ends their access (`disable`), which can be
+undone; deleting what they gave is a separate, confirmed step
+(`delete_given_feedback`) that marks the summaries built on it stale.
 """
 
 from __future__ import annotations
@@ -10,14 +17,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Role, School, User
+from peerdigest.db.models import Allocation, ApiToken, Evaluation, Role, School, Score, Submission, User, WebSession, utcnow
+from peerdigest.domain.evaluations import mark_stale_summaries
+
+STAFF_ROLES = (Role.teacher, Role.admin)
 
 
 class UserError(Exception):
     """The change cannot be made as asked; the message says why in words."""
+
+
+class PromotionUnconfirmed(UserError):
+    """Making this student a teacher or admin needs to be asked for explicitly (`promote=True`).
+
+    Staff see the contribution factors, labels and flagged comments of every class
+    of the school: a mistyped email must not hand that to a student.
+    """
+
+    def __init__(self, user: User, role: Role):
+        self.user = user
+        self.role = role
+        super().__init__(
+            f"{user.email} is a student of {user.school.name} ({user.name}). As a {role} they would see the contribution "
+            "factors, labels and flagged comments of every class of the school; confirm to make them one."
+        )
 
 
 @dataclass(frozen=True)
@@ -39,12 +65,16 @@ def name_from_email(email: str) -> str:
     return " ".join(part.capitalize() for part in local.replace("_", ".").replace("-", ".").split(".") if part) or email
 
 
-def add_user(session: Session, *, email: str, name: str | None, school: str, role: Role) -> Added:
+def add_user(
+    session: Session, *, email: str, name: str | None, school: str, role: Role, promote: bool = False
+) -> Added:
     """The user `email` in `school` (created when missing) with this role, and this name when given
     (otherwise an existing user keeps theirs and a new one gets one made from the email).
 
     An email of another school is refused: a person belongs to one school, and
-    moving them would hand their feedback to that school's teachers.
+    moving them would hand their feedback to that school's teachers. A student
+    becomes a teacher or admin only with `promote=True` (else PromotionUnconfirmed),
+    and a user whose access was ended must be enabled first.
     """
     email = normalized_email(email)
     if name is not None and not name.strip():
@@ -62,6 +92,10 @@ def add_user(session: Session, *, email: str, name: str | None, school: str, rol
         session.add(user)
         session.flush()
         return Added(user, created=True)
+    if user.disabled_at is not None:
+        raise UserError(f"{user.name} <{email}> has no access since {user.disabled_at:%Y-%m-%d}; enable them first.")
+    if user.role == Role.student and role in STAFF_ROLES and not promote:
+        raise PromotionUnconfirmed(user, role)
     user.role = role
     if name is not None:
         user.name = name.strip()
@@ -79,17 +113,109 @@ def users_of(session: Session, school: str | None = None, roles: tuple[Role, ...
     return list(session.scalars(query))
 
 
-def remove_teacher(session: Session, school_id: int, user_id: int) -> User:
-    """Remove a teacher's account from the school: they can no longer sign in, their tokens and sessions end.
+def user_by_email(session: Session, email: str) -> User:
+    """The user with this email, whether or not they have access (signing in is `auth.user_by_email`)."""
+    user = session.scalar(select(User).where(User.email == normalized_email(email)))
+    if user is None:
+        raise UserError(f"There is no user {email.strip()!r}.")
+    return user
 
-    Only teachers: an admin is removed by another admin on the command line, and
-    a student's account carries their feedback.
-    """
+
+def user_of_school(session: Session, school_id: int, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or user.school_id != school_id:
         raise UserError(f"There is no user {user_id} in this school.")
-    if user.role != Role.teacher:
-        raise UserError(f"{user.name} is a {user.role}, not a teacher; only teachers are removed here.")
-    session.delete(user)
+    return user
+
+
+def disable(session: Session, user: User, by: User | None) -> User:
+    """End `user`'s access: they can no longer sign in, their browser sessions end and their API tokens are revoked.
+
+    Everything they gave and received stays; `enable` gives access back. `by`
+    (None: the command line) is recorded, and may not be the user themself: an
+    admin who locked themself out would need the command line to get back in.
+    """
+    if by is not None and by.id == user.id:
+        raise UserError("You cannot end your own access; ask another admin.")
+    if user.disabled_at is not None:
+        raise UserError(f"{user.name} has had no access since {user.disabled_at:%Y-%m-%d %H:%M} UTC already.")
+    now = utcnow()
+    user.disabled_at = now
+    user.disabled_by_id = by.id if by is not None else None
+    session.execute(
+        update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None)).values(ended_at=now)
+    )
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
     session.flush()
     return user
+
+
+def enable(session: Session, user: User) -> User:
+    """Give a disabled user access again (they sign in anew; revoked API tokens stay revoked)."""
+    if user.disabled_at is None:
+        raise UserError(f"{user.name} has access already.")
+    user.disabled_at = None
+    user.disabled_by_id = None
+    session.flush()
+    return user
+
+
+def disabled_by(session: Session, users: list[User]) -> dict[int, User]:
+    """Who ended the access of each disabled user in `users`, by the disabled user's id (absent: the command line)."""
+    by_ids = {u.disabled_by_id for u in users if u.disabled_by_id is not None}
+    found = {u.id: u for u in session.scalars(select(User).where(User.id.in_(by_ids)))} if by_ids else {}
+    return {u.id: found[u.disabled_by_id] for u in users if u.disabled_by_id in found}
+
+
+@dataclass(frozen=True)
+class GivenFeedback:
+    """What one person gave as a reviewer: scores (with or without a comment) in these evaluations."""
+
+    scores: int
+    comments: int
+    evaluations: list[Evaluation]
+
+
+def _given(user: User):
+    return select(Score.id).join(Allocation, Score.allocation_id == Allocation.id).where(Allocation.reviewer_id == user.id)
+
+
+def given_feedback(session: Session, user: User) -> GivenFeedback:
+    rows = session.execute(
+        select(func.count(Score.id), func.count(func.nullif(func.trim(func.coalesce(Score.comment, "")), "")))
+        .where(Score.id.in_(_given(user)))
+    ).one()
+    evaluations = session.scalars(
+        select(Evaluation).where(Evaluation.id.in_(select(Allocation.evaluation_id).where(Allocation.reviewer_id == user.id)))
+        .order_by(Evaluation.id)
+    ).all()
+    return GivenFeedback(scores=rows[0], comments=rows[1], evaluations=list(evaluations))
+
+
+@dataclass(frozen=True)
+class DeletedFeedback:
+    scores: int
+    stale_summaries: int
+
+
+def delete_given_feedback(session: Session, user: User) -> DeletedFeedback:
+    """Delete every score and comment `user` gave as a reviewer, and their progress on the forms.
+
+    The review pairs themselves stay (who was asked to review whom). Summaries
+    written from what was deleted are marked stale, so none is released as if
+    the feedback were still there.
+    """
+    reviewed = session.execute(
+        select(Allocation.evaluation_id, Allocation.reviewee_id).where(Allocation.reviewer_id == user.id)
+    ).all()
+    deleted = session.execute(delete(Score).where(Score.id.in_(_given(user)))).rowcount
+    session.execute(delete(Submission).where(Submission.reviewer_id == user.id))
+    session.flush()
+    session.expire_all()  # a bulk DELETE passes the identity map by: what was loaded is read again
+    by_evaluation: dict[int, set[int]] = {}
+    for evaluation_id, reviewee_id in reviewed:
+        by_evaluation.setdefault(evaluation_id, set()).add(reviewee_id)
+    stale = sum(mark_stale_summaries(session, evaluation_id, students) for evaluation_id, students in by_evaluation.items())
+    return DeletedFeedback(scores=deleted, stale_summaries=stale)

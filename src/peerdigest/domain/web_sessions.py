@@ -46,7 +46,7 @@ def start(session: Session, user: User, lifetime: timedelta) -> Started:
 
 
 def find(session: Session, secret: str | None) -> WebSession | None:
-    """The live session the cookie's secret belongs to; None when unknown, ended or expired."""
+    """The live session the cookie's secret belongs to; None when unknown, ended, expired or its user's access ended."""
     if not secret:
         return None
     # The user and school come along: an error page is drawn after the request's session has closed.
@@ -55,7 +55,7 @@ def find(session: Session, secret: str | None) -> WebSession | None:
         .options(joinedload(WebSession.user).joinedload(User.school))
         .where(WebSession.secret_hash == hash_token(secret))
     )
-    if found is None or found.ended_at is not None or found.expires_at <= utcnow():
+    if found is None or found.ended_at is not None or found.expires_at <= utcnow() or found.user.disabled_at is not None:
         return None
     return found
 

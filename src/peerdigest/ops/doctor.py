@@ -7,21 +7,30 @@ keeps accepting jobs while Redis is down (the reconciler queues them later), so
 an unreachable Redis stops a worker but not the API; a missing LLM model is a
 misconfiguration a worker refuses, an unreachable LLM endpoint only a warning
 (jobs retry, then fall back to the builtin summarizer).
+
+The last checks compare the database of record with Redis, as the reconciler
+does (`queue.reconcile` finds the differences for both): open jobs Redis does
+not hold, job data RQ cannot read, queue entries without a job, ended jobs RQ
+files elsewhere, and LLM slots held by jobs no longer running. Each is repaired
+by the reconciler's next pass, or at once by `peerdigest jobs recover`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 import httpx
 import rq
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
-from peerdigest.config import Settings
+from peerdigest.config import Settings, redacted
 from peerdigest.queue.connection import (
     SENTINEL_SCHEME,
     DecodingConnectionError,
@@ -29,6 +38,7 @@ from peerdigest.queue.connection import (
     connect,
     describe,
 )
+from peerdigest.queue.mail import server_problem
 
 MIN_REDIS = (5, 0, 0)  # "RQ requires Redis >= 5" (RQ's README)
 CLOCK_SKEW_WARN = 2.0  # seconds; RQ compares timestamps written by different machines
@@ -60,6 +70,13 @@ class Probe:
     redis_url: str
     redis: Redis | None = None  # None when Redis does not answer
     redis_error: str = ""
+
+    @cached_property
+    def open_jobs(self) -> list:
+        """Every open job with where Redis has it (`reconcile.survey`), looked at once for all the checks that need it."""
+        from peerdigest.queue.reconcile import survey
+
+        return survey(self.settings, self.redis)
 
 
 def _redis(probe: Probe) -> Finding:
@@ -140,6 +157,21 @@ def _llm(probe: Probe) -> Finding:
     return Finding("llm", Level.ok, f"model {settings.llm_model} offered at {settings.llm_base_url}")
 
 
+def _mail(probe: Probe) -> Finding:
+    settings = probe.settings
+    if not settings.smtp_url:
+        return Finding("mail", Level.ok, "SMTP_URL not set: nothing is mailed; teachers send reminders and sign-in "
+                       "links by hand from an evaluation's Mail page")
+    if settings.environment == "production" and urlsplit(settings.public_url).hostname in ("localhost", "127.0.0.1"):
+        return Finding("mail", Level.warn, f"links in mail start with PUBLIC_URL {settings.public_url}, which no "
+                       "student can open", "set PUBLIC_URL to the address people reach the web app at")
+    problem = server_problem(settings)
+    if problem:
+        return Finding("mail", Level.warn, f"{redacted(settings.smtp_url)} does not take mail ({problem}); mail "
+                       "waits and is tried again", "start the mail server, or fix SMTP_URL")
+    return Finding("mail", Level.ok, f"{redacted(settings.smtp_url)} answers; links start with {settings.public_url}")
+
+
 def _workers(probe: Probe) -> Finding:
     if probe.redis is None:
         return Finding("workers", Level.warn, "unknown (Redis does not answer)")
@@ -195,15 +227,128 @@ def _clock(probe: Probe) -> Finding:
     )
 
 
+RECOVER = (
+    "`peerdigest jobs recover` (the scheduler's reconciler does it on its own every RECONCILE_INTERVAL seconds)"
+)
+LISTED = 5  # job ids named in one line at most
+
+
+def _listed(items: list[str]) -> str:
+    more = f" and {len(items) - LISTED} more" if len(items) > LISTED else ""
+    return ", ".join(items[:LISTED]) + more
+
+
+def _unknown(check: str, probe: Probe) -> Finding | None:
+    """The finding of a check that compares the database with Redis, when Redis does not answer."""
+    if probe.redis is None:
+        return Finding(check, Level.warn, "unknown (Redis does not answer)")
+    return None
+
+
+def _open_jobs(probe: Probe) -> Finding:
+    from peerdigest.queue.reconcile import Seen
+
+    if unknown := _unknown("open jobs", probe):
+        return unknown
+    lost = [f"{row.job_id} ({row.status})" for row, sighting in probe.open_jobs
+            if sighting.seen in (Seen.missing, Seen.stranded)]
+    if lost:
+        return Finding(
+            "open jobs", Level.fail,
+            f"{len(lost)} queued or processing in the database but on no queue or registry of Redis, so no worker "
+            f"will run them: {_listed(lost)}",
+            f"{RECOVER} queues them again (a processing one once its worker has stopped)",
+        )
+    return Finding("open jobs", Level.ok, f"Redis holds all {len(probe.open_jobs)} queued or processing")
+
+
+def _job_data(probe: Probe) -> Finding:
+    from peerdigest.queue.reconcile import Seen, stray_entries
+
+    if unknown := _unknown("job data", probe):
+        return unknown
+    unreadable = [f"{row.job_id} ({sighting.reason})" for row, sighting in probe.open_jobs
+                  if sighting.seen == Seen.unreadable]
+    open_ids = {row.job_id for row, _ in probe.open_jobs}
+    unreadable += [f"{stray.job_id} ({stray.reason})" for stray in stray_entries(probe.redis, open_ids) if stray.reason]
+    if unreadable:
+        return Finding(
+            "job data", Level.fail, f"{len(unreadable)} job hashes on Redis that RQ cannot read: {_listed(unreadable)}",
+            f"{RECOVER} moves them to the failed registry, with the reason, and fails their jobs",
+        )
+    return Finding("job data", Level.ok, "RQ can read every queued or open job")
+
+
+def _queue_entries(probe: Probe) -> Finding:
+    from peerdigest.queue.reconcile import stray_entries
+
+    if unknown := _unknown("queue entries", probe):
+        return unknown
+    open_ids = {row.job_id for row, _ in probe.open_jobs}  # so no open job's hash is read a second time
+    dangling = [f"{stray.job_id} on {stray.queue}" for stray in stray_entries(probe.redis, open_ids) if not stray.reason]
+    if dangling:
+        return Finding(
+            "queue entries", Level.fail, f"{len(dangling)} point at no job hash: {_listed(dangling)}",
+            f"{RECOVER} drops them and queues their jobs again from the database",
+        )
+    return Finding("queue entries", Level.ok, "every entry has its job")
+
+
+def _registries(probe: Probe) -> Finding:
+    from peerdigest.queue.reconcile import misfiled
+
+    if unknown := _unknown("registries", probe):
+        return unknown
+    wrong = [f"{entry.job.id} ({entry.status}, listed as {entry.listed})" for entry in misfiled(probe.settings, probe.redis)]
+    if wrong:
+        return Finding(
+            "registries", Level.warn,
+            f"{len(wrong)} ended jobs RQ lists as running or failed, so `queues stats` miscounts them: {_listed(wrong)}",
+            f"{RECOVER} files them where the database says",
+        )
+    return Finding("registries", Level.ok, "RQ lists every ended job where the database says")
+
+
+def _llm_slots(probe: Probe) -> Finding:
+    from peerdigest.queue.reconcile import runs, slots_held
+
+    if unknown := _unknown("llm slots", probe):
+        return unknown
+    held = slots_held(probe.settings, probe.redis)
+    cap = probe.settings.llm_max_concurrency
+    stale = [(slot, status) for slot, status in held if not runs(probe.settings, probe.redis, slot.job_id, status)]
+    if stale:
+        return Finding(
+            "llm slots", Level.fail,
+            f"{len(stale)} of the {cap} LLM slots are held by jobs no longer running: "
+            + _listed([f"{slot.job_id} ({status or 'no such job'}, held {slot.held_for:.0f} s)" for slot, status in stale])
+            + f"; jobs needing the LLM wait until the reconciler frees them (their leases end in "
+            f"{min(slot.lease_left for slot, _ in stale):.0f} s at the soonest)",
+            f"{RECOVER} frees them",
+        )
+    if not held:
+        return Finding("llm slots", Level.ok, f"none of the {cap} held")
+    return Finding(
+        "llm slots", Level.ok,
+        f"{len(held)} of {cap} held: " + _listed([f"{slot.job_id} ({slot.held_for:.0f} s)" for slot, _ in held]),
+    )
+
+
 CHECKS: dict[str, Callable[[Probe], Finding]] = {
     "redis": _redis,
     "queue connection": _queue_connection,
     "versions": _versions,
     "database": _database,
     "llm": _llm,
+    "mail": _mail,
     "workers": _workers,
     "quarantine": _quarantine,
     "clock": _clock,
+    "open jobs": _open_jobs,
+    "job data": _job_data,
+    "queue entries": _queue_entries,
+    "registries": _registries,
+    "llm slots": _llm_slots,
 }
 
 # The checks whose failure stops each service from starting.
@@ -237,8 +382,12 @@ def diagnose(settings: Settings, checks: tuple[str, ...] | None = None) -> list[
 def _run(name: str, shared: Probe) -> Finding:
     try:
         return CHECKS[name](shared)
+    except DecodingConnectionError:
+        return Finding(name, Level.warn, "unknown (the queue connection is misconfigured, see above)")
     except (RedisError, OSError) as exc:  # Redis went away between the probe and this check
         return Finding(name, Level.fail, f"could not check: {type(exc).__name__}: {_first_line(exc)}")
+    except SQLAlchemyError as exc:  # the database check says why
+        return Finding(name, Level.warn, f"unknown (the database cannot be read: {type(exc).__name__})")
 
 
 def start_problems(settings: Settings, service: str) -> list[Finding]:

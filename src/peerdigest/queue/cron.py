@@ -1,10 +1,13 @@
-"""The scheduler process: run the due cron schedules, and the reconciler, on their intervals.
+"""The scheduler process: run the due cron schedules, the evaluations' deadlines, and the reconciler, on their intervals.
 
 `peerdigest scheduler` runs `serve`: every SCHEDULER_INTERVAL seconds it
 queues the summaries of each schedule that is due and that it could claim
 (`domain.schedules` says why a claim runs a schedule exactly once, also with
-several schedulers), and every RECONCILE_INTERVAL seconds it runs the
-reconciler that brings Redis in line with the database.
+several schedulers), writes the automatic reminders that are due, and queues
+the summaries of every evaluation that has just closed (`domain.deadlines`,
+claimed the same way); every RECONCILE_INTERVAL seconds it runs the
+reconciler that brings Redis in line with the database, and queues again
+any unsent mail whose job Redis lost (`queue.mail.queue_lost`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import ScheduledJob, utcnow
+from peerdigest.db.models import Evaluation, ScheduledJob, utcnow
 from peerdigest.db.session import session_scope
+from peerdigest.domain import deadlines, mail
 from peerdigest.domain.schedules import PRIORITY, claim, due
+from peerdigest.queue import mail as mail_queue
 from peerdigest.queue.enqueue import request_class
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,48 @@ def _queue_run(session: Session, redis: Redis, settings: Settings, schedule: Sch
              schedule.id, schedule.name, created, existing, schedule.evaluation_id)
 
 
+def remind_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
+    """Write and queue the automatic reminder of every evaluation whose time for it has come; how many mails."""
+    now = now or utcnow()
+    with session_scope(settings.database_url) as session:
+        evaluation_ids = [evaluation.id for evaluation in deadlines.reminders_due(session, now)]
+    written = 0
+    for evaluation_id in evaluation_ids:
+        with session_scope(settings.database_url) as session:
+            evaluation = session.get(Evaluation, evaluation_id)
+            if evaluation is None or not deadlines.claim_reminder(session, evaluation, now):
+                continue
+            # The claim and the mails are one commit: a reminder is either wholly written or not at all.
+            mails = mail.reminders(session, settings, evaluation)
+            session.commit()
+            mail_queue.announce(redis, settings, mails)
+            written += len(mails)
+            log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation_id, len(mails))
+    return written
+
+
+def close_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
+    """Queue the summaries of every evaluation whose deadline has passed, once each; how many evaluations."""
+    now = now or utcnow()
+    with session_scope(settings.database_url) as session:
+        evaluation_ids = [evaluation.id for evaluation in deadlines.closed_unqueued(session, now)]
+    closed = 0
+    for evaluation_id in evaluation_ids:
+        with session_scope(settings.database_url) as session:
+            evaluation = session.get(Evaluation, evaluation_id)
+            if evaluation is None or not deadlines.claim_close(session, evaluation, now):
+                continue
+            session.commit()  # before queuing, as a schedule's claim: a failed queuing never queues twice
+            closed += 1
+            queued = request_class(
+                session, redis, settings, evaluation_id=evaluation_id, student_ids=None,
+                requested_by_id=None, priority=PRIORITY,
+            )
+            log.info("evaluation %d closed: %d summaries queued", evaluation_id,
+                     sum(1 for _student, accepted in queued if accepted is not None and accepted.created))
+    return closed
+
+
 def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Callable[[], object]) -> None:
     """Run due schedules and `reconcile` on their intervals until `stop` is set.
 
@@ -76,8 +123,11 @@ def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Ca
     next_reconcile = time.monotonic()
     while not stop.is_set():
         _guarded("running due schedules", run_due, settings, redis)
+        _guarded("sending due reminders", remind_due, settings, redis)
+        _guarded("queuing the summaries of closed evaluations", close_due, settings, redis)
         if time.monotonic() >= next_reconcile:
             _guarded("reconciling", reconcile)
+            _guarded("queuing lost mail", mail_queue.queue_lost, settings, redis)
             next_reconcile = time.monotonic() + settings.reconcile_interval
         stop.wait(settings.scheduler_interval)
     log.info("scheduler stopped")

@@ -43,3 +43,11 @@ def list_jobs(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def statuses(session: Session, job_ids: list[str]) -> dict[str, JobStatus]:
+    """The status of each of these jobs that has a row, by job id; one query."""
+    if not job_ids:
+        return {}
+    found = session.execute(select(SummaryJob.job_id, SummaryJob.status).where(SummaryJob.job_id.in_(job_ids)))
+    return {job_id: JobStatus(status) for job_id, status in found}

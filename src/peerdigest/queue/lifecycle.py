@@ -5,7 +5,7 @@
     accept              (new row)             queued       put on its Redis queue
     accept (cached)     (new row)             completed    webhook
     start               queued                processing   -
-    complete            processing            completed    webhook, duration metrics
+    complete            processing            completed    webhook, duration metrics, mail (release: automatic)
     retry_later         processing            queued       - (RQ's `Retry` holds it until `next_retry_at`)
     fail                queued, processing    failed       webhook
     cancel              queued, processing    cancelled    taken off its queue, or its work horse stopped
@@ -52,14 +52,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
-from peerdigest.db.models import FeedbackSummary, JobStatus, SummaryJob, utcnow
+from peerdigest.db.models import Evaluation, FeedbackSummary, JobStatus, SummaryJob, utcnow
 from peerdigest.domain.feedback import feedback_hash
+from peerdigest.domain.mail import summaries_released
 from peerdigest.domain.received import ReceivedFeedback
 from peerdigest.domain.summaries import store
 from peerdigest.domain.webhooks import EVENTS
 from peerdigest.queue.connection import ensure_binary_safe
 from peerdigest.queue.deliveries import announce
 from peerdigest.queue.job_metrics import observe_completed
+from peerdigest.queue.mail import announce as announce_mail
 from peerdigest.queue.queues import STOPPED_CALLBACK, SUMMARY_TASK, queue_name
 from peerdigest.summarize import Summary
 
@@ -185,8 +187,8 @@ def complete(
     1. the row, if still `processing` (a job cancelled while it ran discards its summary: None);
     2. the summary is stored (replacing the student's previous one, whose review starts over)
        and is the job's result; a fallback or a rejected first answer leaves a note in `error_message`;
-    3. commit;
-    4. webhook; the job's and the LLM's durations and the guard's rejections go to the metrics.
+    3. the student's mail, when the summary is released at once (`release: automatic`), and commit;
+    4. webhook, the mail queued; the job's and the LLM's durations and the guard's rejections go to the metrics.
     """
     job = _lock(session, job_id, JobStatus.processing)
     if job is None:
@@ -195,8 +197,11 @@ def complete(
         session, job.evaluation_id, job.student_id, summary, feedback_hash(received), len(received.comments)
     )
     _end(job, JobStatus.completed, result=stored.as_result(), error_message=_note(summary))
+    # Released at once (release: automatic): the student's mail is written with the summary.
+    mails = summaries_released(session, settings, session.get(Evaluation, job.evaluation_id), [job.student_id])
     session.commit()
     _after_end(session, redis, settings, job)
+    announce_mail(redis, settings, mails)
     observe_completed(redis, job, summary.generation_method, summary.duration_ms, summary.rejections)
     return job
 

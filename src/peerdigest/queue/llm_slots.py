@@ -16,6 +16,14 @@ OOM killer) loses its slot when the lease ends, so a crash never shrinks the
 cap for good. A stopped job also hands its slot back at once through RQ's
 `on_stopped` callback (`release_stopped`), which runs in the worker after the
 horse is gone.
+
+A lease alone is not enough: it lasts JOB_TIMEOUT + 60 s, and a Redis that keeps
+an append-only file brings it back after a restart. A job in its LLM call when
+Redis died completes (the summary in hand is stored), but cannot release its
+slot; after an outage or two every slot belonged to a finished job and nothing
+ran for minutes. So a slot is also tied to its job's row: the reconciler frees,
+within one pass, every slot whose job is no longer `processing` (`held`, `free`;
+see `queue.reconcile`).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -53,6 +62,31 @@ end
 return 0
 """
 
+# KEYS[1]: the holders; ARGV: holder, the lease end it was seen with. Frees the slot only if
+# nobody renewed it since it was seen (a re-run of the job takes its own slot again).
+_FREE = """
+local lease_end = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if lease_end and tonumber(lease_end) == tonumber(ARGV[2]) then
+    return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One held LLM slot, as seen at one moment."""
+
+    job_id: str  # its holder
+    lease_end: float  # Redis time when the lease ends; `free` compares it
+    held_for: float  # seconds since it was taken (or renewed), from the lease JOB_TIMEOUT gives
+    lease_left: float  # seconds until the lease ends by itself
+
+
+def lease(settings: Settings) -> int:
+    """Seconds a slot is held at most without its holder releasing it."""
+    return settings.job_timeout + HARD_KILL_GRACE
+
 
 @contextmanager
 def llm_slot(redis: Redis, settings: Settings, holder: str) -> Iterator[None]:
@@ -65,9 +99,8 @@ def llm_slot(redis: Redis, settings: Settings, holder: str) -> Iterator[None]:
         yield
         return
     acquire = redis.register_script(_ACQUIRE)
-    lease = settings.job_timeout + HARD_KILL_GRACE
     waited = False
-    while not acquire(keys=[KEY], args=[holder, settings.llm_max_concurrency, lease]):
+    while not acquire(keys=[KEY], args=[holder, settings.llm_max_concurrency, lease(settings)]):
         if not waited:
             log.info("job %s: all %d LLM slots are taken; waiting for one", holder, settings.llm_max_concurrency)
             waited = True
@@ -84,9 +117,27 @@ def _release(redis: Redis, holder: str) -> None:
     except RedisError as exc:
         # By now the LLM has answered: a summary in hand is never failed over its slot, which
         # simply ends with its lease.
-        log.warning("job %s: LLM slot not released (Redis: %s); it frees itself when its lease ends", holder, exc)
+        log.warning(
+            "job %s: LLM slot not released (Redis: %s); the reconciler frees it once Redis answers", holder, exc
+        )
 
 
 def release_stopped(job: Job, connection: Redis) -> None:
     """RQ `on_stopped` callback: a job stopped on request gives its slot back at once."""
     _release(connection, job.id)
+
+
+def held(redis: Redis, settings: Settings) -> list[Slot]:
+    """Every slot held now, the longest held first."""
+    seconds, micros = redis.time()
+    now = seconds + micros / 1_000_000
+    return [
+        Slot(member.decode(), lease_end, held_for=now - (lease_end - lease(settings)), lease_left=lease_end - now)
+        for member, lease_end in redis.zrange(KEY, 0, -1, withscores=True)
+        if lease_end > now
+    ]
+
+
+def free(redis: Redis, slot: Slot) -> bool:
+    """Free a slot whose job no longer runs, unless it was taken again since `slot` was seen; whether it was freed."""
+    return bool(redis.register_script(_FREE)(keys=[KEY], args=[slot.job_id, repr(slot.lease_end)]))

@@ -19,9 +19,11 @@ QUEUE_NAMES: dict[str, str] = {
     Priority.low: "summaries-low",
 }
 WEBHOOK_QUEUE_NAME = "webhooks"
+MAIL_QUEUE_NAME = "mail"
 
 SUMMARY_TASK = "peerdigest.queue.tasks.generate_summary"
 WEBHOOK_TASK = "peerdigest.queue.deliveries.deliver"
+MAIL_TASK = "peerdigest.queue.mail.send"
 # RQ calls this when a job is stopped on request (a cancel), so it hands back its LLM slot at once.
 STOPPED_CALLBACK = "peerdigest.queue.llm_slots.release_stopped"
 
@@ -41,6 +43,10 @@ def webhook_queue(redis: Redis) -> Queue:
     return Queue(WEBHOOK_QUEUE_NAME, connection=ensure_binary_safe(redis))
 
 
+def mail_queue(redis: Redis) -> Queue:
+    return Queue(MAIL_QUEUE_NAME, connection=ensure_binary_safe(redis))
+
+
 def all_queues(redis: Redis) -> list[Queue]:
-    """Every queue a worker listens to, in its order: a summary never waits for a webhook."""
-    return [*summary_queues(redis), webhook_queue(redis)]
+    """Every queue a worker listens to, in its order: a summary never waits for a webhook or a mail."""
+    return [*summary_queues(redis), webhook_queue(redis), mail_queue(redis)]

@@ -17,29 +17,57 @@ pass looks at every open job on both sides and repairs each difference:
   one (see queue.worker.SummaryQueue), so bad data never stops a worker;
 - a queue entry that is not a job id at all: moved to the quarantine
   (`queue.quarantine`) before anything reads the queues;
+- a queue entry whose job hash is gone: dropped (a job whose row is still
+  queued is then re-created from its row, as above); one whose hash RQ cannot
+  read is set aside, whatever its row says (`stray_entries`);
 - a retry that is due while no RQ scheduler is alive to queue it: queued
-  (`queue.due_retries`).
+  (`queue.due_retries`);
+- an ended job RQ still lists as running (its run ended while Redis was away,
+  so RQ never heard of the end, and would later call it abandoned and failed),
+  or a completed job RQ lists as failed: filed in the registry its row says,
+  finished, failed or cancelled (`misfiled`), so `queues stats` counts what
+  the database says;
+- an LLM slot whose job is no longer `processing` (it ended while Redis was
+  away and could not release it, or its run was lost and handed back in this
+  same pass): freed (`slots_held`, `queue.llm_slots`).
+
+What differs is found by functions the doctor calls too (`survey`,
+`stray_entries`, `misfiled`, `slots_held`), and repaired only here.
 
 Passes are safe from several processes at once: a Redis lock makes them take
 turns, and every row change is a `lifecycle` transition, a compare-and-set on
 the status the pass saw, so a worker or a cancel that moved the job meanwhile wins.
+The lock names its process, so a turn that an append-only Redis brought back
+after its pass lost Redis does not hold up every pass until it expires.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import psutil
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import (
+    CanceledJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 from rq.utils import current_timestamp
 from rq.worker import Worker
 from sqlalchemy import select
@@ -49,15 +77,25 @@ from peerdigest.config import Settings
 from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.domain.summaries import stored_summary
-from peerdigest.queue import due_retries, lifecycle, quarantine, repairs
+from peerdigest.queue import due_retries, lifecycle, llm_slots, quarantine, repairs
 from peerdigest.queue.connection import ensure_binary_safe
-from peerdigest.queue.jobs import find
+from peerdigest.queue.jobs import find, statuses
 from peerdigest.queue.queues import all_queues, queue_name, summary_queues
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "peerdigest:reconcile"
 LOCK_TTL = 120  # seconds; a pass that dies holding the lock holds up the next ones this long at most
+# KEYS[1]: the lock; ARGV[1]: the holder seen. Deleted only if nobody took it since.
+_DELETE_IF_HELD_BY = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+# Held while this process runs a pass: so a turn on Redis naming this process, seen while
+# holding this, is one an earlier pass could not let go of.
+_in_pass = threading.Lock()
 # Between popping a job id and marking its job started, a worker holds it where no pass can see
 # it (RQ's BLPOP over several queues has no intermediate list). A job that looks lost is looked
 # at again this much later, long after any live worker has marked it started.
@@ -83,6 +121,9 @@ class Report:
     quarantined: int = 0  # queue entries that were not job ids, moved to the quarantine
     promoted: int = 0  # due retries queued because no RQ scheduler did
     announced: int = 0  # webhooks of jobs that ended while Redis was away, queued now
+    dropped: int = 0  # queue entries whose job hash was gone, removed
+    refiled: int = 0  # ended jobs RQ listed as running or failed, filed where their row says
+    reclaimed: int = 0  # LLM slots held by jobs no longer running, freed
     skipped: str | None = None  # why this pass did nothing
 
     @property
@@ -126,20 +167,43 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
     otherwise skips: the other pass is doing the same work.
     """
     ensure_binary_safe(redis)
-    turn = redis.lock(LOCK_KEY, timeout=LOCK_TTL)
-    if not turn.acquire(blocking=wait > 0, blocking_timeout=wait or None):
-        return Report(skipped="another reconciler is running")
-    try:
-        started = time.monotonic()
-        report = _pass(settings, redis)
-        # Kept on Redis for /metrics and the operations page (`queue.repairs`).
-        repairs.record(redis, time.monotonic() - started, report.checked, report.counts())
-        return report
-    finally:
+    with _in_pass:
+        turn = redis.lock(LOCK_KEY, timeout=LOCK_TTL)
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+        if not turn.acquire(blocking=False, token=token):
+            _free_orphaned_turn(redis)
+            if not turn.acquire(blocking=wait > 0, blocking_timeout=wait or None, token=token):
+                return Report(skipped="another reconciler is running")
         try:
-            turn.release()
-        except RedisError:
-            pass  # expired or Redis gone: the lock ends by itself
+            started = time.monotonic()
+            report = _pass(settings, redis)
+            # Kept on Redis for /metrics and the operations page (`queue.repairs`).
+            repairs.record(redis, time.monotonic() - started, report.checked, report.counts())
+            return report
+        finally:
+            try:
+                turn.release()
+            except RedisError:
+                pass  # expired, or Redis gone (should it come back with the turn, `_free_orphaned_turn`)
+
+
+def _free_orphaned_turn(redis: Redis) -> None:
+    """Free the turn of a pass that can no longer let go of it: one of this process (which is in no
+    other pass now) that lost Redis, or one whose process on this machine has ended.
+
+    An append-only Redis brings such a turn back after a restart, and every pass would skip
+    for up to LOCK_TTL. A turn of a process on another machine ends with its TTL.
+    """
+    holder = redis.get(LOCK_KEY)
+    if holder is None:
+        return
+    host, pid, _ = ["", "", "", *holder.decode(errors="replace").rsplit(":", 2)][-3:]
+    if host != socket.gethostname() or not pid.isdigit():
+        return
+    if int(pid) != os.getpid() and psutil.pid_exists(int(pid)):
+        return
+    if redis.register_script(_DELETE_IF_HELD_BY)(keys=[LOCK_KEY], args=[holder]):
+        log.warning("reconciler: freed the turn a pass of process %s left behind when it lost Redis or ended", pid)
 
 
 def _pass(settings: Settings, redis: Redis) -> Report:
@@ -148,25 +212,52 @@ def _pass(settings: Settings, redis: Redis) -> Report:
     report.quarantined = quarantine.sweep(redis, queues)
     report.promoted = len(due_retries.promote(redis, queues))
     report.announced = _announce_pending(settings, redis)
-    with session_scope(settings.database_url) as session:
-        rows = list(session.scalars(select(SummaryJob).where(SummaryJob.status.in_(JobStatus.open()))))
-    report.checked = len(rows)
-    waiting = _waiting_ids(redis)
-    lost = []
-    for row in rows:
-        sighting = look(redis, row.job_id, waiting)
-        if sighting.seen in (Seen.missing, Seen.stranded):
-            lost.append(row)
-        else:
-            _repair_one(settings, redis, row, sighting, report)
-    if lost:
-        time.sleep(SECOND_LOOK)
-        waiting = _waiting_ids(redis)
-        for row in lost:
-            _repair_one(settings, redis, row, look(redis, row.job_id, waiting), report)
+    sightings = survey(settings, redis)
+    report.checked = len(sightings)
+    # Before the repairs: a job re-created from its row must not find its dangling entry still queued.
+    for stray in stray_entries(redis, {row.job_id for row, _ in sightings}):
+        if stray.reason:
+            set_aside(settings, redis, stray.job_id, stray.queue, stray.reason)
+            report.set_aside += 1
+        elif _drop_dangling(redis, stray):
+            report.dropped += 1
+    for row, sighting in sightings:
+        _repair_one(settings, redis, row, sighting, report)
+    for entry in misfiled(settings, redis):
+        refile(redis, entry)
+        report.refiled += 1
+    # Last, so a run handed back above frees its slot in this same pass.
+    for slot, status in slots_held(settings, redis):
+        if not runs(settings, redis, slot.job_id, status) and llm_slots.free(redis, slot):
+            log.warning(
+                "job %s: its LLM slot was still held (%.0f s) while the job is %s; freed",
+                slot.job_id, slot.held_for, status or "unknown here",
+            )
+            report.reclaimed += 1
     if report.repairs:
         log.info("reconciler: %s", ", ".join(f"{n} {k}" for k, n in report.counts().items() if n))
     return report
+
+
+def survey(settings: Settings, redis: Redis) -> list[tuple[SummaryJob, Sighting]]:
+    """Every open job, with where Redis has it.
+
+    A job that looks lost is looked at again SECOND_LOOK later: a worker may have
+    been between popping it and marking it started, or a request between its row
+    and its queue entry.
+    """
+    with session_scope(settings.database_url) as session:
+        rows = list(session.scalars(select(SummaryJob).where(SummaryJob.status.in_(JobStatus.open()))))
+    waiting = _waiting_ids(redis)
+    sightings = [(row, look(redis, row.job_id, waiting)) for row in rows]
+    if any(sighting.seen in (Seen.missing, Seen.stranded) for _, sighting in sightings):
+        time.sleep(SECOND_LOOK)
+        waiting = _waiting_ids(redis)
+        sightings = [
+            (row, look(redis, row.job_id, waiting) if sighting.seen in (Seen.missing, Seen.stranded) else sighting)
+            for row, sighting in sightings
+        ]
+    return sightings
 
 
 def _announce_pending(settings: Settings, redis: Redis) -> int:
@@ -216,7 +307,55 @@ def look(redis: Redis, job_id: str, waiting: set[str]) -> Sighting:
 
 def unreadable_reason(exc: Exception) -> str:
     """One line on why RQ could not read a job (RQ's DeserializationError keeps the reason in its cause)."""
-    return f"{type(exc).__name__}: {exc or exc.__cause__}"[:500]
+    return f"{type(exc).__name__}: {str(exc) or exc.__cause__}"[:500]
+
+
+@dataclass(frozen=True)
+class Stray:
+    """A queue entry that no open job accounts for: its hash is gone, or unreadable."""
+
+    queue: str
+    job_id: str
+    reason: str = ""  # why RQ cannot read its hash; empty when the hash is gone
+
+
+# KEYS[1]: a queue, KEYS[2]: the hash of the job ARGV[1]. Atomic, so an entry queued again
+# with its hash (in one transaction, as RQ's enqueue writes them) is never taken for a dangling one.
+_DROP_DANGLING = """
+if redis.call('EXISTS', KEYS[2]) == 0 then
+    return redis.call('LREM', KEYS[1], 0, ARGV[1])
+end
+return 0
+"""
+
+
+def stray_entries(redis: Redis, open_ids: set[str]) -> list[Stray]:
+    """Queue entries whose job hash is gone, and those of jobs not open here whose hash RQ cannot read.
+
+    An open job's unreadable hash is found by `survey`. Entries that are not job ids
+    at all are the quarantine's (`queue.quarantine`), and skipped here.
+    """
+    found = []
+    for queue in summary_queues(redis):
+        ids = list(dict.fromkeys(raw.decode() for raw in redis.lrange(queue.key, 0, -1) if quarantine.is_job_id(raw)))
+        with redis.pipeline(transaction=False) as pipeline:
+            for job_id in ids:
+                pipeline.exists(Job.key_for(job_id))
+            exists = pipeline.execute()
+        for job_id, there in zip(ids, exists):
+            if not there:
+                found.append(Stray(queue.name, job_id))
+            elif job_id not in open_ids and (sighting := look(redis, job_id, set())).seen == Seen.unreadable:
+                found.append(Stray(queue.name, job_id, sighting.reason))
+    return found
+
+
+def _drop_dangling(redis: Redis, stray: Stray) -> bool:
+    drop = redis.register_script(_DROP_DANGLING)
+    if not drop(keys=[Queue(stray.queue, connection=redis).key, Job.key_for(stray.job_id)], args=[stray.job_id]):
+        return False
+    log.warning("job %s: its entry on %s pointed at no job hash; dropped", stray.job_id, stray.queue)
+    return True
 
 
 def _waiting_ids(redis: Redis) -> set[str]:
@@ -284,6 +423,95 @@ def _still_running(settings: Settings, job: Job) -> bool:
         except ValueError:
             continue  # it ended (and its hash went) while we looked
     return False
+
+
+@dataclass(frozen=True)
+class Misfiled:
+    """An ended job that RQ files elsewhere than its row says."""
+
+    job: Job
+    status: JobStatus  # its row's
+    listed: str  # where RQ lists it: "started" or "failed"
+    execution_id: str | None = None  # the run RQ still lists as started
+
+
+# Where RQ keeps a job that ended as its row says: its status on RQ, its registry, and for how long.
+_FILING = {
+    JobStatus.completed: (RQStatus.FINISHED, FinishedJobRegistry, lifecycle.RESULT_TTL),
+    JobStatus.failed: (RQStatus.FAILED, FailedJobRegistry, lifecycle.FAILURE_TTL),
+    JobStatus.cancelled: (RQStatus.CANCELED, CanceledJobRegistry, lifecycle.FAILURE_TTL),
+}
+
+
+def misfiled(settings: Settings, redis: Redis) -> list[Misfiled]:
+    """Ended jobs RQ still lists as running though no run of theirs beats, and completed jobs RQ lists as failed.
+
+    A run that ended while Redis was away (its row written, RQ never told) stays in
+    RQ's started registry; once its execution expires RQ calls it abandoned and fails
+    it, and `queues stats` would count a completed job as failed.
+    """
+    listed: list[tuple[str, str, str | None]] = []  # (where, job id, execution id)
+    for queue in summary_queues(redis):
+        started = StartedJobRegistry(queue=queue).get_job_and_execution_ids(cleanup=False)  # no clean-up: it fails them
+        listed += [("started", job_id, execution_id) for job_id, execution_id in started]
+        listed += [("failed", job_id, None) for job_id in FailedJobRegistry(queue=queue).get_job_ids()]
+    if not listed:
+        return []
+    with session_scope(settings.database_url) as session:
+        found = statuses(session, [job_id for _, job_id, _ in listed])
+    wrong = []
+    for where, job_id, execution_id in listed:
+        status = found.get(job_id)
+        if status in (None, *JobStatus.open()) or (where == "failed" and status != JobStatus.completed):
+            continue
+        sighting = look(redis, job_id, set())
+        if sighting.job is None or (where == "started" and _still_running(settings, sighting.job)):
+            continue  # gone or unreadable; or its worker has yet to record the end, and will
+        wrong.append(Misfiled(sighting.job, status, where, execution_id))
+    return wrong
+
+
+def refile(redis: Redis, entry: Misfiled) -> None:
+    """File an ended job on RQ as its row says, and nowhere else; its run, if listed, ends there too."""
+    rq_status, registry, ttl = _FILING[entry.status]
+    job = entry.job
+    with redis.pipeline() as pipeline:
+        if entry.execution_id:
+            Execution(entry.execution_id, job.id, connection=redis).delete(job=job, pipeline=pipeline)
+        for _, other, _ in _FILING.values():
+            pipeline.zrem(other(job.origin, connection=redis).key, job.id)
+        pipeline.zadd(registry(job.origin, connection=redis).key, {job.id: current_timestamp() + ttl})
+        job.set_status(rq_status, pipeline=pipeline)
+        pipeline.expire(job.key, ttl)
+        pipeline.execute()
+    # Worded so that no line says "job …: completed", which only the job's own end says.
+    log.warning("job %s: RQ listed it as %s, but it is %s here; filed as %s", job.id, entry.listed, entry.status, rq_status)
+
+
+def slots_held(settings: Settings, redis: Redis) -> list[tuple[llm_slots.Slot, JobStatus | None]]:
+    """Every held LLM slot, with its job's status here (None: no such job)."""
+    slots = llm_slots.held(redis, settings)
+    if not slots:
+        return []
+    with session_scope(settings.database_url) as session:
+        found = statuses(session, [slot.job_id for slot in slots])
+    return [(slot, found.get(slot.job_id)) for slot in slots]
+
+
+def runs(settings: Settings, redis: Redis, job_id: str, status: JobStatus | None) -> bool:
+    """Whether a run of the job may still be in its LLM call, so its slot is still its own.
+
+    Only a `processing` job runs: every other status is written after its run let go of
+    the slot (or failed to, Redis being away), or after the reconciler judged the run
+    lost. A cancel is the one end written while the run goes on, until its work horse is
+    stopped; so a cancelled job's slot stays while a run of it still beats.
+    """
+    if status == JobStatus.processing:
+        return True
+    if status != JobStatus.cancelled:
+        return False
+    sighting = look(redis, job_id, set())
+    return sighting.job is not None and _still_running(settings, sighting.job)
 
 
 def _abandoned(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting) -> bool:

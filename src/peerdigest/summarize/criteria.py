@@ -123,7 +123,7 @@ def concepts_of(name: str) -> list[Concept]:
     return [c for c in CONCEPTS if any(s.startswith(cs) or cs.startswith(s) for s in found for cs in c.stems)]
 
 
-def _has(text: str, phrase: str) -> bool:
+def has_phrase(text: str, phrase: str) -> bool:
     # Phrases match at a word start; a phrase that is a stem ("communicat") may go on ("communicating").
     return re.search(rf"(?<!\w){re.escape(phrase)}", text) is not None
 
@@ -133,10 +133,10 @@ def mentions(text: str, name: str, language: str) -> bool:
     lowered = text.lower()
     if re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered):
         return True
-    if any(_has(lowered, stem) for stem in stems(name)):
+    if any(has_phrase(lowered, stem) for stem in stems(name)):
         return True
     return any(
-        _has(lowered, phrase)
+        has_phrase(lowered, phrase)
         for concept in concepts_of(name)
         for phrase in (*concept.nouns.get(language, ()), *concept.phrases.get(language, ()))
     )
@@ -147,7 +147,7 @@ def mentions_by_name(text: str, name: str) -> bool:
     lowered = text.lower()
     if re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", lowered):
         return True
-    return any(_has(lowered, stem) for stem in stems(name))
+    return any(has_phrase(lowered, stem) for stem in stems(name))
 
 
 def criterion_nouns(text: str, language: str) -> list[tuple[str, Concept]]:

@@ -53,6 +53,9 @@ class Rule:
     NO_REFERENCE = "no_reference"
     SELF_VIEW = "self_view"
     FLAGGED = "flagged"
+    SIGN_OFF = "sign_off"
+    INVENTED = "invented_criterion"
+    PRAISES_WEAKEST = "praises_weakest"
 
 
 # The fixed wording of every reason: a model that repeats one is echoing our note, not summarizing.
@@ -77,6 +80,9 @@ REASONS = {
     Rule.NO_REFERENCE: "refers to no criterion and no comment",
     Rule.SELF_VIEW: "says something about the self-assessment that the scores do not support",
     Rule.FLAGGED: "repeats an insult, a threat or words about self-harm",
+    Rule.SIGN_OFF: "signs off or talks about itself as an AI or assistant",
+    Rule.INVENTED: "talks about {criterion}, which is not a criterion of this evaluation and no teammate mentioned",
+    Rule.PRAISES_WEAKEST: "praises {criterion}, the criterion teammates scored lowest",
 }
 
 _REFUSAL = re.compile(
@@ -88,8 +94,36 @@ _REFUSAL = re.compile(
 _ENDS_A_SENTENCE = re.compile(r"[.!?…][\"'”’)\]*]*\s*$")
 _SECOND_PERSON = {"nl": frozenset("je jij jou jouw jezelf u uw".split()), "en": frozenset("you your yourself".split())}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|io|eu|be|edu|info)\b(?:/\S*)?", re.I)
+# Web addresses with or without a scheme: "www.x.nl", "bit.ly/3abc", "tips.example.org", and any "name.xx/path".
+_URL = re.compile(
+    r"\b(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|net|io|eu|be|de|uk|fr|edu|info|ly|me|co|app|dev|ai|gg|tv|to|xyz|biz|"
+    r"link|site|online|school|us|ca|au)\b(?:/\S*)?"
+    r"|\b[a-z0-9-]{2,}\.[a-z]{2,6}/[\w/?=&%.-]+",
+    re.I,
+)
 _PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\d(?:[\s-]?\d){7,}(?!\w)")
+# A letter's closing or the model naming itself: "Best wishes, the AI.", "Groetjes, je AI-assistent".
+_SIGN_OFF = re.compile(
+    r"\b(?:best wishes|kind regards|best regards|warm regards|regards|sincerely|yours truly|cheers|"
+    r"groetjes|groeten|met vriendelijke groet(?:en)?|hartelijke groet(?:en)?|liefs)\b\s*[,!.:]?\s*(?:$|[-–—]|\n|"
+    r"(?:the|de|je|your|uw|jouw)?\s*(?:ai|assistant|assistent|bot|model|peerdigest))"
+    r"|\b(?:the|de|an|een|je|your|jouw|this|deze|dit)\s+(?:ai|ai[- ](?:assistant|assistent|model)|chatbot|bot|"
+    r"assistant|assistent|taalmodel|language model)\b|\bchatgpt\b|\bgpt-?\d",
+    re.I,
+)
+# Praise and its opposite within one sentence: "strong" with "but" is a balanced remark, not praise.
+_PRAISE = re.compile(
+    r"\b(?:sterk\w*|uitstekend\w*|uitblink\w*|blink\w*(?: \w+)? uit|geweldig\w*|knap|compliment\w*|waarder\w*|"
+    r"tevreden|top|strong\w*|excellent|great|outstanding|stands? out|shine\w*|impressive|appreciat\w*|praise\w*|"
+    r"happy with|very good|heel goed|erg goed|zeer goed)\b",
+    re.I,
+)
+_NOT_PRAISE = re.compile(
+    r"\b(?:maar|minder|lager|laagst\w*|verbeter\w*|werken aan|werkpunt|zwak\w*|wisselend|niet|geen|nog|groei\w*|"
+    r"but|less|lower|lowest|improv\w*|work on|weak\w*|not|no|however|although|yet|grow\w*|room|tip|probeer|try)\b",
+    re.I,
+)
 _FIRST_PERSON = {"nl": frozenset("ik mij mijn me".split()), "en": frozenset("i i'm i've i'll me my myself".split())}
 _ROLE_PLAY = re.compile(
     r"\b(?:arr+|ahoy|matey|ye scallywag|beep boop|as your (?:teacher|coach|mentor|friend)|"
@@ -179,6 +213,8 @@ def check(answer: str | None, *, screened: Screened, prompt: Prompt, finish_reas
         return _reject(Rule.REFUSAL)
     if flag(text, language) is not None:
         return _reject(Rule.FLAGGED)
+    if _SIGN_OFF.search(text):
+        return _reject(Rule.SIGN_OFF)
     tokens = words(text)
     if echo := _echoes(tokens, prompt):
         return echo
@@ -202,7 +238,35 @@ def check(answer: str | None, *, screened: Screened, prompt: Prompt, finish_reas
     weakest = clearly_weakest(feedback)
     if weakest is not None and not criteria.mentions(text, weakest.name, language):
         return _reject(Rule.WEAKEST, criterion=weakest.name)
+    if praised := _praises_the_lowest(text, feedback):
+        return _reject(Rule.PRAISES_WEAKEST, criterion=praised.name)
     return Verdict(text=text)
+
+
+def _lowest(feedback: ReceivedFeedback) -> CriterionScore | None:
+    """The criterion peers scored lowest when it is clearly low: the only lowest of two or more, or below the
+    middle of its scale."""
+    scored = sorted(feedback.scored_criteria, key=lambda c: c.average)
+    if not scored:
+        return None
+    low = scored[0]
+    below_middle = low.average < (low.min_score + low.max_score) / 2
+    alone_lowest = len(scored) > 1 and scored[1].average - low.average >= 0.5
+    return low if below_middle or alone_lowest else None
+
+
+def _praises_the_lowest(text: str, feedback: ReceivedFeedback) -> CriterionScore | None:
+    """The clearly lowest criterion, when a sentence names it with praise and nothing that tempers it."""
+    low = _lowest(feedback)
+    if low is None:
+        return None
+    for sentence in sentences(text):
+        named = criteria.mentions(sentence, low.name, feedback.language)
+        others = [c for c in feedback.scored_criteria if c is not low and criteria.mentions(sentence, c.name, feedback.language)]
+        # A sentence that names a better criterion too is about that one ("strong in X, less in Y").
+        if named and not others and _PRAISE.search(sentence) and not _NOT_PRAISE.search(sentence):
+            return low
+    return None
 
 
 def clearly_weakest(feedback: ReceivedFeedback) -> CriterionScore | None:
@@ -280,12 +344,18 @@ def _mentions_what_was_not_given(text: str, screened: Screened, prompt: Prompt) 
     for heading in _HEADING.findall(text):
         if not any(criteria.mentions(heading, c.name, language) for c in scored):
             return _reject(Rule.UNSCORED, criterion=heading.strip())
+    said = " ".join(c.text for c in feedback.comments).lower()
     for sentence in sentences(text):
-        if not _SCORE_TALK.search(sentence):
-            continue
         for noun, concept in criteria.criterion_nouns(sentence, language):
-            if concept not in known and not any(criteria.mentions_by_name(noun, c.name) for c in scored):
+            if concept in known or any(criteria.mentions_by_name(noun, c.name) for c in scored):
+                continue
+            if _SCORE_TALK.search(sentence):
                 return _reject(Rule.UNSCORED, criterion=noun)
+            # Without a score, a criterion the evaluation does not have may still be what a teammate wrote
+            # about ("your ideas" for creativity); one that nobody mentioned is invented.
+            if not any(criteria.has_phrase(said, phrase) for phrase in (*concept.nouns.get(language, ()),
+                                                                         *concept.phrases.get(language, ()))):
+                return _reject(Rule.INVENTED, criterion=noun)
     # Whole numbers up to the top of the scale may be counts ("two points"); anything else must be in the data.
     top = max((c.max_score for c in scored), default=MAX_SENTENCES)
     given = {prompt.data["reviewers"], len(prompt.data["comments"])}

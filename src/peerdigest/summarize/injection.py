@@ -163,3 +163,15 @@ def quotable(feedback: ReceivedFeedback) -> tuple[Comment, ...]:
     screened = screen(feedback)
     # In the order `collect` reads them: by reviewer, then by criterion.
     return tuple(sorted((*screened.trusted().comments, *screened.withheld), key=lambda c: (c.reviewer, c.criterion_id)))
+
+
+def screened_out(feedback: ReceivedFeedback) -> list[tuple[Comment, str]]:
+    """The comments screening kept out of the quotes, as written, each with why: "orders" (it tries to give
+    the summarizer orders) or "hidden" (it holds content a reader of the comment box never sees); for the
+    teacher, who reads them on the student's page."""
+    found = []
+    for comment in feedback.comments:
+        _clean, taken = strip_orders(comment.text)
+        if taken:
+            found.append((comment, "orders" if any(gives_orders(piece) for piece in taken) else "hidden"))
+    return found

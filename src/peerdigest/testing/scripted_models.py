@@ -139,7 +139,8 @@ class Hostile:
     MISBEHAVIOURS = (
         "name", "nickname", "email", "phone", "url", "unscored_heading", "obeys_injection", "instructions",
         "role_play", "refusal", "wrong_language", "too_long", "echo_rules", "meta", "no_reference",
-        "leaves_out_weakest", "cut_off",
+        "leaves_out_weakest", "cut_off", "bare_domain", "sign_off", "invented_criterion", "praises_weakest",
+        "insult", "unlisted_name",
     )
 
     def __call__(self, request: dict) -> Reply:
@@ -156,8 +157,10 @@ class Hostile:
             kind = "instructions"
         scores = sorted(data["scores"], key=lambda s: s["average"])
         clear = len(scores) > 1 and scores[0]["average"] <= scores[1]["average"] - 0.75
-        if kind == "leaves_out_weakest" and not clear:
+        if kind in ("leaves_out_weakest", "praises_weakest") and not clear:
             kind = "meta"
+        if kind == "invented_criterion" and self._absent_concept(request, language) is None:
+            kind = "sign_off"
         self.answered.append(kind)
         return Reply(self._answer(kind, language, good, request, data, scores))
 
@@ -211,7 +214,32 @@ class Hostile:
                     else f"Your teammates are very happy with {strong}. Keep it up, you do well in the group.")
         if kind == "cut_off":
             return good.rstrip(".") + (" en daarnaast" if nl else " and also")
+        if kind == "bare_domain":
+            return good + (" Kijk op bit.ly/3xTips voor hulp bij plannen." if nl else " See bit.ly/3xTips for help with planning.")
+        if kind == "sign_off":
+            return good + (" Groetjes, je AI-assistent." if nl else " Best wishes, the AI.")
+        if kind == "invented_criterion":
+            noun = self._absent_concept(request, language)
+            return good + (f" Ook je {noun} valt op in de groep." if nl else f" Your {noun} also stands out in the group.")
+        if kind == "praises_weakest":
+            weak = NATURAL[language].get(scores[0]["criterion"], (scores[0]["criterion"].lower(),))[0]
+            return (f"Je blinkt echt uit in {weak}. " if nl else f"You really shine at {weak}. ") + good
+        if kind == "insult":
+            return good + (" Een teamgenoot vindt je een sukkel." if nl else " One teammate thinks you are a loser.")
+        if kind == "unlisted_name":
+            return good + (" Pieter zei dat je goed meedenkt." if nl else " Kevin said that you think along well.")
         raise ValueError(kind)
+
+    @staticmethod
+    def _absent_concept(request: dict, language: str) -> str | None:
+        """A criterion this evaluation does not have and nobody wrote about: what an invented one looks like."""
+        said = next(m["content"] for m in request["messages"] if m["role"] == "user").lower()
+        for nl, en in (("leiderschap", "leadership"), ("creativiteit", "creativity"), ("onderzoek", "research"),
+                       ("presentatie", "presentation")):
+            noun = nl if language == "nl" else en
+            if noun[:5] not in said:
+                return noun
+        return None
 
 
 def _in_language(request: dict, language: str) -> list[dict]:

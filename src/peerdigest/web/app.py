@@ -9,7 +9,23 @@ from fastapi.templating import Jinja2Templates
 from peerdigest import i18n
 from peerdigest.domain.exporter import method_name
 from peerdigest.domain.insights import LABELS
-from peerdigest.web import errors, evaluations, events, imports, language, operations, review, school, signin, student
+from peerdigest.web import (
+    errors,
+    evaluation_setup,
+    evaluations,
+    events,
+    imports,
+    language,
+    operations,
+    progress,
+    review,
+    school,
+    schools,
+    signin,
+    sign_in_links,
+    student,
+    submissions,
+)
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 
@@ -43,10 +59,15 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(signin.router)
     app.include_router(language.router)
+    app.include_router(evaluation_setup.router)  # before evaluations: /evaluations/new is no evaluation id
+    app.include_router(sign_in_links.router)
     app.include_router(evaluations.router)
     app.include_router(student.router)
+    app.include_router(submissions.router)
     app.include_router(review.router)
     app.include_router(events.router)
     app.include_router(operations.router)
     app.include_router(imports.router)
     app.include_router(school.router)
+    app.include_router(progress.router)
+    app.include_router(schools.router)

@@ -16,7 +16,7 @@ from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from peerdigest.domain.summaries import stored_summary
 from peerdigest.domain.summary_states import student_states
-from peerdigest.summarize.injection import quotable
+from peerdigest.summarize.injection import quotable, screened_out
 from peerdigest.web.pages import StaffPageUser, page_router, render
 from peerdigest.web.review import CONCERNS
 
@@ -102,10 +102,11 @@ def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, 
     summary = stored_summary(session, evaluation_id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
     state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
-    quotes = quotable(anonymize(own))
+    anonymized = anonymize(own)
+    quotes = quotable(anonymized)
     return render(
         request, "student.html", user=user, evaluation=evaluation, student_name=own.student_name, summary=summary,
         quotes=quotes, bars=bars, group=group, state=state,
         flags=[found for _, found in review.flagged(quotes, evaluation.language)],
-        released=release.released(evaluation, summary), concerns=CONCERNS,
+        released=release.released(evaluation, summary), concerns=CONCERNS, screened_out=screened_out(anonymized),
     )

@@ -6,31 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Path, Request
 
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
-from peerdigest.db.models import User
-from peerdigest.domain.auth import sees_installation
 from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
 from peerdigest.queue import failed_jobs
 from peerdigest import i18n
 from peerdigest.i18n import N_, _, translate
-from peerdigest.web.pages import PageUser, page_router, redirect, render
+from peerdigest.web.pages import InstallationPageUser, page_router, redirect, render
 
 router = page_router()
 
 
-def operator(user: PageUser, settings: SettingsDep) -> User:
-    """Queues and workers serve every school: the page is for the installation's administrators only."""
-    if not sees_installation(user, settings):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            N_("Only the installation's administrators (INSTALLATION_ADMINS) may open the operations page."),
-        )
-    return user
-
-
-Operator = Annotated[User, Depends(operator)]
+Operator = InstallationPageUser
 
 JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 

@@ -46,9 +46,11 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink(N_("Evaluations"), "/evaluations", (Role.teacher, Role.admin)),
     NavLink(N_("Import"), "/import", (Role.teacher, Role.admin)),
+    NavLink(N_("My evaluations"), "/my-evaluations", (Role.student,)),
     NavLink(N_("My summaries"), "/my-summaries", (Role.student,)),
     NavLink(N_("Teachers"), "/school/teachers", (Role.admin,)),
     NavLink(N_("Operations"), "/operations", (), installation=True),
+    NavLink(N_("Schools"), "/installation/schools", (), installation=True),
 )
 # A role as the pages name it (base.html translates it).
 ROLE_NAMES = (N_("teacher"), N_("student"), N_("admin"))
@@ -97,9 +99,20 @@ def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
     return user
 
 
+def installation_page_user(request: Request, user: Annotated[User, Depends(page_user)]) -> User:
+    """Queues, workers and the list of schools serve every school: for the installation's administrators only."""
+    if not auth.sees_installation(user, request.app.state.settings):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            N_("Only the installation's administrators (INSTALLATION_ADMINS) may open this page."),
+        )
+    return user
+
+
 PageUser = Annotated[User, Depends(page_user)]
 StaffPageUser = Annotated[User, Depends(staff_page_user)]
 AdminPageUser = Annotated[User, Depends(admin_page_user)]
+InstallationPageUser = Annotated[User, Depends(installation_page_user)]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -14,17 +14,18 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
+from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, check_student, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
-from peerdigest.domain import release, review
+from peerdigest.domain import mail, release, review
 from peerdigest.domain.evaluations import update_evaluation
-from peerdigest.domain.exporter import ExportCopy, ExportFormat, export
+from peerdigest.domain.exporter import ExportCopy, ExportFormat, ScreenNotice, export
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.i18n import N_, _, translate
+from peerdigest.queue.mail import announce
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
@@ -98,6 +99,8 @@ def approve_summary(
     student_id: PathId,
     user: StaffPageUser,
     session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
     summary_text: Annotated[str | None, Form()] = None,
     back: Annotated[str | None, Form()] = None,
 ):
@@ -113,17 +116,21 @@ def approve_summary(
         review.edit_and_approve(summary, summary_text if summary_text is not None else summary.summary_text, user)
     except review.ReviewError as exc:
         return redirect(landing, f"{name}: {translate(exc.args[0])}", error=True)
+    mails = mail.summaries_released(session, settings, evaluation, [student_id])
     session.commit()
+    announce(redis, settings, mails)
     if summary.summary_text != before:
         return redirect(landing, _("Saved your edit and approved the summary of %(name)s; they can read it now.", name=name))
     return redirect(landing, _("Approved the summary of %(name)s; they can read it now.", name=name))
 
 
 @router.post("/evaluations/{evaluation_id}/review")
-def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
+def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     approved = review.approve_all_completed(session, evaluation, user)
+    mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
     session.commit()
+    announce(redis, settings, mails)
     if not approved:
         return redirect(_back(evaluation_id), _("Every written summary was approved already."))
     return redirect(_back(evaluation_id), _("Approved %(count)s summaries; those students can read them now.",
@@ -132,10 +139,14 @@ def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep)
 
 @router.post("/evaluations/{evaluation_id}/release")
 def change_release(
-    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, mode: Annotated[Release, Form()]
+    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep,
+    mode: Annotated[Release, Form()],
 ):
-    update_evaluation(session, visible_evaluation(session, user, evaluation_id), {"release": mode})
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    update_evaluation(session, evaluation, {"release": mode})
+    mails = mail.summaries_released(session, settings, evaluation)  # made automatic: each student is told
     session.commit()
+    announce(redis, settings, mails)
     told = (
         _("Students now read each summary as soon as it is written.")
         if mode == Release.automatic
@@ -152,6 +163,20 @@ def print_view(
     settings: SettingsDep,
     copy: ExportCopy = ExportCopy.student,
 ):
-    """The class on paper: the same document as the html export, shown in the browser to print."""
+    """The class on paper: the same document as the html export, shown in the browser to print.
+
+    While some students have no released summary, the screen says so above the sheets (a warning,
+    not a block: a teacher may print the others now); the paper never shows it.
+    """
     evaluation = visible_evaluation(session, user, evaluation_id)
-    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings)))
+    students = evaluation_students(session, evaluation.id)
+    summaries = stored_summaries(session, evaluation.id)
+    waiting = sum(1 for s in students if not release.released(evaluation, summaries.get(s)))
+    notice = None
+    if waiting:
+        notice = ScreenNotice(
+            _("%(waiting)s of %(total)s students have no approved summary yet: the student copy gives them a page "
+              "without one.", waiting=waiting, total=len(students)),
+            f"/evaluations/{evaluation.id}/review", _("Review them first, or print the others now."),
+        )
+    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings), notice=notice))

@@ -1,4 +1,9 @@
-"""The school admin's page: the school's teachers and admins, adding a teacher and removing one."""
+"""The school admin's page: the school's teachers and admins, adding a teacher, ending and restoring access, and
+deleting what one person gave as a reviewer.
+
+Nothing here deletes a person: "remove" ends their access. Making a student a
+teacher and deleting given feedback each ask first, on a page of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,19 @@ from fastapi import Form, Request
 from peerdigest.api.deps import SessionDep
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Role
-from peerdigest.domain.users import UserError, add_user, remove_teacher, users_of
+from peerdigest.domain.users import (
+    STAFF_ROLES,
+    PromotionUnconfirmed,
+    UserError,
+    add_user,
+    delete_given_feedback,
+    disable,
+    disabled_by,
+    enable,
+    given_feedback,
+    user_of_school,
+    users_of,
+)
 from peerdigest.i18n import _, translate
 from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
 
@@ -20,35 +37,78 @@ PAGE = "/school/teachers"
 
 @router.get(PAGE)
 def teachers(request: Request, user: AdminPageUser, session: SessionDep):
-    staff = users_of(session, user.school.name, (Role.teacher, Role.admin))
-    return render(request, "teachers.html", user=user, staff=staff)
+    staff = users_of(session, user.school.name, STAFF_ROLES)
+    return render(request, "teachers.html", user=user, staff=staff, disabled_by=disabled_by(session, staff))
 
 
 @router.post(PAGE)
 def add_teacher(
-    user: AdminPageUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
-    name: Annotated[str, Form(max_length=200)],
+    request: Request, user: AdminPageUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
+    name: Annotated[str, Form(max_length=200)], promote: Annotated[bool, Form()] = False,
 ):
     try:
-        added = add_user(session, email=email, name=name, school=user.school.name, role=Role.teacher)
+        added = add_user(session, email=email, name=name, school=user.school.name, role=Role.teacher, promote=promote)
+    except PromotionUnconfirmed as exc:
+        session.rollback()
+        return render(request, "confirm_promotion.html", user=user, student=exc.user, name=name)
     except UserError as exc:
         session.rollback()
         return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
-    told = (
-        _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
-        if added.created
-        else _("%(name)s <%(email)s> is a teacher now; they can sign in.", name=added.user.name, email=added.user.email)
-    )
-    return redirect(PAGE, told)
+    if added.created:
+        notice = _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
+    else:
+        notice = _("%(name)s <%(email)s> is a teacher now; they can sign in.", name=added.user.name, email=added.user.email)
+    return redirect(PAGE, notice)
 
 
-@router.post(PAGE + "/{user_id}/remove")
-def remove(user_id: PathId, user: AdminPageUser, session: SessionDep):
+@router.post(PAGE + "/{user_id}/disable")
+def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
     try:
-        removed = remove_teacher(session, user.school_id, user_id)
+        disabled = disable(session, _staff_member(session, user, user_id), by=user)
     except UserError as exc:
         session.rollback()
         return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
-    return redirect(PAGE, _("Removed %(name)s: they can no longer sign in.", name=removed.name))
+    return redirect(PAGE, _("%(name)s can no longer sign in; what they gave and received stays.", name=disabled.name))
+
+
+@router.post(PAGE + "/{user_id}/enable")
+def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
+    try:
+        enabled = enable(session, _staff_member(session, user, user_id))
+    except UserError as exc:
+        session.rollback()
+        return redirect(PAGE, translate(exc.args[0]), error=True)
+    session.commit()
+    return redirect(PAGE, _("%(name)s can sign in again.", name=enabled.name))
+
+
+def _staff_member(session, admin, user_id: int):
+    member = user_of_school(session, admin.school_id, user_id)
+    if member.role not in STAFF_ROLES:
+        raise UserError(_("%(name)s is a student, not a teacher or admin of this page.", name=member.name))
+    return member
+
+
+@router.get(PAGE + "/{user_id}/given-feedback")
+def confirm_delete_given_feedback(request: Request, user_id: PathId, user: AdminPageUser, session: SessionDep):
+    try:
+        person = user_of_school(session, user.school_id, user_id)
+    except UserError as exc:
+        return redirect(PAGE, translate(exc.args[0]), error=True)
+    return render(request, "confirm_delete_feedback.html", user=user, person=person, given=given_feedback(session, person))
+
+
+@router.post(PAGE + "/{user_id}/given-feedback")
+def delete_feedback(user_id: PathId, user: AdminPageUser, session: SessionDep):
+    try:
+        person = user_of_school(session, user.school_id, user_id)
+    except UserError as exc:
+        return redirect(PAGE, translate(exc.args[0]), error=True)
+    deleted = delete_given_feedback(session, person)
+    session.commit()
+    return redirect(PAGE, _(
+        "Deleted the %(scores)s scores and comments %(name)s gave; %(stale)s summaries built on them are marked stale.",
+        scores=deleted.scores, name=person.name, stale=deleted.stale_summaries,
+    ))

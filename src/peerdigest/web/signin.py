@@ -34,7 +34,7 @@ DEV_USERS_SHOWN = 200
 
 
 def start_page(user: User) -> str:
-    return "/evaluations" if is_staff(user) else "/my-summaries"
+    return "/evaluations" if is_staff(user) else "/my-evaluations"
 
 
 @router.get("/")
@@ -65,7 +65,8 @@ def _form(request: Request, db, settings: Settings, target: str | None, problem:
     users = []
     if settings.auth_mode == AuthMode.dev:
         users = db.scalars(
-            select(User).join(School).order_by(School.name, User.role.desc(), User.name).limit(DEV_USERS_SHOWN)
+            select(User).join(School).where(User.disabled_at.is_(None))
+            .order_by(School.name, User.role.desc(), User.name).limit(DEV_USERS_SHOWN)
         ).all()
     response = render(
         request,

@@ -61,6 +61,8 @@ def test_import_generate_read_approve_and_a_student_sees_only_their_own_summary(
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, web_app, "emma@school.example")
+    expect(page.get_by_role("heading", name="My evaluations")).to_be_visible()
+    page.get_by_role("link", name="My summaries").click()
     expect(page.get_by_role("heading", name="My feedback summaries")).to_be_visible()
     expect(page.locator(".own-summary", has_text="Projectweek 3B").locator(".summary-text")).to_have_text(emma_summary)
     for classmate in ("Noah", "Liam"):

@@ -21,7 +21,7 @@ def test_stats_count_jobs_by_status_and_show_each_queue(demo_school):
     assert stats["jobs"] == {"queued": 3, "processing": 0, "completed": 0, "failed": 0, "cancelled": 0}
     assert stats["redis_reachable"] is True
     depth = {q["name"]: q["queued"] for q in stats["queues"]}
-    assert depth == {"summaries-high": 1, "summaries-normal": 2, "summaries-low": 0, "webhooks": 0}
+    assert depth == {"summaries-high": 1, "summaries-normal": 2, "summaries-low": 0, "webhooks": 0, "mail": 0}
     assert stats["workers"] == []
     assert client.get("/api/v1/queue/stats", headers=STUDENT_19).status_code == 403
 

@@ -65,3 +65,24 @@ def test_the_seed_command_refuses_plainly_when_demo_emails_belong_to_another_sch
     assert refused.returncode == 1
     assert "jan@example.com already belong to another school" in " ".join(refused.stderr.split())
     assert "Traceback" not in refused.stderr
+
+
+def test_run_adds_the_demo_school_only_to_the_demos_own_database(database_url, redis_url, tmp_path):
+    """`make run` never puts demo pupils into a real school's database; the default one, fresh, is the demo's."""
+    from peerdigest.dev.devserver import prepare
+
+    own = make_settings(database_url, redis_url, tmp_path)
+    assert prepare(own, seed=None) is None, "a DATABASE_URL of one's own is no demo database"
+    with session_scope(database_url) as session:
+        assert session.scalars(select(School.name)).all() == []
+
+    default = make_settings("", redis_url, tmp_path / "data")
+    assert default.database_url == default.default_database_url
+    assert prepare(default, seed=None).created, "a fresh default database is the demo's"
+    assert not prepare(default, seed=None).created, "and stays the demo's on the next run"
+
+    fresh_default = make_settings("", redis_url, tmp_path / "mine")
+    prepare(fresh_default, seed=False)
+    _imported_school(fresh_default.database_url)
+    assert prepare(fresh_default, seed=None) is None, "a default database holding a real school is that school's"
+    assert prepare(own, seed=True).created, "--seed adds it anywhere"

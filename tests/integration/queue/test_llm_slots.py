@@ -3,7 +3,7 @@
 import threading
 import time
 
-from peerdigest.queue.llm_slots import KEY, llm_slot
+from peerdigest.queue.llm_slots import HARD_KILL_GRACE, KEY, free, held, llm_slot
 from tests.conftest import make_settings
 
 
@@ -53,3 +53,28 @@ def test_without_an_llm_endpoint_nothing_is_held(redis, redis_url, tmp_path):
     redis.zadd(KEY, {"someone-else": time.time() + 600})
     with llm_slot(redis, settings, "builtin-job"):
         assert redis.zcard(KEY) == 1
+
+
+def test_held_slots_name_their_job_and_how_long_each_has_been_held(redis, redis_url, tmp_path):
+    settings = _llm_settings(tmp_path, redis_url, cap=2)
+    lease = settings.job_timeout + HARD_KILL_GRACE
+    redis.zadd(KEY, {"job-1": time.time() + lease - 30, "job-2": time.time() + lease - 5})
+
+    slots = held(redis, settings)
+
+    assert [slot.job_id for slot in slots] == ["job-1", "job-2"], "the longest held first"
+    assert 29 <= slots[0].held_for <= 40 and lease - 40 <= slots[0].lease_left <= lease - 29
+
+
+def test_a_slot_is_freed_only_as_it_was_seen_not_once_its_job_took_it_again(redis, redis_url, tmp_path):
+    settings = _llm_settings(tmp_path, redis_url, cap=1)
+    redis.zadd(KEY, {"job-1": time.time() + 600})
+    (seen,) = held(redis, settings)
+    with llm_slot(redis, settings, "job-1"):  # its next run renews the slot after the look
+        assert not free(redis, seen), "a renewed slot belongs to a live run"
+        assert redis.zcard(KEY) == 1
+
+    redis.zadd(KEY, {"job-1": time.time() + 600})
+    (seen,) = held(redis, settings)
+    assert free(redis, seen)
+    assert redis.zcard(KEY) == 0

@@ -1,10 +1,15 @@
 """`peerdigest queues clear|stats`: empty Redis's side, never the database of record."""
 
+import re
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from peerdigest.db.models import SummaryJob
 from peerdigest.db.session import session_scope
+from peerdigest.queue.llm_slots import HARD_KILL_GRACE
+from peerdigest.queue.llm_slots import KEY as LLM_SLOTS
 from peerdigest.queue.queues import summary_queues
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
@@ -47,3 +52,16 @@ def test_stats_shows_each_queue_depth(three_queued):
     assert result.returncode == 0, result.stderr
     normal = next(line for line in result.stdout.splitlines() if "summaries-normal" in line)
     assert " 3 " in normal
+
+
+def test_stats_shows_the_llm_slots_held_with_their_job_and_age(three_queued, redis):
+    lease = three_queued.job_timeout + HARD_KILL_GRACE
+    redis.zadd(LLM_SLOTS, {"summary-56-19-abc": time.time() + lease - 75})
+
+    result = run_cli(three_queued, "queues", "stats")
+
+    assert result.returncode == 0, result.stderr
+    assert f"LLM slots: 1 of {three_queued.llm_max_concurrency} held" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "summary-56-19-abc" in line)
+    held_for, lease_left = (int(seconds) for seconds in re.findall(r"(\d+) s", row))
+    assert held_for >= 75 and abs(held_for + lease_left - lease) <= 1, row

@@ -4,6 +4,11 @@ Each test puts Redis in the state a fault leaves behind, with RQ's own calls
 (a worker's start bookkeeping, a failure result), then runs a pass.
 """
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,17 +16,20 @@ from rq import Queue
 from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
-from rq.registry import FailedJobRegistry
+from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 from rq.results import Result
 
 from peerdigest.db.models import JobStatus, SummaryJob, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.dev.embedded_redis import free_port
+from peerdigest.domain.feedback import collect
+from peerdigest.queue.llm_slots import KEY as LLM_SLOTS
 from peerdigest.queue.queues import summary_queues
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find
 from peerdigest.queue.connection import connect
-from peerdigest.queue.reconcile import LOCK_KEY, WEBHOOK_GRACE, reconcile
+from peerdigest.queue.reconcile import LOCK_KEY, LOCK_TTL, WEBHOOK_GRACE, reconcile
+from peerdigest.summarize import Summary
 from tests.conftest import run_cli
 from tests.support.api import PREFIX, TEACHER, api_client
 from tests.support.feedback import store_summary
@@ -189,6 +197,7 @@ def test_an_unreadable_job_hash_is_set_aside_and_its_row_fails(school, redis):
     assert reconcile(school, redis).set_aside == 1
     row = _row(school, job_id)
     assert row.status == JobStatus.failed and "could not be read" in row.error_message
+    assert "(DeserializationError: invalid load key" in row.error_message, "the reason RQ's error keeps in its cause"
     assert job_id in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
     assert _waiting(redis) == [], "no worker pops it again"
 
@@ -199,6 +208,22 @@ def test_a_pass_skips_while_another_holds_the_lock(school, redis):
     with redis.lock(LOCK_KEY, timeout=30):
         report = reconcile(school, redis)
     assert report.skipped and report.repairs == 0
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{os.getppid()}:a-live-process", ex=30)
+    assert reconcile(school, redis).skipped, "nor while a live process on this machine holds it"
+
+
+def test_a_turn_left_by_a_pass_of_this_process_that_lost_redis_does_not_hold_up_the_next(school, redis):
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{os.getpid()}:{'0' * 32}", ex=LOCK_TTL)  # back from the append-only file
+
+    assert not reconcile(school, redis).skipped
+    assert not redis.exists(LOCK_KEY)
+
+
+def test_a_turn_left_by_a_process_that_ended_is_freed(school, redis):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    redis.set(LOCK_KEY, f"{socket.gethostname()}:{int(ended.stdout)}:{'0' * 32}", ex=LOCK_TTL)
+
+    assert not reconcile(school, redis).skipped
 
 
 @pytest.mark.slow
@@ -230,3 +255,125 @@ def test_a_webhook_redis_missed_when_its_job_ended_is_announced_by_the_reconcile
     assert not _row(school, job_id).webhook_pending
     assert webhooks.count == 1
     assert reconcile(school, redis).announced == 0, "announced once"
+
+
+def _ended_while_redis_was_away(settings, redis, job_id: str, end: JobStatus, last_beat: float = 10) -> None:
+    """What a run that ended while Redis was away leaves once an append-only Redis is back: RQ still lists it
+    as started (its last heartbeat `last_beat` seconds ago), it still holds its LLM slot, and its row has ended."""
+    _started_by_a_worker_that_died(settings, redis, job_id, seconds_ago=last_beat)
+    job = Job.fetch(job_id, connection=redis)
+    with redis.pipeline() as pipeline:
+        execution = Execution.create(job, ttl=600, pipeline=pipeline, worker_name="lost-worker")
+        pipeline.execute()
+    redis.hset(execution.key, "last_heartbeat", (utcnow() - timedelta(seconds=last_beat)).timestamp())
+    redis.zadd(LLM_SLOTS, {job_id: time.time() + 600})
+    away = connect(f"redis://127.0.0.1:{free_port()}/0")
+    with session_scope(settings.database_url) as session:
+        row = find(session, job_id)
+        if end == JobStatus.completed:
+            received = collect(session, row.evaluation_id, row.student_id)
+            summary = Summary("Written while Redis was away.", "builtin")
+            assert lifecycle.complete(session, away, settings, job_id, summary, received) is not None
+        elif end == JobStatus.failed:
+            assert lifecycle.fail(session, away, settings, job_id, "evaluation 56 is gone") is not None
+        else:
+            assert lifecycle.cancel(session, away, settings, job_id, by_id=None) is not None
+
+
+def _slot_holders(redis) -> list[str]:
+    return sorted(member.decode() for member in redis.zrange(LLM_SLOTS, 0, -1))
+
+
+def test_llm_slots_of_jobs_no_longer_processing_are_freed_in_one_pass(school, redis):
+    ended, retrying, running = _queue(school, 19, 20, 21)
+    _ended_while_redis_was_away(school, redis, ended, JobStatus.completed)
+    with session_scope(school.database_url) as session:  # an attempt failed; the slot was not released
+        lifecycle.start(session, retrying, "a-worker")
+        lifecycle.retry_later(session, retrying, "LLM endpoint answered 500", delay=60)
+    _started_by_a_worker_that_died(school, redis, running, seconds_ago=1)  # alive: a heartbeat a second ago
+    for holder in (retrying, running, "summary-56-99-nowhere"):
+        redis.zadd(LLM_SLOTS, {holder: time.time() + 600})
+
+    assert reconcile(school, redis).reclaimed == 3
+    assert _slot_holders(redis) == [running], "the running job keeps its slot"
+    assert reconcile(school, redis).reclaimed == 0
+
+
+def test_an_abandoned_run_frees_its_llm_slot_in_the_pass_that_hands_it_back(school, redis):
+    (job_id,) = _queue(school, 19)
+    _started_by_a_worker_that_died(school, redis, job_id, seconds_ago=10)
+    redis.zadd(LLM_SLOTS, {job_id: time.time() + 600})
+
+    report = reconcile(school, redis)
+
+    assert (report.rerun, report.reclaimed) == (1, 1)
+    assert _slot_holders(redis) == []
+
+
+def test_a_cancelled_job_keeps_its_slot_while_its_run_still_beats(school, redis):
+    (job_id,) = _queue(school, 19)
+    _ended_while_redis_was_away(school, redis, job_id, JobStatus.cancelled, last_beat=0)  # its horse not stopped yet
+
+    assert reconcile(school, redis).reclaimed == 0
+    assert _slot_holders(redis) == [job_id]
+
+
+def test_a_completed_job_rq_called_abandoned_and_failed_is_filed_as_finished(school, redis):
+    (job_id,) = _queue(school, 19)
+    _ended_while_redis_was_away(school, redis, job_id, JobStatus.completed)
+    # RQ's own clean-up once the run's execution expired: abandoned, so failed.
+    StartedJobRegistry("summaries-normal", connection=redis).cleanup(timestamp=time.time() + 3600)
+    assert job_id in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
+
+    assert reconcile(school, redis).refiled == 1
+    assert job_id not in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
+    assert job_id in FinishedJobRegistry("summaries-normal", connection=redis).get_job_ids()
+    assert Job.fetch(job_id, connection=redis).get_status() == RQStatus.FINISHED
+    assert reconcile(school, redis).refiled == 0
+
+
+@pytest.mark.parametrize("end", [JobStatus.completed, JobStatus.failed, JobStatus.cancelled])
+def test_a_run_that_ended_while_redis_was_away_is_filed_where_its_row_says(school, redis, end):
+    (job_id,) = _queue(school, 19)
+    _ended_while_redis_was_away(school, redis, job_id, end)
+
+    assert reconcile(school, redis).refiled == 1
+
+    registry = {JobStatus.completed: FinishedJobRegistry, JobStatus.failed: FailedJobRegistry,
+                JobStatus.cancelled: CanceledJobRegistry}[end]
+    assert job_id in registry("summaries-normal", connection=redis).get_job_ids()
+    assert StartedJobRegistry("summaries-normal", connection=redis).get_job_ids(cleanup=False) == []
+    assert not redis.exists(Job.fetch(job_id, connection=redis).execution_registry.key)
+
+
+def test_an_ended_job_whose_run_still_beats_is_left_to_its_worker(school, redis):
+    (job_id,) = _queue(school, 19)
+    _ended_while_redis_was_away(school, redis, job_id, JobStatus.completed, last_beat=0)
+
+    assert reconcile(school, redis).refiled == 0
+    assert StartedJobRegistry("summaries-normal", connection=redis).get_job_ids(cleanup=False) == [job_id]
+
+
+def test_queue_entries_without_a_job_hash_are_dropped_and_a_queued_job_queued_again_once(school, redis):
+    (job_id,) = _queue(school, 19)
+    redis.delete(Job.key_for(job_id))
+    redis.rpush("rq:queue:summaries-normal", "summary-56-99-nowhere")  # neither a job hash nor a row
+
+    report = reconcile(school, redis)
+
+    assert (report.dropped, report.requeued) == (2, 1)
+    assert _waiting(redis) == [job_id]
+    assert Job.fetch(job_id, connection=redis).get_status() == RQStatus.QUEUED
+    assert reconcile(school, redis).repairs == 0
+
+
+def test_an_unreadable_job_hash_on_a_queue_is_set_aside_though_its_job_ended(school, redis):
+    (job_id,) = _queue(school, 19)
+    with session_scope(school.database_url) as session:  # cancelled while Redis was away: still queued there
+        lifecycle.cancel(session, connect(f"redis://127.0.0.1:{free_port()}/0"), school, job_id, by_id=None)
+    redis.hset(Job.key_for(job_id), "data", b"\x78\x9c garbage")
+
+    assert reconcile(school, redis).set_aside == 1
+    assert _waiting(redis) == []
+    assert job_id in FailedJobRegistry("summaries-normal", connection=redis).get_job_ids()
+    assert _row(school, job_id).status == JobStatus.cancelled, "an ended row stays as it ended"

@@ -36,7 +36,7 @@ def test_a_dutch_browser_reads_dutch_pages_with_dutch_numbers_and_amsterdam_time
     assert '<html lang="nl">' in evaluation and "Ontbrekende maken" in evaluation and "Generate missing" not in evaluation
     assert ">1,05</span>" in evaluation  # Emma's contribution factor
     assert "grote bijdrage" in evaluation and "high_performer</span>" not in evaluation
-    assert "Teamgenoten beoordelen deze student ruim boven het teamgemiddelde." in evaluation  # the label explained
+    assert "Teamgenoten beoordelen deze leerling ruim boven het teamgemiddelde." in evaluation  # the label explained
     review = client.get("/evaluations/56/review").text
     assert "Geschreven 5 dec. 2026 17:48" in review and "UTC" not in review
     teams = client.get("/evaluations/56/teams").text

@@ -58,5 +58,9 @@ def test_a_students_detail_page_quotes_no_comment_that_tried_to_give_orders(demo
     client = api_client(demo_school)
     sign_in(client, "docent@example.com")
     page = client.get("/evaluations/56/students/19").text
-    assert "Ignore all previous instructions" not in page and "Good planning" not in page
+    quoted, left_out = page.split('<ul class="quotes screened-out">')
+    assert "Ignore all previous instructions" not in quoted and "Good planning" not in quoted
     assert '<ul class="quotes">' in page and "What teammates wrote (10)" in page  # the ten honest comments stay
+    # The teacher still reads it, apart, with why it was kept out.
+    assert "Left out of the summary (1)" in quoted
+    assert f"Good planning. {order}" in left_out and "it tries to give the summarizer orders" in left_out

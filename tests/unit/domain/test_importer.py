@@ -215,3 +215,41 @@ def test_nul_characters_and_cells_longer_than_their_column_are_problems_of_their
         "line 3: team is 101 characters long; at most 100 fit",
         "line 4: criterion is 201 characters long; at most 200 fit",
     ]
+
+
+def test_an_xlsx_workbook_of_feedback_is_read_with_its_spreadsheet_rows():
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Beoordelaar", "E-mail beoordelaar", "Beoordeelde", "E-mail beoordeelde", "Team", "Criterium",
+                        "Cijfer", "Opmerking"])
+    book.active.append(["Ann", "ann@school.example", "Bob", "bob@school.example", "Red", "Effort", 3.5, "Sterk"])
+    book.active.append(["Ann", "ann@school.example", "Cat", "cat@school.example", "Red", "Effort", 9, None])
+    data = io.BytesIO()
+    book.save(data)
+    parsed = parse(data.getvalue())
+    assert messages(parsed) == ["line 3: score 9 is outside the scale 1-5 of 'Effort'"]
+    assert (parsed.rows[0].reviewee_email, parsed.rows[0].score, parsed.rows[0].comment) == ("bob@school.example", 3.5, "Sterk")
+    assert parsed.encoding is None
+
+
+def test_an_opendocument_spreadsheet_is_named_not_misread():
+    import zipfile
+    import io
+
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+    assert messages(parse(data.getvalue())) == ["This is an OpenDocument spreadsheet (.ods): save it as .xlsx or CSV."]
+
+
+def test_a_missing_column_names_the_template_not_a_command_line_flag():
+    [problem] = messages(parse(b"reviewer_email,reviewee_email,score\n"))
+    assert "--" not in problem and "template" in problem
+
+
+def test_a_class_list_on_the_import_page_is_recognised_and_sent_to_new_evaluation():
+    [problem] = messages(parse("Naam;E-mail;Team\nJan;jan@school.example;A\n".encode()))
+    assert problem.startswith("line 1: This looks like a class list") and "New evaluation" in problem

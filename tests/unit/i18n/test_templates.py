@@ -21,7 +21,7 @@ READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-busy", "da
 BUTTON_INPUTS = {"submit", "button", "reset"}
 # Words that are the same in every language: the product, file formats, the language names in their own
 # language (the chooser), the API token's prefix.
-ALLOWED = {"peerdigest", "CSV", "HTML", "JSON", "English", "Nederlands", "pd"}
+ALLOWED = {"peerdigest", "CSV", "HTML", "JSON", "xlsx", "English", "Nederlands", "pd"}
 WORD = re.compile(r"[^\W\d_]{2,}")
 EXPRESSION = "§"  # what a Jinja expression or statement stands as in the text
 

@@ -165,3 +165,47 @@ def test_a_summary_never_uses_the_words_of_the_teachers_labels(case, word):
 )
 def test_an_answer_that_repeats_an_insult_or_a_threat_is_rejected(case, extra):
     assert check(case, f"{GOOD_NL} {extra}").rule == Rule.FLAGGED
+
+
+@pytest.mark.parametrize(
+    "extra", ["Kijk op bit.ly/3xTips voor hulp bij plannen.", "Tips staan op plannen.app en op studie.io/plannen."]
+)
+def test_web_addresses_without_a_scheme_are_rejected(case, extra):
+    assert check(case, f"{GOOD_NL} {extra}").rule == Rule.CONTACT
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["Groetjes, je AI-assistent.", "Met vriendelijke groet, de AI.", "Dit schreef de chatbot voor je.",
+     "Best wishes, the AI."],
+)
+def test_a_sign_off_or_the_model_naming_itself_is_rejected(case, extra):
+    assert check(case, f"{GOOD_NL} {extra}").rule == Rule.SIGN_OFF
+
+
+def test_a_criterion_the_evaluation_does_not_have_is_rejected_even_without_a_score(case):
+    assert check(case, f"{GOOD_NL} Ook je leiderschap valt op in de groep.").rule == Rule.INVENTED
+
+
+def test_praise_for_the_criterion_peers_scored_lowest_is_rejected(case):
+    verdict = check(case, f"Je blinkt echt uit in inzet. {GOOD_NL}")
+    assert (verdict.rule, verdict.reason) == (Rule.PRAISES_WEAKEST, "praises Inzet, the criterion teammates scored lowest")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Each sits next to a rule above and must pass: what a decent model writes.
+        f"{GOOD_NL} Veel succes bij het volgende project!",
+        f"{GOOD_NL} Je teamgenoten zien ook dat je ideeën inbrengt.",  # no criterion noun, a paraphrase
+        "Je samenwerking is sterk: je denkt mee en helpt anderen. Je inzet is nog niet sterk, gemiddeld 2,5. "
+        "Een tip: zet je deadlines een dag eerder in je agenda.",  # "sterk" for inzet, tempered by "niet"
+        "Je teamgenoten waarderen je samenwerking. Aan je inzet kun je nog werken: die wisselt. "
+        "Een tip: spreek per week af wat je af hebt.",
+        f"{GOOD_NL} Dat gaat ook goed.",
+        "Je teamgenoten waarderen je samenwerking; ze noemen je een goede collega. Inzet is je werkpunt. "
+        "Een tip: maak elke week een eenvoudige lijst voor jezelf.",
+    ],
+)
+def test_good_answers_pass_the_new_rules(case, answer):
+    assert check(case, answer).accepted, check(case, answer).reason

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import (
     CurrentUser,
+    RedisDep,
     SessionDep,
     SettingsDep,
     StaffEvaluation,
@@ -36,19 +37,18 @@ from peerdigest.config import Language
 from peerdigest.db.models import Allocation, Evaluation, User, no_nul
 from peerdigest.domain.evaluations import (
     CriterionSpec,
-    DeadlinePassed,
     EvaluationError,
-    NotYourReviewee,
-    ScoreEntry,
     create_evaluation,
     delete_evaluation,
     evaluations_of,
-    submit_scores,
     takes_part,
     update_evaluation,
 )
+from peerdigest.domain.submissions import NotCollecting, NotYourReviewee, ScoreEntry, save_scores
 from peerdigest.domain.feedback import evaluation_members
 from peerdigest.domain.importer import Encoding, column_map_from, import_file, too_large
+from peerdigest.domain.mail import summaries_released
+from peerdigest.queue.mail import announce
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 
@@ -129,13 +129,13 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
         413: problem("The file is larger than IMPORT_MAX_BYTES"),
         422: {"model": ImportRejected, "description": "The file has problems; nothing was imported"},
     },
-    summary="Import a CSV, JSON or JSON Lines file of peer feedback (teachers)",
+    summary="Import a CSV, .xlsx, JSON or JSON Lines file of peer feedback (teachers)",
 )
 def import_feedback(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="CSV (`,` or `;`), JSON list or JSON Lines; UTF-8 or windows-1252")],
+    file: Annotated[UploadFile, File(description="CSV (`,` or `;`; UTF-8 or windows-1252), an .xlsx workbook (its first sheet), a JSON list or JSON Lines")],
     evaluation: Annotated[
         str, Form(min_length=1, max_length=300, description="Title of the evaluation; created when missing"),
         AfterValidator(no_nul),
@@ -194,10 +194,15 @@ def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep
     summary="Change title, language, release or deadline (teachers)",
 )
 def patch_evaluation(
-    evaluation: StaffEvaluation, body: EvaluationPatch, user: CurrentUser, session: SessionDep
+    evaluation: StaffEvaluation, body: EvaluationPatch, user: CurrentUser, session: SessionDep,
+    settings: SettingsDep, redis: RedisDep,
 ) -> EvaluationOut:
-    update_evaluation(session, evaluation, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    update_evaluation(session, evaluation, changes)
+    # Release made automatic: every written summary can be read now, and its student is told.
+    mails = summaries_released(session, settings, evaluation) if "release" in changes else []
     session.commit()
+    announce(redis, settings, mails)
     return _out(session, evaluation, user)
 
 
@@ -223,8 +228,8 @@ def post_scores(evaluation_id: PathId, body: ScoresIn, user: CurrentUser, sessio
     evaluation = _visible_to(session, user, evaluation_id)
     entries = [ScoreEntry(s.reviewee_id, s.criterion_id, s.score, s.comment) for s in body.scores]
     try:
-        saved = submit_scores(session, evaluation, user, entries)
-    except (DeadlinePassed, NotYourReviewee) as exc:
+        saved = save_scores(session, evaluation, user, entries)
+    except (NotCollecting, NotYourReviewee) as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     except EvaluationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc

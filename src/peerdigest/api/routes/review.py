@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
-from peerdigest.api.deps import CurrentUser, OwnStudent, SessionDep, StaffEvaluation, StaffUser
+from peerdigest.api.deps import CurrentUser, OwnStudent, RedisDep, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.api.errors import ERRORS, problem
 from peerdigest.api.schemas import ApproveAllOut, ApproveIn, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import User
-from peerdigest.domain import release, review
+from peerdigest.domain import mail, release, review
 from peerdigest.domain.feedback import evaluation_students
 from peerdigest.domain.summaries import stored_summaries, stored_summary
+from peerdigest.queue.mail import announce
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before release"])
 
@@ -24,7 +25,10 @@ router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["review before rel
     description="Without a body the stored text is approved; with `summary_text` the text is replaced and approved "
     "in one step. Who approved and edited, and when, is recorded and shown in the summary.",
 )
-def approve(user: StaffUser, asked: OwnStudent, session: SessionDep, body: ApproveIn | None = None) -> StoredSummary:
+def approve(
+    user: StaffUser, asked: OwnStudent, session: SessionDep, settings: SettingsDep, redis: RedisDep,
+    body: ApproveIn | None = None,
+) -> StoredSummary:
     evaluation, evaluation_id, student_id = asked.evaluation, asked.evaluation.id, asked.student_id
     summary = stored_summary(session, evaluation_id, student_id)
     if summary is None:
@@ -36,7 +40,9 @@ def approve(user: StaffUser, asked: OwnStudent, session: SessionDep, body: Appro
             review.approve(summary, user)
     except review.ReviewError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    mails = mail.summaries_released(session, settings, evaluation, [student_id])
     session.commit()
+    announce(redis, settings, mails)
     return StoredSummary.of(summary, session.get(User, student_id).name, release.released(evaluation, summary))
 
 
@@ -46,10 +52,14 @@ def approve(user: StaffUser, asked: OwnStudent, session: SessionDep, body: Appro
     responses=ERRORS,
     summary="Release every written summary of the evaluation that is not approved yet (teachers)",
 )
-def approve_all(evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep) -> ApproveAllOut:
+def approve_all(
+    evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep, settings: SettingsDep, redis: RedisDep
+) -> ApproveAllOut:
     evaluation_id = evaluation.id
     approved = review.approve_all_completed(session, evaluation, user)
+    mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
     session.commit()
+    announce(redis, settings, mails)
     return ApproveAllOut(
         evaluation_id=evaluation_id, approved=len(approved), student_ids=[s.student_id for s in approved]
     )
