@@ -18,7 +18,7 @@ from fastapi import Form, Request, status
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
 from peerdigest.config import AuthMode
 from peerdigest.domain import mail, sign_in_links
-from peerdigest.i18n import _
+from peerdigest.i18n import _, translate
 from peerdigest.queue.mail import announce
 from peerdigest.web.pages import local_path, page_router, redirect, render
 from peerdigest.web.signin import _signed_in
@@ -34,7 +34,7 @@ def follow_link(secret: str, request: Request, db: SessionDep, settings: Setting
         link = sign_in_links.redeem(db, secret)
     except sign_in_links.LinkRefused as exc:
         db.rollback()
-        return render(request, "link_refused.html", status_code=status.HTTP_410_GONE, message=str(exc))
+        return render(request, "link_refused.html", status_code=status.HTTP_410_GONE, message=translate(exc.args[0]))
     return _signed_in(settings, link.user, link.next_path, db)
 
 

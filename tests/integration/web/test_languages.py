@@ -17,7 +17,7 @@ WRITTEN = datetime(2026, 12, 5, 16, 48, tzinfo=timezone.utc)  # 17:48 in Amsterd
 
 def _summary_written(demo_school):
     with session_scope(demo_school.database_url) as session:
-        store_summary(session, 56, 20, summary_text="Sanne communiceert helder.").updated_at = WRITTEN
+        store_summary(session, 56, 20, summary_text="Sanne communiceert helder.").written_at = WRITTEN
 
 
 def _teacher(demo_school, headers=None, language=None):
