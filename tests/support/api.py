@@ -19,5 +19,5 @@ def api_client(settings: Settings, **options) -> TestClient:
     The client reads English, as a browser set to English does (`Accept-Language: en`); a test
     of the Dutch interface sends `Accept-Language: nl` or signs in a user whose language is Dutch.
     """
-    options.setdefault("headers", {"Accept-Language": "en"})
+    options["headers"] = {"Accept-Language": "en", **options.get("headers", {})}
     return TestClient(create_app(settings, redis=connect(settings.redis_url)), **options)

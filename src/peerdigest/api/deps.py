@@ -17,6 +17,7 @@ from peerdigest.db.models import Evaluation, Role, ScheduledJob, SummaryJob, Use
 from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.feedback import receives_feedback
+from peerdigest.i18n import N_, Message
 from peerdigest.queue.jobs import find
 
 
@@ -124,7 +125,7 @@ async def csrf_checked(request: Request, identity: Identity) -> None:
     if not web_sessions.csrf_matches(browser, sent if isinstance(sent, str) else None):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            "This request lacks the page's security token (CSRF); reload the page and try again.",
+            N_("This request lacks the page's security token (CSRF); reload the page and try again."),
         )
 
 
@@ -145,23 +146,25 @@ def visible_evaluation(session: Session, user: User, evaluation_id: int) -> Eval
     """
     evaluation = session.get(Evaluation, evaluation_id)
     if evaluation is None or evaluation.school_id != user.school_id:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Message("Evaluation %(id)s not found.", id=evaluation_id))
     return evaluation
 
 
 def check_student(session: Session, user: User, evaluation: Evaluation, student_id: int) -> None:
     """Staff may act for any student of their school's evaluation; a student only for themself (else 403)."""
     if not is_staff(user) and user.id != student_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only see and request their own summary.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Students may only see and request their own summary."))
     if not receives_feedback(session, evaluation.id, student_id):
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"Student {student_id} receives no feedback in evaluation {evaluation.id}."
+            status.HTTP_404_NOT_FOUND,
+            Message("Student %(student)s receives no feedback in evaluation %(evaluation)s.",
+                    student=student_id, evaluation=evaluation.id),
         )
 
 
 def require_staff(user: User) -> None:
     if not is_staff(user):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only teachers and admins may do this.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only teachers and admins may do this."))
 
 
 # --- Access declared on a route ---------------------------------------------------------

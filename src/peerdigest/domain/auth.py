@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, User, utcnow
+from peerdigest.i18n import N_, Message
 
 TOKEN_PREFIX = "pd_"
 # Writing last_used_at on every request would turn each status poll into a write;
@@ -61,10 +62,10 @@ def check_startup(settings: Settings) -> None:
 
 def user_by_email(session: Session, email: str | None, *, header: str) -> User:
     if not email or not email.strip():
-        raise NotAuthenticated(f"Not signed in: send the {header} header.")
+        raise NotAuthenticated(Message("Not signed in: send the %(header)s header.", header=header))
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotAuthenticated(f"No user with email {email.strip()!r}.")
+        raise NotAuthenticated(Message("No user with email %(email)r.", email=email.strip()))
     return refuse_disabled(user)
 
 
@@ -72,7 +73,8 @@ def refuse_disabled(user: User) -> User:
     """The user, unless their access was ended (`domain/users.disable`): then no credential of theirs counts."""
     if user.disabled_at is not None:
         raise NotAuthenticated(
-            f"{user.email} has had no access since {user.disabled_at:%Y-%m-%d}; ask an admin of your school."
+            Message("%(email)s has had no access since %(date)s; ask an admin of your school.",
+                    email=user.email, date=user.disabled_at.strftime("%Y-%m-%d"))
         )
     return user
 
@@ -85,7 +87,7 @@ def user_from_proxy(session: Session, settings: Settings, client_host: str | Non
     value through, whichever copy a reader happens to take.
     """
     if not is_trusted_proxy(settings, client_host):
-        raise NotAuthenticated("Requests must come through the signing-in reverse proxy.")
+        raise NotAuthenticated(N_("Requests must come through the signing-in reverse proxy."))
     if len(emails) > 1:
         raise NotAuthenticated(
             f"The {settings.auth_proxy_header} header was sent {len(emails)} times; a request may name one user only."
@@ -145,17 +147,18 @@ def user_by_token(session: Session, secret: str | None) -> User:
 def valid_token(session: Session, secret: str | None) -> ApiToken:
     """The known, unexpired, unrevoked token of this secret; records that it was used."""
     if not secret:
-        raise NotAuthenticated("Not signed in: send Authorization: Bearer <API token>.")
+        raise NotAuthenticated(N_("Not signed in: send Authorization: Bearer <API token>."))
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
     if token is None:
-        raise NotAuthenticated("Unknown API token.")
+        raise NotAuthenticated(N_("Unknown API token."))
     refuse_disabled(token.user)  # first: why the owner has no access says more than the revoked token
     now = utcnow()
     state = token_state(token, now)
     if state == "revoked":
-        raise NotAuthenticated("This API token was revoked; ask for a new one.")
+        raise NotAuthenticated(N_("This API token was revoked; ask for a new one."))
     if state == "expired":
-        raise NotAuthenticated(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one.")
+        raise NotAuthenticated(Message("This API token expired on %(when)s UTC; ask for a new one.",
+                                       when=format(token.expires_at, "%Y-%m-%d %H:%M")))
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         _record_use(session, token, now)
     return token

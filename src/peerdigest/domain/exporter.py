@@ -20,9 +20,11 @@ from jinja2 import Environment, PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peerdigest import i18n
 from peerdigest.db.models import Allocation, Evaluation, User, utcnow
 from peerdigest.domain import release
-from peerdigest.domain.insights import Insights, Rules, analyse, rating_sheet
+from peerdigest.domain.insights import LABELS, Insights, Rules, analyse, rating_sheet
+from peerdigest.i18n import N_, _, ngettext
 from peerdigest.domain.summaries import stored_summaries
 
 
@@ -204,67 +206,40 @@ def to_json(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = 
     )
 
 
-_LABELS = {
-    "nl": {
-        "heading": "Feedback van je teamgenoten",
-        "students": "studenten",
-        "exported": "geëxporteerd",
-        "none": "Nog geen samenvatting.",
-        "feedback": "reacties",
-        "written": "geschreven",
-        "stale": "Er is feedback bijgekomen of veranderd sinds deze samenvatting is geschreven.",
-        "factor": "factor",
-        "labels": "signalen",
-        "unreleased": "Nog niet vrijgegeven: de docent leest deze samenvatting eerst.",
-        "teacher_copy": "Exemplaar van de docent: niet uitdelen.",
-        "print": "Afdrukken",
-    },
-    "en": {
-        "heading": "Feedback from your teammates",
-        "students": "students",
-        "exported": "exported",
-        "none": "No summary yet.",
-        "feedback": "comments",
-        "written": "written",
-        "stale": "Feedback was added or changed after this summary was written.",
-        "factor": "factor",
-        "labels": "labels",
-        "unreleased": "Not released yet: the teacher reads this summary first.",
-        "teacher_copy": "Teacher's copy: do not hand out.",
-        "print": "Print",
-    },
-}
-
-
 def to_markdown(evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False) -> str:
     """One section per student, each on its own printed page, to hand out in class (the student copy)
-    or to keep (the teacher's copy, with factor and labels under each name)."""
-    labels = _LABELS.get(evaluation.language, _LABELS["en"])
-    parts = [
-        f"# {_text(evaluation.title)}",
-        f"{labels['heading']} · {len(rows)} {labels['students']} · {labels['exported']} {utcnow():%Y-%m-%d}",
-    ]
-    for index, row in enumerate(rows):
-        team = f" ({_text(row.team)})" if row.team else ""
-        text = _text(row.summary.strip()) if row.summary else f"_{labels['none']}_"
-        section = [f"## {_text(row.student_name)}{team}", text]
-        if row.summary is not None:
-            section.append(
-                f"_{row.method} · {row.feedback_count} {labels['feedback']} · "
-                f"{labels['written']} {row.generated_at:%Y-%m-%d}_"
-            )
-        if row.stale:
-            section.append(f"> {labels['stale']}")
-        if teacher and row.summary is not None and not row.released:
-            section.append(f"> {labels['unreleased']}")
-        if teacher and row.factor is not None:
-            signals = f" · {labels['labels']}: {_text(', '.join(row.labels))}" if row.labels else ""
-            section.insert(1, f"**{labels['factor']} {row.factor:.2f}**{signals}")
-        if index > 0:
-            # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
-            parts.append('<div style="page-break-before: always"></div>')
-        parts.append("\n\n".join(section))
-    return "\n\n".join(parts) + "\n"
+    or to keep (the teacher's copy, with factor and labels under each name); in the evaluation's language,
+    its dates on the school's clock."""
+    zone = evaluation.school.time_zone
+    with i18n.use_language(evaluation.language):
+        parts = [
+            f"# {_text(evaluation.title)}",
+            " · ".join([_("Feedback from your teammates"), ngettext("%(num)s student", "%(num)s students", len(rows)),
+                        _("exported %(date)s", date=i18n.format_date(utcnow(), zone))]),
+        ]
+        for index, row in enumerate(rows):
+            team = f" ({_text(row.team)})" if row.team else ""
+            text = _text(row.summary.strip()) if row.summary else f"_{_('No summary yet.')}_"
+            section = [f"## {_text(row.student_name)}{team}", text]
+            if row.summary is not None:
+                section.append("_" + " · ".join([
+                    method_name(row.method),
+                    ngettext("%(num)s comment", "%(num)s comments", row.feedback_count or 0),
+                    _("written %(date)s", date=i18n.format_date(row.generated_at, zone)),
+                ]) + "_")
+            if row.stale:
+                section.append(f"> {_('Feedback was added or changed after this summary was written.')}")
+            if teacher and row.summary is not None and not row.released:
+                section.append(f"> {_('Not released yet: the teacher reads this summary first.')}")
+            if teacher and row.factor is not None:
+                signals = f" · {_('labels')}: {_text(', '.join(label_names(row.labels)))}" if row.labels else ""
+                factor = _("factor %(factor)s", factor=i18n.format_number(row.factor, 2, fixed=True))
+                section.insert(1, f"**{factor}**{signals}")
+            if index > 0:
+                # Markdown has no page break; this HTML one is honoured by browsers and Markdown-to-PDF tools.
+                parts.append('<div style="page-break-before: always"></div>')
+            parts.append("\n\n".join(section))
+        return "\n\n".join(parts) + "\n"
 
 
 def _text(value: str) -> str:
@@ -275,23 +250,39 @@ def _text(value: str) -> str:
 def to_html(
     evaluation: Evaluation, rows: list[StudentSummary], teacher: bool = False, notice: ScreenNotice | None = None
 ) -> str:
-    """A page per student that prints cleanly from a browser: the print view and the downloadable file alike."""
-    labels = _LABELS.get(evaluation.language, _LABELS["en"])
-    return _print_template().render(
-        evaluation=evaluation,
-        school=evaluation.school.name,
-        rows=rows,
-        teacher=teacher,
-        labels=labels,
-        language=evaluation.language,
-        today=utcnow(),
-        notice=notice,
-    )
+    """A page per student that prints cleanly from a browser: the print view and the downloadable file alike;
+    in the evaluation's language, its dates on the school's clock."""
+    with i18n.use_language(evaluation.language):
+        return _print_template().render(
+            evaluation=evaluation,
+            school=evaluation.school.name,
+            rows=rows,
+            teacher=teacher,
+            language=evaluation.language,
+            time_zone=evaluation.school.time_zone,
+            label_names=label_names,
+            method_name=method_name,
+            notice=notice,
+        )
+
+
+def label_names(codes: tuple[str, ...]) -> list[str]:
+    """The labels as words in the current language (`low_performer` → "low performer")."""
+    return [i18n.translate(LABELS[code].name) if code in LABELS else code for code in codes]
+
+
+# How a summary was written, as a reader names it (translated where shown).
+METHODS = {"ai": N_("ai"), "builtin": N_("builtin"), "fallback": N_("fallback"), "empty": N_("empty")}
+
+
+def method_name(method: str | None) -> str:
+    return i18n.translate(METHODS.get(method, method or ""))
 
 
 @cache
 def _print_template():
     environment = Environment(loader=PackageLoader("peerdigest.domain", "templates"), autoescape=True)
+    i18n.install(environment)
     return environment.get_template("print.html")
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peerdigest import i18n
 from peerdigest.db.models import (
     Allocation,
     Criterion,
@@ -68,7 +69,7 @@ from peerdigest.domain.tables import (
     refusal,
     xlsx_rows,
 )
-from peerdigest.i18n import _
+from peerdigest.i18n import N_, Message, _
 
 COLUMNS = (
     "reviewer_email",
@@ -215,21 +216,27 @@ class ImportReport:
         )
 
     def describe(self) -> str:
-        """What the import did, in one line for people."""
+        """What the import did, in one line for people, in English (the command line's and the API's)."""
+        with i18n.use_language(i18n.SOURCE_LANGUAGE):
+            return self.said()
+
+    def said(self) -> str:
+        """What the import did, in one line for people, in the current language."""
         if not self.changed:
-            return f"{self.rows} rows read; nothing changed (the evaluation already holds this feedback)."
+            return _("%(rows)s rows read; nothing changed (the evaluation already holds this feedback).", rows=self.rows)
         counts = {
-            "evaluation created": int(self.evaluation_created),
-            "users created": self.users_created,
-            "users renamed": self.users_renamed,
-            "criteria created": self.criteria_created,
-            "reviewer-reviewee pairs created": self.allocations_created,
-            "scores created": self.scores_created,
-            "scores updated": self.scores_updated,
-            "scores unchanged": self.scores_unchanged,
-            "summaries now stale": self.summaries_marked_stale,
+            N_("evaluation created"): int(self.evaluation_created),
+            N_("users created"): self.users_created,
+            N_("users renamed"): self.users_renamed,
+            N_("criteria created"): self.criteria_created,
+            N_("reviewer-reviewee pairs created"): self.allocations_created,
+            N_("scores created"): self.scores_created,
+            N_("scores updated"): self.scores_updated,
+            N_("scores unchanged"): self.scores_unchanged,
+            N_("summaries now stale"): self.summaries_marked_stale,
         }
-        return f"{self.rows} rows read: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n) + "."
+        changes = ", ".join(f"{n} {i18n.translate(what)}" for what, n in counts.items() if n)
+        return _("%(rows)s rows read: %(changes)s.", rows=self.rows, changes=changes)
 
 
 # --- reading and validating a file ------------------------------------------
@@ -264,7 +271,7 @@ def parse(
         else:
             text, parsed.encoding = decoded(data, Encoding(encoding) if encoding else None)
             if not text.strip():
-                parsed.problems.append(ImportProblem(None, "the file is empty"))
+                parsed.problems.append(ImportProblem(None, N_("the file is empty")))
                 return parsed
             start = text.lstrip()[0]
             records = (
@@ -273,7 +280,7 @@ def parse(
                 else _table(csv_rows(text), names)
             )
     except Unreadable as exc:
-        parsed.problems.append(ImportProblem(exc.line, str(exc)))
+        parsed.problems.append(ImportProblem(exc.line, exc.args[0]))
         return parsed
     for line, record in records:
         if isinstance(record, ImportProblem):
@@ -281,7 +288,7 @@ def parse(
         else:
             parsed.rows.append(_row(line, record, parsed.problems))
     if not parsed.rows and not parsed.problems:
-        parsed.problems.append(ImportProblem(None, "the file has no rows of feedback"))
+        parsed.problems.append(ImportProblem(None, N_("the file has no rows of feedback")))
     _check_across_rows(parsed, known_scales or {})
     return parsed
 
@@ -301,7 +308,8 @@ def column_map_from(pairs: list[str]) -> dict[str, str]:
 
 def too_large(size: int, max_bytes: int) -> ImportProblem:
     return ImportProblem(
-        None, f"the file is {size:,} bytes; the limit is {max_bytes:,} bytes (IMPORT_MAX_BYTES): split it into parts"
+        None, Message("the file is %(size)s bytes; the limit is %(limit)s bytes (IMPORT_MAX_BYTES): split it into parts",
+                      size=format(size, ","), limit=format(max_bytes, ","))
     )
 
 
@@ -328,14 +336,16 @@ def _table(rows: Iterator[Row], names: Mapping[str, str]) -> Iterator[tuple[int,
             if missing:
                 yield line, ImportProblem(
                     line,
-                    f"missing column(s) {', '.join(missing)}; the header must name {', '.join(COLUMNS)} "
-                    "(or a Dutch or English name for each: see the template file on the import page)",
+                    Message("missing column(s) %(missing)s; the header must name %(columns)s "
+                            "(or a Dutch or English name for each: see the template file on the import page)",
+                            missing=", ".join(missing), columns=", ".join(COLUMNS)),
                 )
                 return
             continue
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             yield line, ImportProblem(
-                line, f"has {len(cells)} cells but the header has {len(header)} (a comment with an unquoted separator?)"
+                line, Message("has %(cells)s cells but the header has %(header)s (a comment with an unquoted separator?)",
+                              cells=len(cells), header=len(header))
             )
             continue
         yield line, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
@@ -357,7 +367,7 @@ def _json_list(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Recor
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield exc.lineno, ImportProblem(exc.lineno, f"is not valid JSON: {exc.msg}")
+        yield exc.lineno, ImportProblem(exc.lineno, Message("is not valid JSON: %(error)s", error=exc.msg))
         return
     except RecursionError:
         yield 1, ImportProblem(1, TOO_DEEP)
@@ -381,7 +391,7 @@ def _json_lines(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Reco
         try:
             value = json.loads(content)
         except json.JSONDecodeError as exc:
-            yield line, ImportProblem(line, f"is not valid JSON: {exc.msg}")
+            yield line, ImportProblem(line, Message("is not valid JSON: %(error)s", error=exc.msg))
             continue
         except RecursionError:
             yield line, ImportProblem(line, TOO_DEEP)
@@ -392,11 +402,11 @@ def _json_lines(text: str, names: Mapping[str, str]) -> Iterator[tuple[int, Reco
 def _record(line: int, value: object, names: Mapping[str, str]) -> Record | ImportProblem:
     """A JSON object as the same strings a CSV row would hold."""
     if not isinstance(value, dict):
-        return ImportProblem(line, "each row must be a JSON object with the feedback fields")
+        return ImportProblem(line, N_("each row must be a JSON object with the feedback fields"))
     record = {_field_name(key, names): _text(item) for key, item in value.items()}
     missing = [c for c in COLUMNS if c not in record]
     if missing:
-        return ImportProblem(line, f"missing field(s) {', '.join(missing)}")
+        return ImportProblem(line, Message("missing field(s) %(missing)s", missing=", ".join(missing)))
     return record
 
 
@@ -432,34 +442,35 @@ def _row(line: int, record: Record, problems: list[ImportProblem]) -> FeedbackRo
     for column in COLUMNS + OPTIONAL_COLUMNS:
         cell = record.get(column, "")
         if "\x00" in cell:
-            found.append(f"{column} contains a NUL character (\\0), which cannot be stored")
+            found.append(Message("%(column)s contains a NUL character (\\0), which cannot be stored", column=column))
             record[column] = cell = cell.replace("\x00", "")
         if cell != (written := cell.encode("utf-8", "replace").decode("utf-8")):
             # A JSON file can spell a lone UTF-16 surrogate (\ud800): not a character, and not storable.
-            found.append(f"{column} contains a lone surrogate (like \\ud800), which is not a character")
+            found.append(Message("%(column)s contains a lone surrogate (like \\ud800), which is not a character",
+                                 column=column))
             record[column] = cell = written
         limit = LIMITS.get(column)
         if limit is not None and len(cell.strip()) > limit:
-            found.append(f"{column} is {len(cell.strip())} characters long; at most {limit} fit")
+            found.append(Message("%(column)s is %(length)s characters long; at most %(limit)s fit",
+                                 column=column, length=len(cell.strip()), limit=limit))
     emails = {}
     for column in ("reviewer_email", "reviewee_email"):
         emails[column] = record[column].strip().lower()
         if not _EMAIL.match(emails[column]):
-            found.append(f"{column} {record[column].strip()!r} is not an email address")
+            found.append(Message("%(column)s %(value)r is not an email address", column=column, value=record[column].strip()))
     criterion = record["criterion"].strip()
     if not criterion:
-        found.append("criterion is empty")
+        found.append(N_("criterion is empty"))
     score = _score(record["score"], found)
     scale = _scale(record.get("scale", ""), found)
     is_self = _BOOLEANS.get(record.get("is_self", "").strip().lower())
     if is_self is None:
-        found.append(f"is_self {record['is_self'].strip()!r} is not one of true/false, 1/0, yes/no")
+        found.append(Message("is_self %(value)r is not one of true/false, 1/0, yes/no", value=record["is_self"].strip()))
     elif emails["reviewer_email"] == emails["reviewee_email"] and not is_self and emails["reviewer_email"]:
-        found.append(
-            f"reviewer and reviewee are both {emails['reviewer_email']}; mark a self-assessment with is_self=true"
-        )
+        found.append(Message("reviewer and reviewee are both %(email)s; mark a self-assessment with is_self=true",
+                             email=emails["reviewer_email"]))
     elif is_self and emails["reviewer_email"] != emails["reviewee_email"]:
-        found.append("is_self is true but reviewer and reviewee differ")
+        found.append(N_("is_self is true but reviewer and reviewee differ"))
     problems.extend(ImportProblem(line, message) for message in found)
     return FeedbackRow(
         line=line,
@@ -485,7 +496,7 @@ def _score(cell: str, found: list[str]) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        found.append(f"score {cell!r} is not a number")
+        found.append(Message("score %(value)r is not a number", value=cell))
         return None
     return value
 
@@ -497,7 +508,7 @@ def _scale(cell: str, found: list[str]) -> Scale | None:
     match = _SCALE.match(cell)
     low, high = (float(v.replace(",", ".")) for v in match.groups()) if match else (0.0, 0.0)
     if low >= high:
-        found.append(f"unknown criterion scale {cell!r}: write it as lowest-highest, like 1-5")
+        found.append(Message("unknown criterion scale %(value)r: write it as lowest-highest, like 1-5", value=cell))
         return None
     return (low, high)
 
@@ -513,7 +524,7 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
         key = (row.reviewer_email, row.reviewee_email, row.criterion)
         if key in first_of:
             parsed.problems.append(
-                ImportProblem(row.line, f"the same reviewer, reviewee and criterion as line {first_of[key]}")
+                ImportProblem(row.line, Message("the same reviewer, reviewee and criterion as line %(line)s", line=first_of[key]))
             )
         first_of.setdefault(key, row.line)
         for email, name in ((row.reviewer_email, row.reviewer_name), (row.reviewee_email, row.reviewee_name)):
@@ -521,12 +532,15 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
                 known_name, known_line = names.setdefault(email, (name, row.line))
                 if name != known_name:
                     parsed.problems.append(
-                        ImportProblem(row.line, f"{email} is named {name!r} here but {known_name!r} on line {known_line}")
+                        ImportProblem(row.line, Message(
+                            "%(email)s is named %(name)r here but %(known)r on line %(line)s",
+                            email=email, name=name, known=known_name, line=known_line))
                     )
         team, team_line = teams.setdefault((row.reviewer_email, row.reviewee_email), (row.team, row.line))
         if row.team != team:
             parsed.problems.append(
-                ImportProblem(row.line, f"team {row.team!r} here but {team!r} on line {team_line} for the same pair")
+                ImportProblem(row.line, Message("team %(team)r here but %(other)r on line %(line)s for the same pair",
+                                                team=row.team, other=team, line=team_line))
             )
         for email in {row.reviewer_email, row.reviewee_email} if row.team else ():
             team, team_line = member_of.setdefault(email, (row.team, row.line))
@@ -538,7 +552,8 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
                 parsed.problems.append(
                     ImportProblem(
                         row.line,
-                        f"criterion {row.criterion!r} has scale {_fmt(row.scale)} here but {_fmt(scale)} on line {scale_line}",
+                        Message("criterion %(criterion)r has scale %(scale)s here but %(other)s on line %(line)s",
+                                criterion=row.criterion, scale=_fmt(row.scale), other=_fmt(scale), line=scale_line),
                     )
                 )
     for criterion in dict.fromkeys(row.criterion for row in parsed.rows if row.criterion):
@@ -549,7 +564,8 @@ def _check_across_rows(parsed: ParsedFile, known_scales: Mapping[str, Scale]) ->
         if row.score is not None and not low <= row.score <= high:
             parsed.problems.append(
                 ImportProblem(
-                    row.line, f"score {row.score:g} is outside the scale {_fmt((low, high))} of {row.criterion!r}"
+                    row.line, Message("score %(score)s is outside the scale %(scale)s of %(criterion)r",
+                                      score=format(row.score, "g"), scale=_fmt((low, high)), criterion=row.criterion)
                 )
             )
     parsed.problems.sort(key=lambda p: (p.line is not None, p.line or 0))
@@ -687,14 +703,15 @@ def _conflicts(
             session.scalars(select(Evaluation.id).where(Evaluation.school_id == school.id, Evaluation.title == title)).all()
         )
         if count > 1:
-            problems.append(ImportProblem(None, f"{count} evaluations are titled {title!r}; rename one so the import knows which"))
+            problems.append(ImportProblem(None, Message(
+                "%(count)s evaluations are titled %(title)r; rename one so the import knows which", count=count, title=title)))
     reported: set[str] = set()
     for row in parsed.rows:
         for email in (row.reviewer_email, row.reviewee_email):
             user = users.get(email)
             if user is not None and (school is None or user.school_id != school.id) and email not in reported:
                 reported.add(email)
-                problems.append(ImportProblem(row.line, f"{email} belongs to another school"))
+                problems.append(ImportProblem(row.line, Message("%(email)s belongs to another school", email=email)))
     evaluation = _find_evaluation(session, school.name, title) if school is not None else None
     if evaluation is not None:
         problems.extend(_team_changes(session, parsed, evaluation, users))

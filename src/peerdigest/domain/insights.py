@@ -29,8 +29,10 @@ from statistics import fmean, pstdev
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peerdigest import i18n
 from peerdigest.config import Settings
 from peerdigest.db.models import Allocation, Criterion, Score, User
+from peerdigest.i18n import N_, _
 
 # A bipartition search over every split of a team; beyond this size a team is not searched for cliques
 # (2^(n-1) splits: 1,024 at 11 members), which no peer-evaluation team reaches in practice.
@@ -94,10 +96,76 @@ class RatingSheet:
 
 
 @dataclass(frozen=True)
+class LabelText:
+    """A label as a teacher reads it: its name and what it means in one line (marked; translated where shown)."""
+
+    name: str
+    explanation: str
+
+
+# Every label in the order pages list them; the name and explanation are shown on the page beside the numbers.
+LABELS: dict[str, LabelText] = {
+    "did_not_submit": LabelText(
+        N_("did not submit"), N_("Rated none of their teammates, so the team misses their view.")
+    ),
+    "high_performer": LabelText(N_("high performer"), N_("Peers rate this student well above the team's average.")),
+    "low_performer": LabelText(N_("low performer"), N_("Peers rate this student well below the team's average.")),
+    "overconfident": LabelText(N_("overconfident"), N_("Rates their own work clearly higher than their peers do.")),
+    "underconfident": LabelText(N_("underconfident"), N_("Rates their own work clearly lower than their peers do.")),
+    "manipulator": LabelText(
+        N_("manipulator"), N_("Rates themself high and every teammate clearly lower than the others rate them.")
+    ),
+    "conflict": LabelText(N_("conflict"), N_("One teammate rates this student far lower than the others do.")),
+    "clique": LabelText(N_("clique"), N_("The team splits into two groups that rate their own group far higher.")),
+}
+
+
+@dataclass(frozen=True)
 class Label:
     code: str  # high_performer, low_performer, overconfident, underconfident, manipulator, conflict, clique, did_not_submit
-    reason: str  # one sentence with the numbers, for a teacher's tooltip
+    reason: str  # one sentence with the numbers, for a teacher's tooltip (English: the API's; pages use `said`)
     numbers: dict[str, float | int | str | list[str]]
+
+    def said(self) -> str:
+        """The reason in the current language."""
+        return describe(self.code, self.numbers)
+
+
+def describe(code: str, numbers: dict) -> str:
+    """The one sentence with the numbers behind a label, in the current language."""
+    n, share = i18n.format_number, i18n.format_percent
+    if code == "did_not_submit":
+        return _("Rated none of %(teammates)s teammates.", teammates=numbers["teammates"])
+    if code in ("high_performer", "low_performer"):
+        return _("Peers rate this student %(factor)s times the team average.", factor=n(numbers["factor"]))
+    if code == "overconfident":
+        return _("Self-rating is %(gap)s of the scale above what peers gave.", gap=share(numbers["gap"]))
+    if code == "underconfident":
+        return _("Self-rating is %(gap)s of the scale below what peers gave.", gap=share(-numbers["gap"]))
+    if code == "manipulator" and numbers.get("at_floor"):
+        return _(
+            "Rates each of %(teammates)s teammates at the bottom of the scale and themself %(self)s of it, "
+            "%(gap)s above what peers give them.",
+            teammates=numbers["teammates_rated_lower"], self=share(numbers["self"]), gap=share(numbers["above_peers"]),
+        )
+    if code == "manipulator":
+        return _(
+            "Rates themself %(self)s of the scale and each of %(teammates)s teammates at least %(gap)s below "
+            "what the others give them.",
+            self=share(numbers["self"]), teammates=numbers["teammates_rated_lower"], gap=share(numbers["smallest_gap"]),
+        )
+    if code == "conflict":
+        return _("%(reviewer)s rates this student %(gap)s of the scale below the other reviewers.",
+                 reviewer=numbers["reviewer"], gap=share(numbers["others"] - numbers["rating"]))
+    if code == "clique":
+        return _("The team splits in two groups that rate each other %(within)s of the scale within and "
+                 "%(between)s between.", within=share(numbers["within"]), between=share(numbers["between"]))
+    raise ValueError(f"no such label: {code}")
+
+
+def _label(code: str, numbers: dict) -> Label:
+    with i18n.use_language(i18n.SOURCE_LANGUAGE):
+        return Label(code, describe(code, numbers), numbers)
 
 
 @dataclass(frozen=True)
@@ -126,7 +194,8 @@ class TeamInsight:
     submitted: int  # members who rated at least one teammate
     expected: int  # members
     reliable: bool
-    reasons: tuple[str, ...]  # why not reliable; empty when reliable
+    reasons: tuple[str, ...]  # why not reliable, in English (the API's; pages use `Insights.reasons`); empty when reliable
+    disagreement: float | None  # mean disagreement between reviewers of the same student, as a share of the scale
     matrix: dict[int, dict[int, float]]  # reviewer → reviewee → raw average given (self included)
 
 
@@ -143,6 +212,10 @@ class Insights:
     def _by_id(self) -> dict[int, StudentInsight]:
         # An export asks for every student: a scan each time was quadratic in the class's size.
         return {s.student_id: s for s in self.students}
+
+    def reasons(self, team: TeamInsight) -> list[str]:
+        """Why the team's numbers are not reliable, in the current language."""
+        return team_reasons(team.submitted, team.expected, team.disagreement, self.rules)
 
 
 def analyse(sheet: RatingSheet, rules: Rules) -> Insights:
@@ -261,35 +334,24 @@ def _labels(
     teammates = [m for m in team.members if m != member]
     given = team.rated_by(member)
     if teammates and not given:
-        labels.append(Label(
-            "did_not_submit", f"Rated none of {len(teammates)} teammates.",
-            {"reviews_given": 0, "teammates": len(teammates)},
-        ))
+        labels.append(_label("did_not_submit", {"reviews_given": 0, "teammates": len(teammates)}))
     if uncapped is not None and len(counted.peer_reviewers(member)) > 0:
         if uncapped >= 1 + rules.performer_margin:
-            labels.append(Label(
-                "high_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
-                {"factor": round(uncapped, 2), "threshold": round(1 + rules.performer_margin, 2)},
+            labels.append(_label(
+                "high_performer", {"factor": round(uncapped, 2), "threshold": round(1 + rules.performer_margin, 2)}
             ))
         elif uncapped <= 1 - rules.performer_margin:
-            labels.append(Label(
-                "low_performer", f"Peers rate this student {uncapped:.2f} times the team average.",
-                {"factor": round(uncapped, 2), "threshold": round(1 - rules.performer_margin, 2)},
+            labels.append(_label(
+                "low_performer", {"factor": round(uncapped, 2), "threshold": round(1 - rules.performer_margin, 2)}
             ))
     own = team.scaled.get((member, member))
     peers = team.scaled_peer_average(member)
     if own is not None and peers is not None:
         gap = own - peers
         if gap >= rules.confidence_gap:
-            labels.append(Label(
-                "overconfident", f"Self-rating is {gap:.0%} of the scale above what peers gave.",
-                {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)},
-            ))
+            labels.append(_label("overconfident", {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)}))
         elif -gap >= rules.confidence_gap:
-            labels.append(Label(
-                "underconfident", f"Self-rating is {-gap:.0%} of the scale below what peers gave.",
-                {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)},
-            ))
+            labels.append(_label("underconfident", {"self": round(own, 2), "peers": round(peers, 2), "gap": round(gap, 2)}))
     manipulation = _manipulation(member, team, given, rules)
     if manipulation is not None:
         labels.append(manipulation)
@@ -314,12 +376,8 @@ def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> L
     peers_of_member = team.scaled_peer_average(member)
     if (max(mine_all) <= _FLOOR and peers_of_member is not None
             and own - peers_of_member >= rules.manipulator_gap and own - max(mine_all) >= rules.manipulator_gap):
-        return Label(
-            "manipulator",
-            f"Rates each of {len(given)} teammates at the bottom of the scale and themself {own:.0%} of it, "
-            f"{own - peers_of_member:.0%} above what peers give them.",
-            {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": 0.0},
-        )
+        return _label("manipulator", {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": 0.0,
+                                      "at_floor": True, "above_peers": round(own - peers_of_member, 2)})
     gaps = []
     for mate in given:
         others = team.scaled_peer_average(mate, without=member)
@@ -327,11 +385,8 @@ def _manipulation(member: int, team: _Team, given: list[int], rules: Rules) -> L
         if others is None or own - mine < rules.manipulator_gap or others - mine < rules.manipulator_gap:
             return None
         gaps.append(others - mine)
-    return Label(
-        "manipulator",
-        f"Rates themself {own:.0%} of the scale and each of {len(given)} teammates at least "
-        f"{min(gaps):.0%} below what the others give them.",
-        {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": round(min(gaps), 2)},
+    return _label(
+        "manipulator", {"self": round(own, 2), "teammates_rated_lower": len(given), "smallest_gap": round(min(gaps), 2)}
     )
 
 
@@ -357,10 +412,8 @@ def _conflict(member: int, team: _Team, names: dict[int, str], cliques, rules: R
     if worst is None:
         return None
     reviewer, gap, mine, others = worst
-    return Label(
-        "conflict",
-        f"{names.get(reviewer, reviewer)} rates this student {others - mine:.0%} of the scale below the other reviewers.",
-        {"reviewer": names.get(reviewer, str(reviewer)), "rating": round(mine, 2), "others": round(others, 2)},
+    return _label(
+        "conflict", {"reviewer": names.get(reviewer, str(reviewer)), "rating": round(mine, 2), "others": round(others, 2)}
     )
 
 
@@ -379,10 +432,8 @@ class _Clique:
 
     def label(self, member: int, names: dict[int, str]) -> Label:
         own = self.groups[0] if member in self.groups[0] else self.groups[1]
-        return Label(
+        return _label(
             "clique",
-            f"The team splits in two groups that rate each other {self.within:.0%} of the scale within "
-            f"and {self.between:.0%} between.",
             {"within": round(self.within, 2), "between": round(self.between, 2),
              "group": [names.get(m, str(m)) for m in own]},
         )
@@ -419,13 +470,8 @@ def _team_insight(name: str, team: _Team, average: float | None, criteria, rules
         pstdev(values) for m in team.members
         if len(values := [team.scaled[(r, m)] for r in team.peer_reviewers(m)]) >= 2
     ])
-    reasons = []
-    if submitted < rules.min_reviews:
-        reasons.append(f"Only {submitted} of {len(team.members)} members rated their teammates "
-                       f"(at least {rules.min_reviews} are needed).")
-    if disagreement is not None and disagreement > rules.spread_max:
-        reasons.append(f"Reviewers of the same student disagree by {disagreement:.0%} of the scale on average "
-                       f"(more than {rules.spread_max:.0%}).")
+    with i18n.use_language(i18n.SOURCE_LANGUAGE):
+        reasons = team_reasons(submitted, len(team.members), disagreement, rules)
     span = fmean(c.max_score - c.min_score for c in criteria) if criteria else 0
     matrix: dict[int, dict[int, float]] = defaultdict(dict)
     for (reviewer, reviewee), value in sorted(team.raw.items()):
@@ -439,8 +485,22 @@ def _team_insight(name: str, team: _Team, average: float | None, criteria, rules
         expected=len(team.members),
         reliable=not reasons,
         reasons=tuple(reasons),
+        disagreement=_round(disagreement),
         matrix=dict(matrix),
     )
+
+
+def team_reasons(submitted: int, members: int, disagreement: float | None, rules: Rules) -> list[str]:
+    """Why a team's numbers are not reliable (none: they are), in the current language."""
+    reasons = []
+    if submitted < rules.min_reviews:
+        reasons.append(_("Only %(submitted)s of %(members)s members rated their teammates (at least %(needed)s are needed).",
+                         submitted=submitted, members=members, needed=rules.min_reviews))
+    if disagreement is not None and disagreement > rules.spread_max:
+        reasons.append(_("Reviewers of the same student disagree by %(disagreement)s of the scale on average "
+                         "(more than %(limit)s).",
+                         disagreement=i18n.format_percent(disagreement), limit=i18n.format_percent(rules.spread_max)))
+    return reasons
 
 
 def _ranks(averages: dict[int, float | None]) -> dict[int, int]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
 from peerdigest.domain.flags import Flag, flag
 from peerdigest.domain.received import Comment
+from peerdigest.i18n import N_, Message
 
 MAX_TEXT = 5000
 
@@ -37,9 +38,10 @@ def edit_and_approve(summary: FeedbackSummary, text: str, by: User) -> FeedbackS
     """Replace the text with the teacher's and release it; an unchanged text is an approval alone."""
     text = text.strip()
     if not text:
-        raise ReviewError("The summary text is empty; write what the student should read.")
+        raise ReviewError(N_("The summary text is empty; write what the student should read."))
     if len(text) > MAX_TEXT:
-        raise ReviewError(f"The summary text is {len(text)} characters long; at most {MAX_TEXT} are allowed.")
+        raise ReviewError(Message("The summary text is %(length)s characters long; at most %(limit)s are allowed.",
+                                  length=len(text), limit=MAX_TEXT))
     if text != summary.summary_text:
         summary.summary_text = text
         summary.edited_by_id = by.id

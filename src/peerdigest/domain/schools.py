@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.db.models import DEFAULT_TIME_ZONE, Evaluation, Role, School, User
 from peerdigest.domain.users import STAFF_ROLES, UserError, add_user
-from peerdigest.i18n import LANGUAGES
+from peerdigest.i18n import LANGUAGES, N_, Message
 
 NAME_LENGTH = 200
 
@@ -61,15 +61,15 @@ def create_school(
     """
     name = name.strip()
     if not name:
-        raise UserError("A school needs a name.")
+        raise UserError(N_("A school needs a name."))
     if len(name) > NAME_LENGTH:
-        raise UserError(f"A school's name has at most {NAME_LENGTH} characters.")
+        raise UserError(Message("A school's name has at most %(limit)s characters.", limit=NAME_LENGTH))
     if session.scalar(select(School).where(func.lower(School.name) == name.lower())) is not None:
-        raise UserError(f"There is a school called {name!r} already.")
+        raise UserError(Message("There is a school called %(name)r already.", name=name))
     if language not in LANGUAGES:
-        raise UserError(f"The language is one of {', '.join(LANGUAGES)}, not {language!r}.")
+        raise UserError(Message("The language is one of %(languages)s, not %(language)r.", languages=", ".join(LANGUAGES), language=language))
     if time_zone not in available_timezones():
-        raise UserError(f"{time_zone!r} is not a time zone; write it as Europe/Amsterdam is written.")
+        raise UserError(Message("%(zone)r is not a time zone; write it as Europe/Amsterdam is written.", zone=time_zone))
     school = School(name=name, language=language, time_zone=time_zone)
     session.add(school)
     session.flush()

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from peerdigest.i18n import _
+from peerdigest.i18n import Message, _
 
 
 class Encoding(StrEnum):
@@ -187,11 +187,9 @@ def csv_rows(text: str) -> Iterator[Row]:
 
 def _unreadable(exc: csv.Error, starts_at: int, stopped_at: int) -> str:
     if "unexpected end of data" in str(exc):
-        return (
-            f"a quote (\") opened in this row (file line {starts_at}) is never closed, so the rest of the file "
-            "would be read as one cell; close it or remove it"
-        )
-    return f"cannot be read as CSV (file line {stopped_at}): {exc}"
+        return Message("a quote (\") opened in this row (file line %(line)s) is never closed, so the rest of the file "
+                       "would be read as one cell; close it or remove it", line=starts_at)
+    return Message("cannot be read as CSV (file line %(line)s): %(error)s", line=stopped_at, error=str(exc))
 
 
 def xlsx_rows(data: bytes) -> Iterator[Row]:

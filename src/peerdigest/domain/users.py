@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, ApiToken, Evaluation, Role, School, Score, Submission, User, WebSession, utcnow
 from peerdigest.domain.evaluations import mark_stale_summaries
+from peerdigest.i18n import N_, Message
 
 STAFF_ROLES = (Role.teacher, Role.admin)
 
@@ -41,8 +42,9 @@ class PromotionUnconfirmed(UserError):
         self.user = user
         self.role = role
         super().__init__(
-            f"{user.email} is a student of {user.school.name} ({user.name}). As a {role} they would see the contribution "
-            "factors, labels and flagged comments of every class of the school; confirm to make them one."
+            Message("%(email)s is a student of %(school)s (%(name)s). As a %(role)s they would see the contribution "
+                    "factors, labels and flagged comments of every class of the school; confirm to make them one.",
+                    email=user.email, school=user.school.name, name=user.name, role=role.value)
         )
 
 
@@ -56,7 +58,7 @@ def normalized_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise UserError(f"{email.strip()!r} is not an email address: {exc}") from exc
+        raise UserError(Message("%(email)r is not an email address: %(error)s", email=email.strip(), error=str(exc))) from exc
 
 
 def name_from_email(email: str) -> str:
@@ -78,7 +80,7 @@ def add_user(
     """
     email = normalized_email(email)
     if name is not None and not name.strip():
-        raise UserError("A name is needed: it is how teachers recognise the person.")
+        raise UserError(N_("A name is needed: it is how teachers recognise the person."))
     found_school = session.scalar(select(School).where(School.name == school.strip()))
     if found_school is None:
         found_school = School(name=school.strip())
@@ -86,14 +88,15 @@ def add_user(
         session.flush()
     user = session.scalar(select(User).where(User.email == email))
     if user is not None and user.school_id != found_school.id:
-        raise UserError(f"{email} belongs to another school ({user.school.name}).")
+        raise UserError(Message("%(email)s belongs to another school (%(school)s).", email=email, school=user.school.name))
     if user is None:
         user = User(email=email, name=(name or name_from_email(email)).strip(), role=role, school_id=found_school.id)
         session.add(user)
         session.flush()
         return Added(user, created=True)
     if user.disabled_at is not None:
-        raise UserError(f"{user.name} <{email}> has no access since {user.disabled_at:%Y-%m-%d}; enable them first.")
+        raise UserError(Message("%(name)s <%(email)s> has no access since %(date)s; enable them first.",
+                                name=user.name, email=email, date=user.disabled_at.strftime("%Y-%m-%d")))
     if user.role == Role.student and role in STAFF_ROLES and not promote:
         raise PromotionUnconfirmed(user, role)
     user.role = role
@@ -117,14 +120,14 @@ def user_by_email(session: Session, email: str) -> User:
     """The user with this email, whether or not they have access (signing in is `auth.user_by_email`)."""
     user = session.scalar(select(User).where(User.email == normalized_email(email)))
     if user is None:
-        raise UserError(f"There is no user {email.strip()!r}.")
+        raise UserError(Message("There is no user %(email)r.", email=email.strip()))
     return user
 
 
 def user_of_school(session: Session, school_id: int, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or user.school_id != school_id:
-        raise UserError(f"There is no user {user_id} in this school.")
+        raise UserError(Message("There is no user %(id)s in this school.", id=user_id))
     return user
 
 
@@ -136,9 +139,10 @@ def disable(session: Session, user: User, by: User | None) -> User:
     admin who locked themself out would need the command line to get back in.
     """
     if by is not None and by.id == user.id:
-        raise UserError("You cannot end your own access; ask another admin.")
+        raise UserError(N_("You cannot end your own access; ask another admin."))
     if user.disabled_at is not None:
-        raise UserError(f"{user.name} has had no access since {user.disabled_at:%Y-%m-%d %H:%M} UTC already.")
+        raise UserError(Message("%(name)s has had no access since %(when)s UTC already.", name=user.name,
+                                when=user.disabled_at.strftime("%Y-%m-%d %H:%M")))
     now = utcnow()
     user.disabled_at = now
     user.disabled_by_id = by.id if by is not None else None
@@ -155,7 +159,7 @@ def disable(session: Session, user: User, by: User | None) -> User:
 def enable(session: Session, user: User) -> User:
     """Give a disabled user access again (they sign in anew; revoked API tokens stay revoked)."""
     if user.disabled_at is None:
-        raise UserError(f"{user.name} has access already.")
+        raise UserError(Message("%(name)s has access already.", name=user.name))
     user.disabled_at = None
     user.disabled_by_id = None
     session.flush()

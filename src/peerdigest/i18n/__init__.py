@@ -17,17 +17,19 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from jinja2 import Environment
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.numbers import format_percent as _babel_percent
 from babel.support import NullTranslations, Translations
 
 CATALOGUES = Path(__file__).parent
@@ -96,6 +98,46 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """An English message (an error's detail, a notice) that is itself a plain string, for the API and the
+    logs, and remembers its source and values so a page can write it again in its reader's language."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, **values: object) -> Message:
+        message = super().__new__(cls, msgid % values if values else msgid)
+        message.msgid = msgid
+        message.values = values
+        return message
+
+    def __reduce__(self):
+        return (_message, (self.msgid, self.values))
+
+
+def _message(msgid: str, values: dict[str, object]) -> Message:
+    return Message(msgid, **values)
+
+
+def translate(message: object) -> str:
+    """`message` in the current language: a `Message` with its values, a string marked with N_() as it
+    stands (no `%` formatting, so any text is safe); anything else as it is."""
+    if isinstance(message, Message):
+        return gettext(message.msgid, **message.values)
+    if isinstance(message, str):
+        return translations(current_language()).gettext(message)
+    return message
+
+
+# A language as the interface names it (translated where shown).
+LANGUAGE_NAMES = {"nl": N_("Dutch"), "en": N_("English")}
+
+
+def language_name(code: str | None) -> str:
+    """`nl` as "Dutch" (in Dutch: "Nederlands"); a code without a name as it is."""
+    return gettext(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else (code or "–")
+
+
 def negotiate(user_language: str | None, accept_language: str | None, school_language: str | None) -> str:
     """The language to write to someone in: their own choice, else their browser's, else their school's."""
     if user_language in LANGUAGES:
@@ -130,31 +172,93 @@ def zone(name: str | None) -> tzinfo:
         return ZoneInfo("Europe/Amsterdam")
 
 
-def format_number(value: float | int | None, digits: int = 2) -> str:
-    """`7,26` in Dutch, `7.26` in English; at most `digits` decimals, none shown when they are zero."""
+def format_number(value: float | int | None, digits: int = 2, fixed: bool = False) -> str:
+    """`7,26` in Dutch, `7.26` in English; at most `digits` decimals, none shown when they are zero
+    (`fixed`: always `digits` decimals, as a factor is written: `1,10`)."""
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
     return format_decimal(value, format=pattern, locale=current_language())
+
+
+def format_percent(share: float | None) -> str:
+    """A share of 1 as a whole percentage: `36%`."""
+    if share is None:
+        return "–"
+    return _babel_percent(share, format="#,##0%", locale=current_language())
 
 
 def format_datetime(value: datetime | None, time_zone: str | None = None) -> str:
     """`5 dec. 2026 17:48` in Dutch, `5 Dec 2026, 17:48` in English, in the school's time zone."""
     if value is None:
         return "–"
-    return _babel_datetime(value, _DATETIME[current_language()], tzinfo=zone(time_zone), locale=_locale())
+    local = _local(value, time_zone)
+    return _babel_datetime(local, _pattern(local, _DATETIME), locale=_locale())
 
 
 def format_date(value: datetime | None, time_zone: str | None = None) -> str:
+    """`5 dec. 2026` in Dutch, `5 Dec 2026` in English; the day in the school's time zone."""
     if value is None:
         return "–"
-    local = value.astimezone(zone(time_zone)) if value.tzinfo is not None else value
-    return _babel_date(local, "medium", locale=_locale())
+    local = _local(value, time_zone)
+    return _babel_date(local, _pattern(local, _DATE), locale=_locale())
+
+
+def format_time(value: datetime | None, time_zone: str | None = None) -> str:
+    """The time of day on the school's clock, `17:48`, the same in both languages."""
+    if value is None:
+        return "–"
+    return _local(value, time_zone).strftime("%H:%M")
 
 
 # Day, short month, year and the time without seconds: what a teacher reads at a glance.
 _DATETIME = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
+_DATE = {"nl": "d MMM y", "en": "d MMM y"}
+
+
+def _local(value: datetime, time_zone: str | None) -> datetime:
+    """`value` on the school's clock; a naive value is taken as UTC, as the database stores time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(zone(time_zone))
+
+
+def _pattern(local: datetime, patterns: dict[str, str]) -> str:
+    """The language's pattern; Dutch writes a shortened month with a dot (`dec.`, `mrt.`, but `mei`),
+    which Babel's abbreviations leave out."""
+    pattern = patterns[current_language()]
+    return pattern.replace("MMM", "MMM'.'") if _month_dot(local.month) else pattern
+
+
+def _month_dot(month: int) -> bool:
+    months = _locale().months["format"]
+    return current_language() == "nl" and months["abbreviated"][month] != months["wide"][month]
+
+
+def short_months() -> list[str]:
+    """January to December shortened as `format_datetime` writes them (`jan.` … `mei` … `dec.`), for scripts
+    that write times the same way."""
+    abbreviated = _locale().months["format"]["abbreviated"]
+    return [abbreviated[month] + ("." if _month_dot(month) else "") for month in range(1, 13)]
 
 
 def _locale() -> Locale:
     return Locale.parse(current_language())
+
+
+def install(environment: Environment) -> None:
+    """Jinja2 writes in the current language: `{{ _("...") }}`, `ngettext`, and the filters `number`,
+    `percent`, `datetime`, `date`, `time` and `translate` (a message made in Python: N_() or `Message`)."""
+    environment.add_extension("jinja2.ext.i18n")
+    # Newstyle gettext: `{{ _("Hello %(name)s", name=user.name) }}` escapes the values it fills in.
+    environment.install_gettext_callables(
+        lambda message: translations(current_language()).gettext(message),
+        lambda singular, plural, n: translations(current_language()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    environment.filters.update(
+        number=format_number, percent=format_percent, datetime=format_datetime, date=format_date, time=format_time,
+        # Unlike `_()` no format string, so a `%` in an error's detail cannot break the page.
+        translate=translate,
+    )
+    environment.globals.update(language_name=language_name, short_months=short_months)

@@ -7,11 +7,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
+from peerdigest.domain.exporter import method_name
+from peerdigest.domain.insights import LABELS
 from peerdigest.web import (
     errors,
     evaluation_setup,
     evaluations,
     imports,
+    language,
     operations,
     progress,
     review,
@@ -28,7 +31,8 @@ from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 class RequestLanguage:
     """Sets the language of everything a request writes before its route runs (messages made in Python
-    included), from the sign-in page's choice or the browser's; `render` refines it with the user's own."""
+    included), from the chooser's cookie or the browser's; a page's user refines it with their own
+    (`pages.page_user`). The API speaks English whatever the browser says: its messages are a contract."""
 
     def __init__(self, app):
         self.app = app
@@ -36,28 +40,26 @@ class RequestLanguage:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             request = Request(scope)
-            i18n.set_language(i18n.negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"), None))
+            if errors.is_page(request):
+                i18n.set_language(
+                    i18n.negotiate(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"), None)
+                )
+            else:
+                i18n.set_language(i18n.SOURCE_LANGUAGE)
         await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
     templates = Jinja2Templates(directory=TEMPLATES)
-    templates.env.add_extension("jinja2.ext.i18n")
-    # Newstyle gettext: `{{ _("Hello %(name)s", name=user.name) }}` escapes the values it fills in.
-    templates.env.install_gettext_callables(
-        lambda message: i18n.translations(i18n.current_language()).gettext(message),
-        lambda singular, plural, n: i18n.translations(i18n.current_language()).ngettext(singular, plural, n),
-        newstyle=True,
-    )
-    templates.env.filters.update(
-        number=i18n.format_number, datetime=i18n.format_datetime, date=i18n.format_date
-    )
+    i18n.install(templates.env)
+    templates.env.globals.update(insight_labels=LABELS, method_name=method_name)
     app.state.templates = templates
     app.add_middleware(RequestLanguage)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.include_router(signin.router)
+    app.include_router(language.router)
     app.include_router(evaluation_setup.router)  # before evaluations: /evaluations/new is no evaluation id
     app.include_router(sign_in_links.router)
     app.include_router(evaluations.router)

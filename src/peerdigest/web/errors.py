@@ -13,19 +13,20 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peerdigest.i18n import N_
 from peerdigest.web.pages import SignInRequired, render
 
 NOT_PAGES = ("/api/", "/metrics", "/healthz", "/docs", "/redoc", "/openapi.json", "/static/")
 
 TITLES = {
-    400: "That did not work",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Already done",
-    413: "File too large",
-    422: "That did not work",
-    429: "Too many requests",
+    400: N_("That did not work"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Already done"),
+    413: N_("File too large"),
+    422: N_("That did not work"),
+    429: N_("Too many requests"),
 }
 
 
@@ -42,12 +43,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     if not is_page(request):
         return await http_exception_handler(request, exc)
     user = request.state.web_session.user if getattr(request.state, "web_session", None) else None
+    # The detail is the API's English message; the page shows its translation where the catalogue has one
+    # (a message marked with N_() where it is raised), the English otherwise. `render` sets the language first.
     return render(
         request,
         "error.html",
         status_code=exc.status_code,
         user=user,
-        title=TITLES.get(exc.status_code, "Something went wrong"),
+        title=TITLES.get(exc.status_code, N_("Something went wrong")),
         message=exc.detail,
     )
 

@@ -74,8 +74,8 @@ class Bar:
         return round(100 * (value - self.min_score) / (self.max_score - self.min_score), 1)
 
 
-def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[list[Bar], str]:
-    """The student's per-criterion averages against their team's (the whole evaluation's when in no team)."""
+def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[list[Bar], str | None]:
+    """The student's per-criterion averages against their team's (None: the whole evaluation's, when in no team)."""
     team = session.scalar(
         select(Allocation.team).where(Allocation.evaluation_id == evaluation.id, Allocation.reviewee_id == student_id)
     )
@@ -91,7 +91,7 @@ def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[
                   if c.criterion_id == criterion.criterion_id and c.average is not None]
         bars.append(Bar(criterion.name, criterion.average, round(sum(values) / len(values), 2) if values else None,
                         criterion.min_score, criterion.max_score))
-    return bars, (team or "the whole evaluation")
+    return bars, team
 
 
 @router.get("/evaluations/{evaluation_id}/students/{student_id}")

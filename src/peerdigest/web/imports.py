@@ -19,6 +19,7 @@ from peerdigest.config import Language, Settings
 from peerdigest.db.models import User, no_nul
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.importer import Encoding, ImportReport, import_file, too_large
+from peerdigest.i18n import _
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
@@ -70,4 +71,5 @@ def do_import(request: Request, user: StaffPageUser, session: SessionDep, settin
         return _page(request, session, user, report, status.HTTP_422_UNPROCESSABLE_CONTENT,
                      evaluation=evaluation, language=language, encoding=encoding, filename=file.filename)
     session.commit()
-    return redirect(f"/evaluations/{report.evaluation_id}", f"Imported {file.filename}: {report.describe()}")
+    return redirect(f"/evaluations/{report.evaluation_id}",
+                    _("Imported %(file)s: %(changes)s", file=file.filename, changes=report.said()))

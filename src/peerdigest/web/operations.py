@@ -11,6 +11,8 @@ from fastapi import Path, Request
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
 from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
 from peerdigest.queue import failed_jobs
+from peerdigest import i18n
+from peerdigest.i18n import N_, _, translate
 from peerdigest.web.pages import InstallationPageUser, page_router, redirect, render
 
 router = page_router()
@@ -19,6 +21,14 @@ router = page_router()
 Operator = InstallationPageUser
 
 JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+# RQ's worker states and the reconciler's repairs (`queue/reconcile.Report`) as the page names them.
+WORDS = {
+    "busy": N_("busy"), "idle": N_("idle"), "started": N_("started"), "suspended": N_("suspended"),
+    "requeued": N_("requeued"), "rerun": N_("rerun"), "abandoned": N_("abandoned"), "aligned": N_("aligned"),
+    "set_aside": N_("set aside"), "quarantined": N_("quarantined"), "promoted": N_("promoted"),
+    "announced": N_("announced"),
+}
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 16
@@ -34,8 +44,9 @@ class Rect:
     title: str
 
 
-def chart(hours: list[HourBar]) -> list[Rect]:
-    """Stacked bars for the inline SVG: one per hour, a part per status, scaled to the busiest hour."""
+def chart(hours: list[HourBar], time_zone: str | None = None) -> list[Rect]:
+    """Stacked bars for the inline SVG: one per hour, a part per status, scaled to the busiest hour;
+    each part's tooltip in the current language and the school's time zone."""
     top = max((bar.total for bar in hours), default=0) or 1
     rects = []
     for index, bar in enumerate(hours):
@@ -48,7 +59,8 @@ def chart(hours: list[HourBar]) -> list[Rect]:
             height = CHART_HEIGHT * count / top
             y -= height
             rects.append(
-                Rect(x, round(y, 1), round(height, 1), job_status, f"{bar.start:%H}:00 UTC: {count} {job_status}")
+                Rect(x, round(y, 1), round(height, 1), job_status,
+                     f"{i18n.format_time(bar.start, time_zone)}: {count} {i18n.translate(job_status)}")
             )
     return rects
 
@@ -61,11 +73,12 @@ def operations_page(request: Request, user: Operator, session: SessionDep, redis
         "operations.html",
         user=user,
         ops=found,
-        bars=chart(found.hours),
+        bars=chart(found.hours, user.school.time_zone),
         statuses=CHART_STATUSES,
         chart_width=24 * (BAR_WIDTH + BAR_GAP),
         chart_height=CHART_HEIGHT,
         jobs_in_window=sum(bar.total for bar in found.hours),
+        words=WORDS,
     )
 
 
@@ -74,8 +87,9 @@ def retry(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep, s
     try:
         accepted = failed_jobs.retry(session, redis, settings, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
-        return redirect("/operations#failed", str(exc), error=True)
-    return redirect("/operations#failed", f"Retrying {job_id} as {accepted.job.job_id} ({accepted.job.status}).")
+        return redirect("/operations#failed", translate(exc.args[0]), error=True)
+    return redirect("/operations#failed", _("Retrying %(job)s as %(new)s (%(status)s).", job=job_id,
+                                              new=accepted.job.job_id, status=translate(accepted.job.status)))
 
 
 @router.post("/operations/jobs/{job_id}/discard")
@@ -83,5 +97,5 @@ def discard(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep)
     try:
         failed_jobs.discard(session, redis, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
-        return redirect("/operations#failed", str(exc), error=True)
-    return redirect("/operations#failed", f"Discarded {job_id}; it stays in the job history.")
+        return redirect("/operations#failed", translate(exc.args[0]), error=True)
+    return redirect("/operations#failed", _("Discarded %(job)s; it stays in the job history.", job=job_id))

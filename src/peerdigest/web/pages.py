@@ -69,8 +69,12 @@ class SignInRequired(Exception):
     """The page needs a signed-in browser; `web/errors.py` turns this into a redirect to the sign-in page."""
 
 
-def page_user(request: Request, identity: Identity) -> User:
+async def page_user(request: Request, identity: Identity) -> User:
     """The signed-in user of a page, with the browser session that holds the page's form token.
+
+    It also sets the language the page and its notices are written in (the user's own first). It is
+    async so that this happens in the request's own context, which the route then runs in: a sync
+    dependency runs in a copy of it, and what it sets would be lost.
 
     In proxy mode the proxy's header names the user on every request; the
     browser session must belong to that same user (else the sign-in page makes
@@ -79,18 +83,19 @@ def page_user(request: Request, identity: Identity) -> User:
     browser = getattr(request.state, "web_session", None)
     if isinstance(identity, auth.NotAuthenticated) or browser is None or browser.user_id != identity.id:
         raise SignInRequired
+    i18n.set_language(page_language(request, identity))
     return identity
 
 
 def staff_page_user(user: Annotated[User, Depends(page_user)]) -> User:
     if not is_staff(user):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only teachers and admins may open this page.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only teachers and admins may open this page."))
     return user
 
 
 def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
     if user.role != Role.admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only a school's admins may open this page.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only a school's admins may open this page."))
     return user
 
 
@@ -99,7 +104,7 @@ def installation_page_user(request: Request, user: Annotated[User, Depends(page_
     if not auth.sees_installation(user, request.app.state.settings):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            "Only the installation's administrators (INSTALLATION_ADMINS) may open this page.",
+            N_("Only the installation's administrators (INSTALLATION_ADMINS) may open this page."),
         )
     return user
 
@@ -143,6 +148,13 @@ def page_language(request: Request, user: User | None) -> str:
         request.headers.get("accept-language"),
         user.school.language if user is not None else None,
     )
+
+
+def local_path(target: str | None) -> str | None:
+    """Only a path of this site: `next=https://elsewhere` must not turn a form into a redirector."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
 
 
 def redirect(path: str, notice: str | None = None, error: bool = False) -> RedirectResponse:

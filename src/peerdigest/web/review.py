@@ -24,13 +24,13 @@ from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
-from peerdigest.i18n import _
+from peerdigest.i18n import N_, _, translate
 from peerdigest.queue.mail import announce
 from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
 
 router = page_router()
 
-CONCERNS = {"self_harm": "about self-harm", "threat": "threatening", "offensive": "offensive"}
+CONCERNS = {"self_harm": N_("about self-harm"), "threat": N_("threatening"), "offensive": N_("offensive")}
 
 
 @dataclass(frozen=True)
@@ -110,17 +110,18 @@ def approve_summary(
     name = session.get(User, student_id).name
     landing = _back(evaluation_id, student_id, back)
     if summary is None:
-        return redirect(landing, f"{name} has no summary yet to approve.", error=True)
+        return redirect(landing, _("%(name)s has no summary yet to approve.", name=name), error=True)
     try:
         before = summary.summary_text
         review.edit_and_approve(summary, summary_text if summary_text is not None else summary.summary_text, user)
     except review.ReviewError as exc:
-        return redirect(landing, f"{name}: {exc}", error=True)
+        return redirect(landing, f"{name}: {translate(exc.args[0])}", error=True)
     mails = mail.summaries_released(session, settings, evaluation, [student_id])
     session.commit()
     announce(redis, settings, mails)
-    what = "Saved your edit and approved" if summary.summary_text != before else "Approved"
-    return redirect(landing, f"{what} the summary of {name}; they can read it now.")
+    if summary.summary_text != before:
+        return redirect(landing, _("Saved your edit and approved the summary of %(name)s; they can read it now.", name=name))
+    return redirect(landing, _("Approved the summary of %(name)s; they can read it now.", name=name))
 
 
 @router.post("/evaluations/{evaluation_id}/review")
@@ -131,8 +132,9 @@ def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep,
     session.commit()
     announce(redis, settings, mails)
     if not approved:
-        return redirect(_back(evaluation_id), "Every written summary was approved already.")
-    return redirect(_back(evaluation_id), f"Approved {len(approved)} summaries; those students can read them now.")
+        return redirect(_back(evaluation_id), _("Every written summary was approved already."))
+    return redirect(_back(evaluation_id), _("Approved %(count)s summaries; those students can read them now.",
+                                            count=len(approved)))
 
 
 @router.post("/evaluations/{evaluation_id}/release")
@@ -146,9 +148,9 @@ def change_release(
     session.commit()
     announce(redis, settings, mails)
     told = (
-        "Students now read each summary as soon as it is written."
+        _("Students now read each summary as soon as it is written.")
         if mode == Release.automatic
-        else "Students now read a summary only after you approved it."
+        else _("Students now read a summary only after you approved it.")
     )
     return redirect(_back(evaluation_id), told)
 

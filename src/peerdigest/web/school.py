@@ -27,7 +27,7 @@ from peerdigest.domain.users import (
     user_of_school,
     users_of,
 )
-from peerdigest.i18n import _
+from peerdigest.i18n import _, translate
 from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
 
 router = page_router()
@@ -53,7 +53,7 @@ def add_teacher(
         return render(request, "confirm_promotion.html", user=user, student=exc.user, name=name)
     except UserError as exc:
         session.rollback()
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
     if added.created:
         notice = _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
@@ -68,7 +68,7 @@ def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
         disabled = disable(session, _staff_member(session, user, user_id), by=user)
     except UserError as exc:
         session.rollback()
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
     return redirect(PAGE, _("%(name)s can no longer sign in; what they gave and received stays.", name=disabled.name))
 
@@ -79,7 +79,7 @@ def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
         enabled = enable(session, _staff_member(session, user, user_id))
     except UserError as exc:
         session.rollback()
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     session.commit()
     return redirect(PAGE, _("%(name)s can sign in again.", name=enabled.name))
 
@@ -96,7 +96,7 @@ def confirm_delete_given_feedback(request: Request, user_id: PathId, user: Admin
     try:
         person = user_of_school(session, user.school_id, user_id)
     except UserError as exc:
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     return render(request, "confirm_delete_feedback.html", user=user, person=person, given=given_feedback(session, person))
 
 
@@ -105,7 +105,7 @@ def delete_feedback(user_id: PathId, user: AdminPageUser, session: SessionDep):
     try:
         person = user_of_school(session, user.school_id, user_id)
     except UserError as exc:
-        return redirect(PAGE, str(exc), error=True)
+        return redirect(PAGE, translate(exc.args[0]), error=True)
     deleted = delete_given_feedback(session, person)
     session.commit()
     return redirect(PAGE, _(

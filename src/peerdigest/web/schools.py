@@ -16,7 +16,7 @@ from peerdigest.api.deps import SessionDep, SettingsDep
 from peerdigest.db.models import DEFAULT_TIME_ZONE
 from peerdigest.domain.schools import create_school, schools
 from peerdigest.domain.users import UserError
-from peerdigest.i18n import LANGUAGES
+from peerdigest.i18n import LANGUAGES, translate
 from peerdigest.web.pages import InstallationPageUser, page_router, render
 
 router = page_router()
@@ -53,7 +53,7 @@ def new_school(
         # The form again with what was typed, so one wrong field does not cost the others.
         form = {"name": name, "admin_name": admin_name, "admin_email": admin_email, "language": language,
                 "time_zone": time_zone}
-        return _page(request, user, session, settings, status_code=400, problem=str(exc), form=form)
+        return _page(request, user, session, settings, status_code=400, problem=translate(exc.args[0]), form=form)
     session.commit()
     return _page(request, user, session, settings, created=created)
 

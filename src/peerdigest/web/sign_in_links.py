@@ -18,10 +18,10 @@ from fastapi import Form, Request, status
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
 from peerdigest.config import AuthMode
 from peerdigest.domain import mail, sign_in_links
-from peerdigest.i18n import _
+from peerdigest.i18n import _, translate
 from peerdigest.queue.mail import announce
-from peerdigest.web.pages import page_router, redirect, render
-from peerdigest.web.signin import _local, _signed_in
+from peerdigest.web.pages import local_path, page_router, redirect, render
+from peerdigest.web.signin import _signed_in
 
 router = page_router()
 
@@ -34,7 +34,7 @@ def follow_link(secret: str, request: Request, db: SessionDep, settings: Setting
         link = sign_in_links.redeem(db, secret)
     except sign_in_links.LinkRefused as exc:
         db.rollback()
-        return render(request, "link_refused.html", status_code=status.HTTP_410_GONE, message=str(exc))
+        return render(request, "link_refused.html", status_code=status.HTTP_410_GONE, message=translate(exc.args[0]))
     return _signed_in(settings, link.user, link.next_path, db)
 
 
@@ -42,7 +42,7 @@ def follow_link(secret: str, request: Request, db: SessionDep, settings: Setting
 def ask_for_link(request: Request, settings: SettingsDep, next: str | None = None):
     if settings.auth_mode == AuthMode.proxy:
         return redirect("/sign-in")
-    return render(request, "sign_in_mail.html", next=_local(next) or "", can_mail=bool(settings.smtp_url))
+    return render(request, "sign_in_mail.html", next=local_path(next) or "", can_mail=bool(settings.smtp_url))
 
 
 @router.post("/sign-in/mail")
@@ -57,7 +57,7 @@ def mail_link(
     if settings.auth_mode == AuthMode.proxy or not settings.smtp_url:
         return redirect("/sign-in/mail")
     # "/" without a page asked for: it sends each user on to their own start page.
-    written = mail.sign_in(db, settings, email, _local(next) or "/")
+    written = mail.sign_in(db, settings, email, local_path(next) or "/")
     db.commit()
     if written is not None:
         announce(redis, settings, [written])

@@ -24,7 +24,8 @@ from peerdigest.api.deps import Identity, SessionDep, SettingsDep, is_staff
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, School, User
 from peerdigest.domain import auth, web_sessions
-from peerdigest.web.pages import PageUser, page_router, redirect, render
+from peerdigest.i18n import N_
+from peerdigest.web.pages import PageUser, local_path, page_router, redirect, render
 
 router = page_router()
 
@@ -36,13 +37,6 @@ def start_page(user: User) -> str:
     return "/evaluations" if is_staff(user) else "/my-evaluations"
 
 
-def _local(target: str | None) -> str | None:
-    """Only a path of this site: `next=https://elsewhere` must not turn sign-in into a redirector."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @router.get("/")
 def home(user: PageUser) -> RedirectResponse:
     return RedirectResponse(start_page(user), status_code=status.HTTP_303_SEE_OTHER)
@@ -51,7 +45,7 @@ def home(user: PageUser) -> RedirectResponse:
 def _signed_in(settings: Settings, user: User, target: str | None, db, token: ApiToken | None = None) -> RedirectResponse:
     started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours), settings.auth_mode, token)
     db.commit()
-    response = redirect(_local(target) or start_page(user))
+    response = redirect(local_path(target) or start_page(user))
     response.set_cookie(
         web_sessions.COOKIE,
         started.secret,
@@ -81,7 +75,7 @@ def _form(request: Request, db, settings: Settings, target: str | None, problem:
         mode=settings.auth_mode.value,
         users=users,
         sign_in_token=token,
-        next=_local(target) or "",
+        next=local_path(target) or "",
         problem=problem,
     )
     response.set_cookie(SIGN_IN_CSRF_COOKIE, token, path="/sign-in", httponly=True, samesite="lax",
@@ -93,11 +87,11 @@ def _form(request: Request, db, settings: Settings, target: str | None, problem:
 def sign_in_page(request: Request, identity: Identity, db: SessionDep, settings: SettingsDep, next: str | None = None):
     browser = getattr(request.state, "web_session", None)
     if isinstance(identity, User) and browser is not None and browser.user_id == identity.id:
-        return redirect(_local(next) or start_page(identity))
+        return redirect(local_path(next) or start_page(identity))
     if settings.auth_mode == AuthMode.proxy:
         # The proxy has signed the user in already; if it has not (or the request bypassed it), say so.
         if isinstance(identity, auth.NotAuthenticated):
-            return render(request, "error.html", status_code=401, title="Please sign in", message=str(identity))
+            return render(request, "error.html", status_code=401, title=N_("Please sign in"), message=identity.args[0])
         return _signed_in(settings, identity, next, db)
     return _form(request, db, settings, next)
 
@@ -114,7 +108,7 @@ def sign_in(
 ):
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, sign_in_token):
-        return _form(request, db, settings, next, "The sign-in form had expired; please try again.")
+        return _form(request, db, settings, next, N_("The sign-in form had expired; please try again."))
     api_token = None
     try:
         if settings.auth_mode == AuthMode.token:
@@ -125,7 +119,7 @@ def sign_in(
         else:
             return redirect("/sign-in")  # proxy mode signs in on the page itself
     except auth.NotAuthenticated as exc:
-        return _form(request, db, settings, next, str(exc))
+        return _form(request, db, settings, next, exc.args[0])
     return _signed_in(settings, user, next, db, api_token)
 
 

@@ -26,7 +26,7 @@ from peerdigest.domain import submissions
 from peerdigest.domain.evaluations import EvaluationError
 from peerdigest.domain.submissions import Incomplete, NotCollecting, ScoreEntry, State
 from peerdigest import i18n
-from peerdigest.i18n import N_, _, format_datetime
+from peerdigest.i18n import N_, Message, _, format_datetime, translate
 from peerdigest.web.pages import PageUser, page_language, page_router, redirect, render
 
 router = page_router()
@@ -51,7 +51,7 @@ def own_evaluation(evaluation_id: PathId, user: PageUser, session: SessionDep) -
     evaluation = visible_evaluation(session, user, evaluation_id)
     asked = exists().where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id)
     if not session.scalar(select(asked)):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Message("Evaluation %(id)s not found.", id=evaluation_id))
     return evaluation
 
 
@@ -100,7 +100,7 @@ async def save(request: Request, evaluation: OwnEvaluationDep, user: PageUser, s
         return _refused(autosave, evaluation, _closed_message(), status.HTTP_403_FORBIDDEN)
     except (EvaluationError, ValueError) as exc:
         session.rollback()
-        return _refused(autosave, evaluation, str(exc), status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return _refused(autosave, evaluation, translate(exc.args[0]), status.HTTP_422_UNPROCESSABLE_CONTENT)
     except IntegrityError:
         # The same answer saved from a second tab at the same moment: nothing was written; the next save goes through.
         session.rollback()
@@ -134,7 +134,7 @@ async def submit(request: Request, evaluation: OwnEvaluationDep, user: PageUser,
         return redirect(_path(evaluation), _closed_message(), error=True)
     except (EvaluationError, ValueError) as exc:
         session.rollback()
-        return redirect(_path(evaluation), str(exc), error=True)
+        return redirect(_path(evaluation), translate(exc.args[0]), error=True)
     except IntegrityError:
         session.rollback()
         return redirect(_path(evaluation), _collided_message(), error=True)

@@ -29,7 +29,8 @@ def browser():
 
 
 def _page_in(browser, **options):
-    context = browser.new_context(**options)
+    # Chromium's locale decides the Accept-Language the pages are written in: English, as these tests read them.
+    context = browser.new_context(**{"locale": "en-US", **options})
     context.set_default_timeout(15_000)
     return context.new_page()
 

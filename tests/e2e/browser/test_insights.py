@@ -33,7 +33,7 @@ def test_a_teacher_sees_factors_badges_and_the_teams_rating_matrix(web_app_witho
 
 
 def test_a_phone_shows_the_team_page_without_sideways_scrolling_of_the_page(web_app_without_worker, browser, shot):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     sign_in(page, web_app_without_worker, "docent@example.com")
     page.goto(web_app_without_worker.url("/evaluations/56/teams"))

@@ -24,7 +24,7 @@ def test_a_teacher_edits_and_approves_one_summary_and_only_that_student_reads_it
     expect(jan_56.get_by_text("There is no summary for you yet.")).to_be_visible()
     shot(page, "student-before-approval")
 
-    teacher = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    teacher = browser.new_context(viewport={"width": 1100, "height": 800}, locale="en-US").new_page()
     sign_in(teacher, web_app, "docent@example.com")
     teacher.goto(web_app.url("/evaluations/56/review"))
     card = teacher.locator("#student-19")

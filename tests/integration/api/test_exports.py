@@ -83,7 +83,7 @@ def test_the_teachers_copy_has_each_students_factor_and_labels_and_the_student_c
         text = export(client, fmt, copy="student").text
         assert "factor" not in text and "performer" not in text
     assert '"labels": [\n        "high_performer"' in export(client, "json").text
-    assert "**factor 1.05** · signalen: high_performer" in export(client, "md").text
+    assert "**factor 1,05** · signalen: grote bijdrage" in export(client, "md").text  # a Dutch evaluation
 
 
 def test_the_csv_delimiter_is_a_choice_and_defaults_to_comma_for_english(client):

@@ -2,8 +2,9 @@
 admin, who then signs in, imports a class and adds a teacher; nobody else may open it."""
 
 from peerdigest.config import AuthMode
-from peerdigest.db.models import School
+from peerdigest.db.models import School, User
 from peerdigest.db.session import session_scope
+from peerdigest.domain.auth import create_token
 from tests.support.api import api_client
 from tests.support.feedback import EXAMPLE_CSV
 from tests.support.web import form_token, sign_in
@@ -48,11 +49,11 @@ def test_an_installation_admin_creates_a_school_whose_admin_signs_in_and_imports
 
 
 def test_token_mode_shows_the_command_that_makes_the_new_admins_first_token(demo_school):
-    settings = _installation(demo_school)
-    operator = api_client(settings)
-    csrf = sign_in(operator, "admin@example.com")
+    with session_scope(demo_school.database_url) as session:
+        admin = session.query(User).filter_by(email="admin@example.com").one()
+        secret = create_token(session, admin, expires_in=None).secret
     token_mode = api_client(_installation(demo_school, auth_mode=AuthMode.token))
-    token_mode.cookies = operator.cookies
+    csrf = sign_in(token_mode, token=secret)
     created = token_mode.post("/installation/schools", data={"csrf_token": csrf, **NEW_SCHOOL})
     assert "peerdigest tokens create --user m.jansen@zonnecollege.example" in created.text
 

@@ -179,3 +179,23 @@ def test_a_team_of_two_is_never_reliable_each_label_would_rest_on_one_rating():
     team = analyse(sheet({"A": {"B": 4}, "B": {"A": 2}})).teams[0]
     assert not team.reliable
     assert "at least 3 are needed" in team.reasons[0]
+
+
+def test_a_labels_reason_is_english_for_the_api_and_in_the_readers_language_on_a_page():
+    from peerdigest import i18n
+    from peerdigest.domain.insights import LABELS, describe, team_reasons
+
+    from peerdigest.domain.insights import _label
+
+    label = _label("low_performer", {"factor": 0.73, "threshold": 0.8})
+    assert label.reason == "Peers rate this student 0.73 times the team average."
+    with i18n.use_language("nl"):
+        assert label.said() == "Teamgenoten beoordelen deze leerling 0,73 keer het teamgemiddelde."
+        assert describe("overconfident", {"gap": 0.25}).startswith("De zelfbeoordeling ligt 25%")
+        assert i18n.translate(LABELS["low_performer"].name) == "kleine bijdrage"
+        rules = Rules(factor_cap=1.05, performer_margin=0.2, confidence_gap=0.2, manipulator_gap=0.2,
+                      conflict_gap=0.3, clique_gap=0.3, min_reviews=3, spread_max=0.25)
+        assert team_reasons(1, 3, 0.3, rules) == [
+            "Maar 1 van de 3 leden beoordeelden hun teamgenoten (er zijn er minstens 3 nodig).",
+            "Beoordelaars van dezelfde leerling verschillen gemiddeld 30% van de schaal (meer dan 25%).",
+        ]

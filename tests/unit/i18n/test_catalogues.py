@@ -1,5 +1,5 @@
 """Every message the product writes has its Dutch translation: a string marked in a template or in the
-code (`_()`, `N_()`, `ngettext`) without a Dutch entry fails here, named with its file and line."""
+code (`_()`, `N_()`, `ngettext`, `Message()`) without a Dutch entry fails here, named with its file and line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from peerdigest import i18n
 
 SOURCE = Path(i18n.__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Message": None}
 METHODS = [
     ("**/migrations/**", "ignore"),
     ("**/testing/**", "ignore"),

@@ -22,27 +22,35 @@
     return node;
   }
 
+  // A time as the server writes it (i18n.format_datetime): `5 dec. 2026 17:48`, `5 Dec 2026, 17:48`, on the
+  // school's clock; the page gives the time zone and its language's month names.
+  const timeFormat = JSON.parse(document.getElementById("time-format").textContent);
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: timeFormat.timeZone,
+  });
   function formatTime(iso) {
     if (!iso) return "–";
-    const when = new Date(iso);
-    return when.toLocaleString([], { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    const part = Object.fromEntries(clock.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    const month = timeFormat.months[Number(part.month) - 1];
+    return `${part.day} ${month} ${part.year}${timeFormat.comma ? "," : ""} ${part.hour}:${part.minute}`;
   }
 
   // The same markup as the state_cell macro in templates/_states.html.
   function stateCell(cell, s) {
-    cell.replaceChildren(element("span", `state ${s.state}`, s.state));
+    cell.replaceChildren(element("span", `state ${s.state}`, pd.t(s.state)));
     if (s.job_open) {
       const bar = element("progress");
       bar.max = 100;
       bar.value = s.progress;
-      bar.setAttribute("aria-label", "progress");
+      bar.setAttribute("aria-label", pd.t("progress"));
       cell.append(bar);
     }
     if (s.error) cell.append(element("span", "reason", s.error));
   }
 
   function actionsCell(cell, s) {
-    const button = element("button", "", s.job_open ? "Cancel" : s.state === "none" ? "Generate" : "Regenerate");
+    const button = element("button", "", pd.t(s.job_open ? "Cancel" : s.state === "none" ? "Generate" : "Regenerate"));
     button.type = "button";
     button.dataset[s.job_open ? "cancel" : "regenerate"] = "";
     cell.replaceChildren(button);
@@ -56,7 +64,7 @@
     tr.dataset.job = s.job_id || "";
     tr.dataset.open = String(s.job_open);
     stateCell(tr.querySelector('[data-field="state"]'), s);
-    tr.querySelector('[data-field="method"]').textContent = s.method || "–";
+    tr.querySelector('[data-field="method"]').textContent = s.method ? pd.t(s.method) : "–";
     tr.querySelector('[data-field="updated"]').textContent = formatTime(s.updated_at);
     actionsCell(tr.querySelector('[data-field="actions"]'), s);
     if (changed) {
@@ -72,12 +80,12 @@
     rows().forEach((tr) => { counts[tr.dataset.state] = (counts[tr.dataset.state] || 0) + 1; });
     const order = ["completed", "processing", "queued", "failed", "cancelled", "stale", "none"];
     document.getElementById("tally").textContent =
-      order.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ") || "no students";
+      order.filter((s) => counts[s]).map((s) => `${counts[s]} ${pd.t(s)}`).join(", ") || pd.t("no students");
   }
 
   // --- live updates -------------------------------------------------------------------------------
   function poll() {
-    live.textContent = "updating every few seconds";
+    live.textContent = pd.t("updating every few seconds");
     const tick = async () => {
       try {
         const states = await fetch(`${api}/states`, { credentials: "same-origin" }).then((r) => {
@@ -85,9 +93,9 @@
           return r.json();
         });
         states.forEach(update);
-        live.textContent = "updating every few seconds";
+        live.textContent = pd.t("updating every few seconds");
       } catch {
-        live.textContent = "cannot reach the server; retrying";
+        live.textContent = pd.t("cannot reach the server; retrying");
       }
       setTimeout(tick, POLL_MS);
     };
@@ -98,11 +106,11 @@
     if (!("EventSource" in window)) return poll();
     const source = new EventSource(`${api}/events`);
     let failures = 0;
-    source.onopen = () => { failures = 0; live.textContent = "live"; };
+    source.onopen = () => { failures = 0; live.textContent = pd.t("live"); };
     source.addEventListener("student", (event) => update(JSON.parse(event.data)));
     source.onerror = () => {
       failures += 1;
-      live.textContent = "reconnecting…";
+      live.textContent = pd.t("reconnecting…");
       if (source.readyState === EventSource.CLOSED || failures >= REOPEN_LIMIT) {
         source.close();
         poll();
@@ -116,10 +124,10 @@
   async function queueMany(studentIds) {
     const body = studentIds === undefined ? {} : { student_ids: studentIds };
     const done = await pd.send("POST", `${api}/batch-queue`, body);
-    const parts = [`${done.queued} queued`];
-    if (done.already_queued) parts.push(`${done.already_queued} were already queued`);
-    if (done.failed) parts.push(`${done.failed} could not be queued`);
-    pd.notice(`Summaries asked for: ${parts.join(", ")}.`);
+    const parts = [pd.t("{count} queued", { count: done.queued })];
+    if (done.already_queued) parts.push(pd.t("{count} were already queued", { count: done.already_queued }));
+    if (done.failed) parts.push(pd.t("{count} could not be queued", { count: done.failed }));
+    pd.notice(pd.t("Summaries asked for: {parts}.", { parts: parts.join(", ") }));
   }
 
   const actions = {
@@ -127,14 +135,14 @@
     missing: () => {
       const wanted = rows().filter((tr) => WANTS_SUMMARY.has(tr.dataset.state)).map((tr) => Number(tr.dataset.student));
       if (!wanted.length) {
-        pd.notice("Every student has a summary of their current feedback, or one on its way.");
+        pd.notice(pd.t("Every student has a summary of their current feedback, or one on its way."));
         return Promise.resolve();
       }
       return queueMany(wanted);
     },
     "cancel-all": async () => {
       const done = await pd.send("POST", `${api}/cancel-all`);
-      pd.notice(done.cancelled ? `Cancelled ${done.cancelled} open jobs.` : "There was nothing to cancel.");
+      pd.notice(done.cancelled ? pd.t("Cancelled {count} open jobs.", { count: done.cancelled }) : pd.t("There was nothing to cancel."));
     },
   };
 
@@ -142,7 +150,7 @@
     const button = event.target.closest("button[data-action]");
     if (!button) return;
     button.disabled = true;
-    pd.notice("Working…", "busy");
+    pd.notice(pd.t("Working…"), "busy");
     try { await actions[button.dataset.action](); } catch { /* pd.send showed why */ }
     button.disabled = false;
   });
@@ -156,17 +164,16 @@
     try {
       if ("cancel" in button.dataset) {
         await pd.send("POST", `/api/v1/feedback-summaries/jobs/${tr.dataset.job}/cancel`);
-        pd.notice(`Cancelled the summary of ${name}.`);
+        pd.notice(pd.t("Cancelled the summary of {name}.", { name }));
       } else if ("regenerate" in button.dataset) {
         await pd.send("POST", `${api}/student/${tr.dataset.student}/regenerate`, {});
-        pd.notice(`A summary of ${name} is queued.`);
+        pd.notice(pd.t("A summary of {name} is queued.", { name }));
       }
     } catch {
       button.disabled = false;
     }
   });
 
-  table.querySelectorAll("time").forEach((node) => { node.textContent = formatTime(node.getAttribute("datetime")); });
   tally();
   stream();
 })();

@@ -16,7 +16,7 @@
   checkButton.addEventListener("click", async () => {
     if (!form.reportValidity()) return;
     checkButton.disabled = true;
-    pd.notice("Checking the file…", "busy");
+    pd.notice(pd.t("Checking the file…"), "busy");
     try {
       const response = await fetch("/import/check", {
         method: "POST",
@@ -28,16 +28,16 @@
       if (!response.ok) {
         // An error page (too large, not allowed, …): show its message.
         const page = new DOMParser().parseFromString(html, "text/html");
-        const message = page.querySelector("main p")?.textContent || `The server answered ${response.status}.`;
+        const message = page.querySelector("main p")?.textContent || pd.t("The server answered {status}.", { status: response.status });
         pd.notice(message, "error");
         return;
       }
       result.innerHTML = html;
       const ok = result.querySelector("[data-ok]")?.dataset.ok === "true";
       importButton.disabled = !ok;
-      pd.notice(ok ? "The file checked out: nothing is written until you press Import." : "The file has problems; nothing was imported.", ok ? "" : "error");
+      pd.notice(pd.t(ok ? "The file checked out: nothing is written until you press Import." : "The file has problems; nothing was imported."), ok ? "" : "error");
     } catch {
-      pd.notice("The server could not be reached. Check your connection and try again.", "error");
+      pd.notice(pd.t("The server could not be reached. Check your connection and try again."), "error");
     } finally {
       checkButton.disabled = false;
     }

@@ -17,14 +17,15 @@ function follow(card, jobId) {
       setTimeout(tick, POLL_MS * 3);  // the server is away for a moment: keep trying, slower
       return;
     }
-    state.textContent = job.status;
+    state.textContent = pd.t(job.status);
     state.className = "state " + job.status;
     bar.value = job.progress || 0;
     if (job.status === "completed") {
-      pd.notice("Your summary is ready.");
+      pd.notice(pd.t("Your summary is ready."));
       window.location.reload();
     } else if (job.status === "failed" || job.status === "cancelled") {
-      pd.notice(job.error_message ? `No summary: ${job.error_message}` : `The summary was ${job.status}.`, "error");
+      pd.notice(job.error_message ? pd.t("No summary: {reason}", { reason: job.error_message })
+        : pd.t("The summary was {status}.", { status: pd.t(job.status) }), "error");
     } else {
       setTimeout(tick, POLL_MS);
     }
@@ -38,11 +39,11 @@ document.querySelectorAll(".own-summary").forEach((card) => {
   if (!button) return;
   button.addEventListener("click", async () => {
     button.disabled = true;
-    pd.notice("Asking for your summary…", "busy");
+    pd.notice(pd.t("Asking for your summary…"), "busy");
     try {
       const job = await pd.send("POST", `/api/v1/feedback-summaries/evaluation/${card.dataset.evaluation}/student/${card.dataset.student}/queue`);
       button.hidden = true;
-      pd.notice("Your summary is being written; this takes a moment.");
+      pd.notice(pd.t("Your summary is being written; this takes a moment."));
       follow(card, job.job_id);
     } catch {
       button.disabled = false;
