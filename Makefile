@@ -30,9 +30,10 @@ test: install
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
 
-# The inner loop: unit tests and the integration tests that start no process (no browser, no faults).
+# The inner loop: unit tests and the integration tests that start no process (no browser, no faults), on
+# SQLite; `make test` runs them on PostgreSQL too.
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow" tests/unit tests/integration
+	$(BIN)/python -m pytest -q -m "not slow" -k "not postgresql" tests/unit tests/integration
 
 test-llm: install
 	$(BIN)/python -m pip install --quiet -e ".[real-llm]"
