@@ -43,13 +43,16 @@ class Reply:
 
 
 def reply_with_sentences(request: dict) -> Reply:
-    """The default: a plain, well-formed summary in the language the prompt asks for."""
+    """The default: a plain, well-formed summary of the data the request holds (what `careful_model` writes,
+    so the output guard accepts it for any student), or a generic one for a request without data."""
     prompt = json.dumps(request.get("messages", []), ensure_ascii=False)
+    if "<feedback_data>" in prompt:
+        return careful_model(request)
     if "Dutch" in prompt or "Nederlands" in prompt:
-        return Reply("Je teamgenoten waarderen je inzet en je heldere uitleg. Een punt om aan te werken is plannen: "
-                     "spreek aan het begin van elke week af wie wat doet.")
-    return Reply("Your teammates value your effort and your clear explanations. One point to work on is planning: "
-                 "agree at the start of each week who does what.")
+        return Reply("Je teamgenoten waarderen je inzet en je heldere uitleg. Een tip: spreek aan het begin van "
+                     "elke week af wie wat doet.")
+    return Reply("Your teammates value your effort and your clear explanations. A tip: agree at the start of each "
+                 "week who does what.")
 
 
 def careful_model(request: dict) -> Reply:
