@@ -55,6 +55,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, worker_registration
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.utils import as_text
@@ -259,6 +260,17 @@ class SummaryWorker(ReusedHorseWorker):
         except LOST as exc:
             # RQ records the worker's death and unsubscribes here; with Redis away its hash expires
             # by itself, and `run` stops the listener thread.
+            self.outage.lost(exc)
+        except StopRequested:
+            # A second stop signal while RQ waits for its scheduler child to end: the worker is stopping already.
+            pass
+
+    def run_maintenance_tasks(self):
+        # RQ's work loop quits on any error from its maintenance (registry clean-up), so a Redis outage at that
+        # moment would end the worker. This round is skipped instead; RQ runs it again at its next interval.
+        try:
+            super().run_maintenance_tasks()
+        except LOST as exc:
             self.outage.lost(exc)
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
