@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Form, Request
 
-from peerdigest.api.deps import SessionDep
+from peerdigest.api.deps import AdminUser, SessionDep
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Role
 from peerdigest.domain.users import (
@@ -28,7 +28,7 @@ from peerdigest.domain.users import (
     users_of,
 )
 from peerdigest.i18n import _, translate
-from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
+from peerdigest.web.pages import page_router, redirect, render
 
 router = page_router()
 
@@ -36,14 +36,14 @@ PAGE = "/school/teachers"
 
 
 @router.get(PAGE)
-def teachers(request: Request, user: AdminPageUser, session: SessionDep):
+def teachers(request: Request, user: AdminUser, session: SessionDep):
     staff = users_of(session, user.school.name, STAFF_ROLES)
     return render(request, "teachers.html", user=user, staff=staff, disabled_by=disabled_by(session, staff))
 
 
 @router.post(PAGE)
 def add_teacher(
-    request: Request, user: AdminPageUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
+    request: Request, user: AdminUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
     name: Annotated[str, Form(max_length=200)], promote: Annotated[bool, Form()] = False,
 ):
     try:
@@ -63,7 +63,7 @@ def add_teacher(
 
 
 @router.post(PAGE + "/{user_id}/disable")
-def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
+def disable_access(user_id: PathId, user: AdminUser, session: SessionDep):
     try:
         disabled = disable(session, _staff_member(session, user, user_id), by=user)
     except UserError as exc:
@@ -74,7 +74,7 @@ def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
 
 
 @router.post(PAGE + "/{user_id}/enable")
-def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
+def enable_access(user_id: PathId, user: AdminUser, session: SessionDep):
     try:
         enabled = enable(session, _staff_member(session, user, user_id))
     except UserError as exc:
@@ -92,7 +92,7 @@ def _staff_member(session, admin, user_id: int):
 
 
 @router.get(PAGE + "/{user_id}/given-feedback")
-def confirm_delete_given_feedback(request: Request, user_id: PathId, user: AdminPageUser, session: SessionDep):
+def confirm_delete_given_feedback(request: Request, user_id: PathId, user: AdminUser, session: SessionDep):
     try:
         person = user_of_school(session, user.school_id, user_id)
     except UserError as exc:
@@ -101,7 +101,7 @@ def confirm_delete_given_feedback(request: Request, user_id: PathId, user: Admin
 
 
 @router.post(PAGE + "/{user_id}/given-feedback")
-def delete_feedback(user_id: PathId, user: AdminPageUser, session: SessionDep):
+def delete_feedback(user_id: PathId, user: AdminUser, session: SessionDep):
     try:
         person = user_of_school(session, user.school_id, user_id)
     except UserError as exc:
