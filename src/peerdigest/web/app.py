@@ -13,6 +13,7 @@ from peerdigest.api import app as api
 from peerdigest.config import Settings, load_settings
 from peerdigest.domain.exporter import method_name
 from peerdigest.domain.insights import LABELS
+from peerdigest.queue.connection import configured_url
 from peerdigest.web import (
     errors,
     evaluation_setup,
@@ -30,7 +31,6 @@ from peerdigest.web import (
     submissions,
 )
 from peerdigest.web.headers import SecurityHeaders
-from peerdigest.queue.connection import configured_url
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
 
 

@@ -57,17 +57,6 @@ NAV: tuple[NavLink, ...] = (
 ROLE_NAMES = (N_("teacher"), N_("student"), N_("admin"))
 
 
-def page_router(*, signed_in: bool = True) -> APIRouter:
-    """A router for pages: HTML answers, kept out of the API's OpenAPI document, and only for a
-    signed-in browser (`page_user`), before any access a page declares; `signed_in=False` for the
-    pages of signing in and out."""
-    return APIRouter(
-        include_in_schema=False,
-        default_response_class=HTMLResponse,
-        dependencies=[SignedIn] if signed_in else [],
-    )
-
-
 def templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
@@ -93,6 +82,17 @@ async def page_user(request: Request, identity: Identity) -> User:
 
 # A page's own credential is the browser's session; who may open the page is the API's dependencies' question.
 SignedIn = Depends(page_user)
+
+
+def page_router(*, signed_in: bool = True) -> APIRouter:
+    """A router for pages: HTML answers, kept out of the API's OpenAPI document, and only for a
+    signed-in browser (`page_user`), before any access a page declares; `signed_in=False` for the
+    pages of signing in and out."""
+    return APIRouter(
+        include_in_schema=False,
+        default_response_class=HTMLResponse,
+        dependencies=[SignedIn] if signed_in else [],
+    )
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
