@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from peerdigest.api.app import create_app
+from peerdigest.web.app import create_app
 from peerdigest.config import Settings
 from peerdigest.queue.connection import connect
 

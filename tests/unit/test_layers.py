@@ -6,6 +6,9 @@
       ↓
     db, config, i18n
 
+Among the entry points, `web` puts its pages on the API's app and uses the
+API's dependencies (who is signed in, what they may see); the API never imports
+the web app, so the web's composition is what `cli` serves.
 Within the middle layer the order is the arrow: `ops` reads the queues, the
 queue runs the domain, the domain hands feedback to a summarizer. `summarize`
 is pure: it turns feedback into text and knows no database, queue or HTTP
@@ -27,7 +30,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "peerdigest"
 # What each part of the package may import from peerdigest, besides itself.
 MAY_IMPORT: dict[str, set[str]] = {
     "cli": {"api", "web", "dev", "ops", "queue", "domain", "summarize", "db", "config", "i18n", "data"},
-    "api": {"web", "ops", "queue", "domain", "summarize", "db", "config", "i18n"},
+    "api": {"ops", "queue", "domain", "summarize", "db", "config", "i18n"},
     "web": {"api", "ops", "queue", "domain", "summarize", "db", "config", "i18n"},
     "dev": {"queue", "domain", "summarize", "db", "config", "i18n", "data", "testing"},
     "ops": {"queue", "domain", "summarize", "db", "config", "i18n"},

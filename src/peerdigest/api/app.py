@@ -1,4 +1,6 @@
-"""The FastAPI application, built from settings and a queue connection handed in."""
+"""The API's FastAPI application, built from settings and a queue connection handed in.
+
+The web app puts its pages on it (`web/app.py`); the API never imports the web app."""
 
 from __future__ import annotations
 
@@ -22,18 +24,10 @@ from peerdigest.api.routes import (
 from peerdigest.api.deps import CsrfChecked
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import ValidationProblem
-from peerdigest.config import Settings, load_settings
+from peerdigest.config import Settings
 from peerdigest.domain.auth import check_startup
 from peerdigest.ops import metrics as metrics_registry
 from peerdigest.queue.connection import configured_url, connect, ensure_binary_safe
-from peerdigest.web import app as web
-
-
-def from_environment() -> FastAPI:
-    """The app as `peerdigest api --workers N` serves it: uvicorn calls this in each of its worker processes
-    (an app factory), so every process reads the settings and opens its own connections."""
-    settings = load_settings()
-    return create_app(settings, redis_url=configured_url(settings))
 
 
 def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
@@ -78,8 +72,6 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         app.include_router(legacy.router, prefix=legacy.LEGACY_PREFIX, tags=["legacy paths"], deprecated=True)
     app.include_router(metrics.router)
     app.include_router(events.router)
-    # The web app's pages are served by this same app, over the same deps and rules.
-    web.install(app)
 
     @app.get("/healthz", tags=["operations"], summary="The API process is up", openapi_extra=ratelimit.limit(ratelimit.Limit.unlimited))
     def healthz() -> dict:

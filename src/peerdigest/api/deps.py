@@ -9,14 +9,17 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from peerdigest.config import AuthMode, Settings
 from peerdigest.api.schemas import JobId, PathId
-from peerdigest.db.models import Evaluation, Role, ScheduledJob, SummaryJob, User
+from peerdigest.db.models import Allocation, Evaluation, Role, ScheduledJob, SummaryJob, User
 from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import auth, web_sessions
+from peerdigest.domain.evaluations import takes_part
 from peerdigest.domain.feedback import receives_feedback
+from peerdigest.domain.users import UserError, user_of_school
 from peerdigest.i18n import N_, Message
 from peerdigest.queue.jobs import find
 
@@ -182,6 +185,40 @@ async def staff_user(user: CurrentUser) -> User:
 StaffUser = Annotated[User, Depends(staff_user)]
 
 
+async def admin_user(user: CurrentUser) -> User:
+    """The signed-in user, if an admin of their school (else 403)."""
+    if user.role != Role.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only a school's admins may do this."))
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
+async def installation_user(user: CurrentUser, settings: SettingsDep) -> User:
+    """The signed-in user, if one of the installation's administrators (else 403): queues, workers and
+    the list of schools serve every school."""
+    if not auth.sees_installation(user, settings):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, N_("Only the installation's administrators (INSTALLATION_ADMINS) may do this.")
+        )
+    return user
+
+
+InstallationUser = Annotated[User, Depends(installation_user)]
+
+
+def school_member(user_id: PathId, admin: AdminUser, session: SessionDep) -> User:
+    """The user of the path, for an admin of their school (else 403, then 404: another school's is not found)."""
+    try:
+        return user_of_school(session, admin.school_id, user_id)
+    except UserError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.args[0]) from exc
+
+
+SchoolMember = Annotated[User, Depends(school_member)]
+
+
 def evaluation_in_school(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> Evaluation:
     """The evaluation of the path, if it is of the user's school (else 404)."""
     return visible_evaluation(session, user, evaluation_id)
@@ -196,6 +233,27 @@ def staff_evaluation(evaluation_id: PathId, user: StaffUser, session: SessionDep
 
 
 StaffEvaluation = Annotated[Evaluation, Depends(staff_evaluation)]
+
+
+def participant_evaluation(evaluation: VisibleEvaluation, user: CurrentUser, session: SessionDep) -> Evaluation:
+    """The evaluation of the path: any of their school's for staff, one they take part in for a student (else 404)."""
+    if not is_staff(user) and not takes_part(session, evaluation.id, user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Message("Evaluation %(id)s not found.", id=evaluation.id))
+    return evaluation
+
+
+ParticipantEvaluation = Annotated[Evaluation, Depends(participant_evaluation)]
+
+
+def reviewer_evaluation(evaluation: VisibleEvaluation, user: CurrentUser, session: SessionDep) -> Evaluation:
+    """The evaluation of the path, if the user scores someone in it (else 404, as for a missing one)."""
+    asked = exists().where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id)
+    if not session.scalar(select(asked)):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, Message("Evaluation %(id)s not found.", id=evaluation.id))
+    return evaluation
+
+
+ReviewerEvaluation = Annotated[Evaluation, Depends(reviewer_evaluation)]
 
 
 @dataclass(frozen=True)

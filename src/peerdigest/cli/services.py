@@ -57,7 +57,7 @@ def api(
     """Serve the HTTP API."""
     import uvicorn
 
-    from peerdigest.api.app import create_app
+    from peerdigest.web.app import create_app
     from peerdigest.domain.auth import startup_problem
     from peerdigest.queue.connection import configured_url
 
@@ -77,7 +77,7 @@ def api(
         uvicorn.run(create_app(settings, redis_url=url), host=host, port=port, log_level="info", proxy_headers=False)
         return
     # Several processes: uvicorn starts each one and builds its app there, from the same environment.
-    uvicorn.run("peerdigest.api.app:from_environment", factory=True, workers=processes, host=host, port=port,
+    uvicorn.run("peerdigest.web.app:from_environment", factory=True, workers=processes, host=host, port=port,
                 log_level="info", proxy_headers=False)
 
 

@@ -1,14 +1,19 @@
-"""Put the web app on the API's FastAPI app: static files, templates, page errors and every page's router."""
+"""The app peerdigest serves: the API's FastAPI app with the web app on it (static files, templates,
+page errors and every page's router), from settings handed in or from the environment."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from redis import Redis
 
 from peerdigest import i18n
+from peerdigest.api import app as api
+from peerdigest.config import Settings, load_settings
 from peerdigest.domain.exporter import method_name
 from peerdigest.domain.insights import LABELS
+from peerdigest.queue.connection import configured_url
 from peerdigest.web import (
     errors,
     evaluation_setup,
@@ -27,6 +32,20 @@ from peerdigest.web import (
 )
 from peerdigest.web.headers import SecurityHeaders
 from peerdigest.web.pages import LANGUAGE_COOKIE, STATIC, TEMPLATES
+
+
+def from_environment() -> FastAPI:
+    """The app as `peerdigest api --workers N` serves it: uvicorn calls this in each of its worker processes
+    (an app factory), so every process reads the settings and opens its own connections."""
+    settings = load_settings()
+    return create_app(settings, redis_url=configured_url(settings))
+
+
+def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | None = None) -> FastAPI:
+    """The API with the pages on it: one app, so pages and routes share the deps, the limits and the session."""
+    app = api.create_app(settings, redis=redis, redis_url=redis_url)
+    install(app)
+    return app
 
 
 class RequestLanguage:

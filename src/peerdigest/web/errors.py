@@ -1,7 +1,8 @@
 """Errors on pages answer a page that says what went wrong in words; the API keeps its `{"detail": ...}`.
 
 The same access checks raise the same HTTPExceptions for pages and API routes
-alike (`api/deps.py`); only how the answer looks depends on where the request went.
+alike (`api/deps.py`); only how the answer looks depends on where the request went:
+a page's 401 sends the browser to the sign-in page, any other error is a page.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peerdigest.i18n import N_
-from peerdigest.web.pages import SignInRequired, render
+from peerdigest.web.pages import render
 
 NOT_PAGES = ("/api/", "/metrics", "/healthz", "/docs", "/redoc", "/openapi.json", "/static/")
 
 TITLES = {
     400: N_("That did not work"),
-    401: N_("Please sign in"),
     403: N_("Not allowed"),
     404: N_("Not found"),
     409: N_("Already done"),
@@ -34,7 +34,7 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(NOT_PAGES)
 
 
-async def _sign_in_first(request: Request, exc: SignInRequired) -> RedirectResponse:
+def _sign_in_first(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/sign-in?next={quote(target)}", status_code=status.HTTP_303_SEE_OTHER)
 
@@ -42,6 +42,8 @@ async def _sign_in_first(request: Request, exc: SignInRequired) -> RedirectRespo
 async def _http_error(request: Request, exc: StarletteHTTPException):
     if not is_page(request):
         return await http_exception_handler(request, exc)
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        return _sign_in_first(request)
     user = request.state.web_session.user if getattr(request.state, "web_session", None) else None
     # The detail is the API's English message; the page shows its translation where the catalogue has one
     # (a message marked with N_() where it is raised), the English otherwise. `render` sets the language first.
@@ -56,5 +58,4 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -17,8 +17,7 @@ from fastapi import File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from peerdigest.api.deps import SessionDep, SettingsDep, visible_evaluation
-from peerdigest.api.schemas import PathId
+from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.config import Language
 from peerdigest.db.models import Criterion, Evaluation, User, utcnow
 from peerdigest.domain import class_list, importer
@@ -34,7 +33,7 @@ from peerdigest.domain.evaluations import (
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
 from peerdigest.i18n import _, ngettext, zone
-from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
+from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
 
@@ -67,7 +66,7 @@ def _new_page(request: Request, user: User, form: dict, problems: list[Problem] 
 
 
 @router.get("/evaluations/new")
-def new_evaluation_page(request: Request, user: StaffPageUser, settings: SettingsDep):
+def new_evaluation_page(request: Request, user: StaffUser, settings: SettingsDep):
     form = {"language": user.school.language or settings.summary_language, "criteria_set": "Teamwork", "scale": "5",
             "opens_time": DEFAULT_OPENS, "closes_time": DEFAULT_CLOSES, "remind_hours_before": str(DEFAULT_REMIND_HOURS),
             "self_rating": False, "self_rating_counts": False, "comment_required": False}
@@ -77,7 +76,7 @@ def new_evaluation_page(request: Request, user: StaffPageUser, settings: Setting
 @router.post("/evaluations/new")
 def create_from_class_list(
     request: Request,
-    user: StaffPageUser,
+    user: StaffUser,
     session: SessionDep,
     settings: SettingsDep,
     title: Text = "",
@@ -214,7 +213,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/import/templates/{which}.{extension}")
-def template_file(which: str, extension: str, request: Request, user: StaffPageUser):
+def template_file(which: str, extension: str, request: Request, user: StaffUser):
     """A template file to fill in, with headers in the reader's language: CSV (`;` for Dutch Excel) or .xlsx."""
     if which not in TEMPLATES or extension not in ("csv", "xlsx"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, _("There is no such template file."))
@@ -249,22 +248,21 @@ def _class_page(request: Request, session, user: User, evaluation: Evaluation, p
 
 
 @router.get("/evaluations/{evaluation_id}/class")
-def class_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    return _class_page(request, session, user, visible_evaluation(session, user, evaluation_id))
+def class_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep):
+    return _class_page(request, session, user, evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/class")
 def change_class(
-    evaluation_id: PathId,
+    evaluation: StaffEvaluation,
     request: Request,
-    user: StaffPageUser,
+    user: CurrentUser,
     session: SessionDep,
     student: Annotated[list[int], Form()] = [],
     team: Annotated[list[str], Form()] = [],
     remove: Annotated[list[int], Form()] = [],
     add_rows: Text = "",
 ):
-    evaluation = visible_evaluation(session, user, evaluation_id)
     current = teams_of(session, evaluation.id)
     names = {s.student.id: s.student.name for s in _seats(session, evaluation)}
     problems: list[Problem] = []
@@ -328,14 +326,12 @@ def change_class(
 
 
 @router.get("/evaluations/{evaluation_id}/archive")
-def archive_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def archive_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser):
     return render(request, "evaluation_archive.html", user=user, evaluation=evaluation)
 
 
 @router.post("/evaluations/{evaluation_id}/archive")
-def archive(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def archive(evaluation: StaffEvaluation, session: SessionDep):
     archive_evaluation(evaluation)
     session.commit()
     return redirect("/evaluations", _("Archived %(title)s: it is no longer listed.", title=evaluation.title))

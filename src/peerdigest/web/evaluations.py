@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import select
 
-from peerdigest.api.deps import SessionDep, SettingsDep, check_student, visible_evaluation
-from peerdigest.api.schemas import PathId
+from peerdigest.api.deps import CurrentUser, OwnStudent, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.db.models import Allocation, Evaluation
 from peerdigest.domain import release, review
 from peerdigest.domain.evaluations import evaluations_of
@@ -17,14 +16,14 @@ from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from peerdigest.domain.summaries import stored_summary
 from peerdigest.domain.summary_states import student_states
 from peerdigest.summarize.injection import quotable, screened_out
-from peerdigest.web.pages import StaffPageUser, page_router, render
+from peerdigest.web.pages import page_router, render
 from peerdigest.web.review import CONCERNS
 
 router = page_router()
 
 
 @router.get("/evaluations")
-def evaluation_list(request: Request, user: StaffPageUser, session: SessionDep):
+def evaluation_list(request: Request, user: StaffUser, session: SessionDep):
     evaluations = evaluations_of(session, user, staff=True)
     students = {e.id: len(evaluation_students(session, e.id)) for e in evaluations}
     return render(request, "evaluations.html", user=user, evaluations=evaluations, students=students)
@@ -32,20 +31,18 @@ def evaluation_list(request: Request, user: StaffPageUser, session: SessionDep):
 
 @router.get("/evaluations/{evaluation_id}")
 def evaluation_page(
-    evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep
+    evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ):
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    insights = analyse(rating_sheet(session, evaluation_id), Rules.from_settings(settings))
+    insights = analyse(rating_sheet(session, evaluation.id), Rules.from_settings(settings))
     return render(request, "evaluation.html", user=user, evaluation=evaluation,
-                  states=student_states(session, evaluation_id), insights=insights,
+                  states=student_states(session, evaluation.id), insights=insights,
                   flagged=review.flag_counts(session, evaluation))
 
 
 @router.get("/evaluations/{evaluation_id}/teams")
-def team_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep):
+def team_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     """Per team: reliability, every student's factor and labels, and who rated whom how (a heat map)."""
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    sheet = rating_sheet(session, evaluation_id)
+    sheet = rating_sheet(session, evaluation.id)
     return render(request, "teams.html", user=user, evaluation=evaluation, names=sheet.names,
                   insights=analyse(sheet, Rules.from_settings(settings)), scale=_scale(sheet))
 
@@ -95,13 +92,12 @@ def _comparison(session, evaluation: Evaluation, student_id: int, own) -> tuple[
 
 
 @router.get("/evaluations/{evaluation_id}/students/{student_id}")
-def student_detail(evaluation_id: PathId, student_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
-    own = collect(session, evaluation_id, student_id)
-    summary = stored_summary(session, evaluation_id, student_id)
+def student_detail(request: Request, user: StaffUser, asked: OwnStudent, session: SessionDep):
+    evaluation, student_id = asked.evaluation, asked.student_id
+    own = collect(session, evaluation.id, student_id)
+    summary = stored_summary(session, evaluation.id, student_id)
     bars, group = _comparison(session, evaluation, student_id, own)
-    state = next(s for s in student_states(session, evaluation_id) if s.student_id == student_id)
+    state = next(s for s in student_states(session, evaluation.id) if s.student_id == student_id)
     anonymized = anonymize(own)
     quotes = quotable(anonymized)
     return render(

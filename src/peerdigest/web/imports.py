@@ -14,13 +14,13 @@ from typing import Annotated
 from fastapi import File, Form, Request, UploadFile, status
 from pydantic import AfterValidator
 
-from peerdigest.api.deps import SessionDep, SettingsDep
+from peerdigest.api.deps import SessionDep, SettingsDep, StaffUser
 from peerdigest.config import Language, Settings
 from peerdigest.db.models import User, no_nul
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.importer import Encoding, ImportReport, import_file, too_large
 from peerdigest.i18n import _
-from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
+from peerdigest.web.pages import page_router, redirect, render
 
 router = page_router()
 
@@ -50,12 +50,12 @@ def _page(request: Request, session, user: User, report: ImportReport | None = N
 
 
 @router.get("/import")
-def import_page(request: Request, user: StaffPageUser, session: SessionDep):
+def import_page(request: Request, user: StaffUser, session: SessionDep):
     return _page(request, session, user)
 
 
 @router.post("/import/check")
-def check(request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep, file: Upload,
+def check(request: Request, user: StaffUser, session: SessionDep, settings: SettingsDep, file: Upload,
           evaluation: Title, language: Choice = "", encoding: Choice = ""):
     report = _run(session, settings, user, file, evaluation, language, encoding)
     session.rollback()
@@ -63,7 +63,7 @@ def check(request: Request, user: StaffPageUser, session: SessionDep, settings: 
 
 
 @router.post("/import")
-def do_import(request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep, file: Upload,
+def do_import(request: Request, user: StaffUser, session: SessionDep, settings: SettingsDep, file: Upload,
               evaluation: Title, language: Choice = "", encoding: Choice = ""):
     report = _run(session, settings, user, file, evaluation, language, encoding)
     if not report.ok:

@@ -14,7 +14,7 @@ from peerdigest.db.models import User
 from peerdigest.i18n import N_
 from peerdigest.web.pages import LANGUAGE_COOKIE, local_path, page_router, redirect
 
-router = page_router()
+router = page_router(signed_in=False)
 
 COOKIE_DAYS = 365
 

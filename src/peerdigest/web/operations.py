@@ -8,17 +8,14 @@ from typing import Annotated
 
 from fastapi import Path, Request
 
-from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
+from peerdigest.api.deps import InstallationUser, RedisDep, SessionDep, SettingsDep
 from peerdigest.ops.operations import CHART_STATUSES, HourBar, overview
 from peerdigest.queue import failed_jobs
 from peerdigest import i18n
 from peerdigest.i18n import N_, _, translate
-from peerdigest.web.pages import InstallationPageUser, page_router, redirect, render
+from peerdigest.web.pages import page_router, redirect, render
 
 router = page_router()
-
-
-Operator = InstallationPageUser
 
 JobId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -66,7 +63,7 @@ def chart(hours: list[HourBar], time_zone: str | None = None) -> list[Rect]:
 
 
 @router.get("/operations")
-def operations_page(request: Request, user: Operator, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+def operations_page(request: Request, user: InstallationUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
     found = overview(session, redis, settings)
     return render(
         request,
@@ -83,7 +80,7 @@ def operations_page(request: Request, user: Operator, session: SessionDep, redis
 
 
 @router.post("/operations/jobs/{job_id}/retry")
-def retry(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep, settings: SettingsDep):
+def retry(job_id: JobId, user: InstallationUser, session: SessionDep, redis: RedisDep, settings: SettingsDep):
     try:
         accepted = failed_jobs.retry(session, redis, settings, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:
@@ -93,7 +90,7 @@ def retry(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep, s
 
 
 @router.post("/operations/jobs/{job_id}/discard")
-def discard(job_id: JobId, user: Operator, session: SessionDep, redis: RedisDep):
+def discard(job_id: JobId, user: InstallationUser, session: SessionDep, redis: RedisDep):
     try:
         failed_jobs.discard(session, redis, job_id, None, user.id)
     except failed_jobs.NotFailed as exc:

@@ -1,7 +1,9 @@
 """What every page shares: the router to put it on, who is signed in, rendering, and the navigation.
 
-A new page is a route on a router from `page_router()` that takes `PageUser`
-(or `StaffPageUser`) and returns `render(request, "its_template.html", ...)`;
+A new page is a route on a router from `page_router()` (which lets only a
+signed-in browser in) that declares who may open it with the API's own
+dependencies (`CurrentUser`, `StaffUser`, `StaffEvaluation`, `OwnStudent`, ...
+from `api/deps.py`) and returns `render(request, "its_template.html", ...)`;
 its template extends `base.html`. A link in the navigation is one `NavLink` in `NAV`.
 """
 
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -18,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from peerdigest import i18n
 from peerdigest.i18n import N_
-from peerdigest.api.deps import Identity, is_staff
+from peerdigest.api.deps import Identity
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import Role, User
 from peerdigest.domain import auth
@@ -56,21 +57,13 @@ NAV: tuple[NavLink, ...] = (
 ROLE_NAMES = (N_("teacher"), N_("student"), N_("admin"))
 
 
-def page_router() -> APIRouter:
-    """A router for pages: HTML answers, and kept out of the API's OpenAPI document."""
-    return APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-
-
 def templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
-class SignInRequired(Exception):
-    """The page needs a signed-in browser; `web/errors.py` turns this into a redirect to the sign-in page."""
-
-
 async def page_user(request: Request, identity: Identity) -> User:
-    """The signed-in user of a page, with the browser session that holds the page's form token.
+    """The signed-in user of a page, with the browser session that holds the page's form token (else 401,
+    which `web/errors.py` answers with the sign-in page).
 
     It also sets the language the page and its notices are written in (the user's own first). It is
     async so that this happens in the request's own context, which the route then runs in: a sync
@@ -82,37 +75,24 @@ async def page_user(request: Request, identity: Identity) -> User:
     """
     browser = getattr(request.state, "web_session", None)
     if isinstance(identity, auth.NotAuthenticated) or browser is None or browser.user_id != identity.id:
-        raise SignInRequired
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, N_("Please sign in"))
     i18n.set_language(page_language(request, identity))
     return identity
 
 
-def staff_page_user(user: Annotated[User, Depends(page_user)]) -> User:
-    if not is_staff(user):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only teachers and admins may open this page."))
-    return user
+# A page's own credential is the browser's session; who may open the page is the API's dependencies' question.
+SignedIn = Depends(page_user)
 
 
-def admin_page_user(user: Annotated[User, Depends(page_user)]) -> User:
-    if user.role != Role.admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, N_("Only a school's admins may open this page."))
-    return user
-
-
-def installation_page_user(request: Request, user: Annotated[User, Depends(page_user)]) -> User:
-    """Queues, workers and the list of schools serve every school: for the installation's administrators only."""
-    if not auth.sees_installation(user, request.app.state.settings):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            N_("Only the installation's administrators (INSTALLATION_ADMINS) may open this page."),
-        )
-    return user
-
-
-PageUser = Annotated[User, Depends(page_user)]
-StaffPageUser = Annotated[User, Depends(staff_page_user)]
-AdminPageUser = Annotated[User, Depends(admin_page_user)]
-InstallationPageUser = Annotated[User, Depends(installation_page_user)]
+def page_router(*, signed_in: bool = True) -> APIRouter:
+    """A router for pages: HTML answers, kept out of the API's OpenAPI document, and only for a
+    signed-in browser (`page_user`), before any access a page declares; `signed_in=False` for the
+    pages of signing in and out."""
+    return APIRouter(
+        include_in_schema=False,
+        default_response_class=HTMLResponse,
+        dependencies=[SignedIn] if signed_in else [],
+    )
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -15,13 +15,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from peerdigest import i18n
-from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, visible_evaluation
-from peerdigest.api.schemas import PathId
+from peerdigest.api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep, StaffEvaluation
 from peerdigest.domain import mail
 from peerdigest.domain.submissions import ReviewerProgress, State, progress
 from peerdigest.i18n import N_, _, ngettext
 from peerdigest.queue.mail import announce
-from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
+from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
 
@@ -43,17 +42,15 @@ def _counts(rows: list[ReviewerProgress]) -> dict[str, int]:
 
 
 @router.get("/evaluations/{evaluation_id}/progress")
-def progress_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def progress_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep):
     rows = progress(session, evaluation)
     return render(request, "progress.html", user=user, evaluation=evaluation,
                   teams=_by_team(rows), counts=_counts(rows), labels=STATE_LABELS)
 
 
 @router.get("/evaluations/{evaluation_id}/progress.json", response_class=JSONResponse)
-def progress_now(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep) -> dict:
+def progress_now(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep) -> dict:
     """Every reviewer's state as the page shows it (labels and times written out), and the counts."""
-    evaluation = visible_evaluation(session, user, evaluation_id)
     rows = progress(session, evaluation)
     zone = user.school.time_zone
     with i18n.use_language(page_language(request, user)):
@@ -73,18 +70,16 @@ def progress_now(evaluation_id: PathId, request: Request, user: StaffPageUser, s
 
 
 @router.get("/evaluations/{evaluation_id}/remind")
-def confirm_reminder(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def confirm_reminder(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep):
     return render(request, "remind.html", user=user, evaluation=evaluation,
                   recipients=mail.not_submitted(session, evaluation))
 
 
 @router.post("/evaluations/{evaluation_id}/remind")
 def send_reminder(
-    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep
+    evaluation: StaffEvaluation, session: SessionDep, settings: SettingsDep, redis: RedisDep
 ):
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    back = f"/evaluations/{evaluation_id}/progress"
+    back = f"/evaluations/{evaluation.id}/progress"
     mails = mail.reminders(session, settings, evaluation)
     session.commit()
     if not mails:
@@ -92,13 +87,14 @@ def send_reminder(
     announce(redis, settings, mails)
     written = ngettext("Reminder written to %(num)d student.", "Reminder written to %(num)d students.", len(mails))
     if not settings.smtp_url:
-        return redirect(f"/evaluations/{evaluation_id}/mail",
+        return redirect(f"/evaluations/{evaluation.id}/mail",
                         written + " " + _("No mail server is set up (SMTP_URL): send these by hand."))
     return redirect(back, written + " " + _("It is on its way."))
 
 
 @router.get("/evaluations/{evaluation_id}/mail")
-def mail_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep, settings: SettingsDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def mail_page(
+    evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+):
     return render(request, "mail.html", user=user, evaluation=evaluation, mails=mail.outbox(session, evaluation),
                   smtp=bool(settings.smtp_url), max_attempts=settings.mail_max_attempts)

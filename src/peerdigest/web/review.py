@@ -14,8 +14,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, check_student, visible_evaluation
-from peerdigest.api.schemas import PathId
+from peerdigest.api.deps import CurrentUser, OwnStudent, RedisDep, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
 from peerdigest.domain import mail, release, review
 from peerdigest.domain.evaluations import update_evaluation
@@ -26,7 +25,7 @@ from peerdigest.domain.insights import Rules
 from peerdigest.domain.summaries import stored_summaries, stored_summary
 from peerdigest.i18n import N_, _, translate
 from peerdigest.queue.mail import announce
-from peerdigest.web.pages import StaffPageUser, page_router, redirect, render
+from peerdigest.web.pages import page_router, redirect, render
 
 router = page_router()
 
@@ -70,8 +69,7 @@ def _students(session, evaluation: Evaluation) -> list[StudentReview]:
 
 
 @router.get("/evaluations/{evaluation_id}/review")
-def review_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def review_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep):
     students = _students(session, evaluation)
     waiting = sum(1 for s in students if s.summary is not None and s.summary.approved_at is None)
     return render(
@@ -95,20 +93,18 @@ def _back(evaluation_id: int, student_id: int | None = None, back: str | None = 
 
 @router.post("/evaluations/{evaluation_id}/review/{student_id}")
 def approve_summary(
-    evaluation_id: PathId,
-    student_id: PathId,
-    user: StaffPageUser,
+    user: StaffUser,
+    asked: OwnStudent,
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
     summary_text: Annotated[str | None, Form()] = None,
     back: Annotated[str | None, Form()] = None,
 ):
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    check_student(session, user, evaluation, student_id)
-    summary = stored_summary(session, evaluation_id, student_id)
+    evaluation, student_id = asked.evaluation, asked.student_id
+    summary = stored_summary(session, evaluation.id, student_id)
     name = session.get(User, student_id).name
-    landing = _back(evaluation_id, student_id, back)
+    landing = _back(evaluation.id, student_id, back)
     if summary is None:
         return redirect(landing, _("%(name)s has no summary yet to approve.", name=name), error=True)
     try:
@@ -125,24 +121,22 @@ def approve_summary(
 
 
 @router.post("/evaluations/{evaluation_id}/review")
-def approve_all(evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep):
-    evaluation = visible_evaluation(session, user, evaluation_id)
+def approve_all(evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep, settings: SettingsDep, redis: RedisDep):
     approved = review.approve_all_completed(session, evaluation, user)
     mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
     session.commit()
     announce(redis, settings, mails)
     if not approved:
-        return redirect(_back(evaluation_id), _("Every written summary was approved already."))
-    return redirect(_back(evaluation_id), _("Approved %(count)s summaries; those students can read them now.",
+        return redirect(_back(evaluation.id), _("Every written summary was approved already."))
+    return redirect(_back(evaluation.id), _("Approved %(count)s summaries; those students can read them now.",
                                             count=len(approved)))
 
 
 @router.post("/evaluations/{evaluation_id}/release")
 def change_release(
-    evaluation_id: PathId, user: StaffPageUser, session: SessionDep, settings: SettingsDep, redis: RedisDep,
+    evaluation: StaffEvaluation, session: SessionDep, settings: SettingsDep, redis: RedisDep,
     mode: Annotated[Release, Form()],
 ):
-    evaluation = visible_evaluation(session, user, evaluation_id)
     update_evaluation(session, evaluation, {"release": mode})
     mails = mail.summaries_released(session, settings, evaluation)  # made automatic: each student is told
     session.commit()
@@ -152,13 +146,12 @@ def change_release(
         if mode == Release.automatic
         else _("Students now read a summary only after you approved it.")
     )
-    return redirect(_back(evaluation_id), told)
+    return redirect(_back(evaluation.id), told)
 
 
 @router.get("/evaluations/{evaluation_id}/print", response_class=HTMLResponse)
 def print_view(
-    evaluation_id: PathId,
-    user: StaffPageUser,
+    evaluation: StaffEvaluation,
     session: SessionDep,
     settings: SettingsDep,
     copy: ExportCopy = ExportCopy.student,
@@ -168,7 +161,6 @@ def print_view(
     While some students have no released summary, the screen says so above the sheets (a warning,
     not a block: a teacher may print the others now); the paper never shows it.
     """
-    evaluation = visible_evaluation(session, user, evaluation_id)
     students = evaluation_students(session, evaluation.id)
     summaries = stored_summaries(session, evaluation.id)
     waiting = sum(1 for s in students if not release.released(evaluation, summaries.get(s)))

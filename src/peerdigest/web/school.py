@@ -11,9 +11,8 @@ from typing import Annotated
 
 from fastapi import Form, Request
 
-from peerdigest.api.deps import SessionDep
-from peerdigest.api.schemas import PathId
-from peerdigest.db.models import Role
+from peerdigest.api.deps import AdminUser, CurrentUser, SchoolMember, SessionDep
+from peerdigest.db.models import Role, User
 from peerdigest.domain.users import (
     STAFF_ROLES,
     PromotionUnconfirmed,
@@ -24,11 +23,10 @@ from peerdigest.domain.users import (
     disabled_by,
     enable,
     given_feedback,
-    user_of_school,
     users_of,
 )
 from peerdigest.i18n import _, translate
-from peerdigest.web.pages import AdminPageUser, page_router, redirect, render
+from peerdigest.web.pages import page_router, redirect, render
 
 router = page_router()
 
@@ -36,14 +34,14 @@ PAGE = "/school/teachers"
 
 
 @router.get(PAGE)
-def teachers(request: Request, user: AdminPageUser, session: SessionDep):
+def teachers(request: Request, user: AdminUser, session: SessionDep):
     staff = users_of(session, user.school.name, STAFF_ROLES)
     return render(request, "teachers.html", user=user, staff=staff, disabled_by=disabled_by(session, staff))
 
 
 @router.post(PAGE)
 def add_teacher(
-    request: Request, user: AdminPageUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
+    request: Request, user: AdminUser, session: SessionDep, email: Annotated[str, Form(max_length=320)],
     name: Annotated[str, Form(max_length=200)], promote: Annotated[bool, Form()] = False,
 ):
     try:
@@ -63,9 +61,9 @@ def add_teacher(
 
 
 @router.post(PAGE + "/{user_id}/disable")
-def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
+def disable_access(member: SchoolMember, user: CurrentUser, session: SessionDep):
     try:
-        disabled = disable(session, _staff_member(session, user, user_id), by=user)
+        disabled = disable(session, _staff(member), by=user)
     except UserError as exc:
         session.rollback()
         return redirect(PAGE, translate(exc.args[0]), error=True)
@@ -74,9 +72,9 @@ def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
 
 
 @router.post(PAGE + "/{user_id}/enable")
-def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
+def enable_access(member: SchoolMember, session: SessionDep):
     try:
-        enabled = enable(session, _staff_member(session, user, user_id))
+        enabled = enable(session, _staff(member))
     except UserError as exc:
         session.rollback()
         return redirect(PAGE, translate(exc.args[0]), error=True)
@@ -84,28 +82,19 @@ def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
     return redirect(PAGE, _("%(name)s can sign in again.", name=enabled.name))
 
 
-def _staff_member(session, admin, user_id: int):
-    member = user_of_school(session, admin.school_id, user_id)
+def _staff(member: User) -> User:
     if member.role not in STAFF_ROLES:
         raise UserError(_("%(name)s is a student, not a teacher or admin of this page.", name=member.name))
     return member
 
 
 @router.get(PAGE + "/{user_id}/given-feedback")
-def confirm_delete_given_feedback(request: Request, user_id: PathId, user: AdminPageUser, session: SessionDep):
-    try:
-        person = user_of_school(session, user.school_id, user_id)
-    except UserError as exc:
-        return redirect(PAGE, translate(exc.args[0]), error=True)
+def confirm_delete_given_feedback(request: Request, person: SchoolMember, user: CurrentUser, session: SessionDep):
     return render(request, "confirm_delete_feedback.html", user=user, person=person, given=given_feedback(session, person))
 
 
 @router.post(PAGE + "/{user_id}/given-feedback")
-def delete_feedback(user_id: PathId, user: AdminPageUser, session: SessionDep):
-    try:
-        person = user_of_school(session, user.school_id, user_id)
-    except UserError as exc:
-        return redirect(PAGE, translate(exc.args[0]), error=True)
+def delete_feedback(person: SchoolMember, session: SessionDep):
     deleted = delete_given_feedback(session, person)
     session.commit()
     return redirect(PAGE, _(

@@ -12,12 +12,12 @@ from zoneinfo import available_timezones
 
 from fastapi import Form, Request
 
-from peerdigest.api.deps import SessionDep, SettingsDep
+from peerdigest.api.deps import InstallationUser, SessionDep, SettingsDep
 from peerdigest.db.models import DEFAULT_TIME_ZONE
 from peerdigest.domain.schools import create_school, schools
 from peerdigest.domain.users import UserError
 from peerdigest.i18n import LANGUAGES, translate
-from peerdigest.web.pages import InstallationPageUser, page_router, render
+from peerdigest.web.pages import page_router, render
 
 router = page_router()
 
@@ -33,13 +33,13 @@ def _page(request: Request, user, session, settings, status_code: int = 200, **c
 
 
 @router.get(PAGE)
-def schools_page(request: Request, user: InstallationPageUser, session: SessionDep, settings: SettingsDep):
+def schools_page(request: Request, user: InstallationUser, session: SessionDep, settings: SettingsDep):
     return _page(request, user, session, settings)
 
 
 @router.post(PAGE)
 def new_school(
-    request: Request, user: InstallationPageUser, session: SessionDep, settings: SettingsDep,
+    request: Request, user: InstallationUser, session: SessionDep, settings: SettingsDep,
     name: Annotated[str, Form(max_length=200)], admin_name: Annotated[str, Form(max_length=200)],
     admin_email: Annotated[str, Form(max_length=320)], language: Annotated[str, Form(max_length=2)] = "nl",
     time_zone: Annotated[str, Form(max_length=60)] = DEFAULT_TIME_ZONE,

@@ -23,7 +23,7 @@ from peerdigest.queue.mail import announce
 from peerdigest.web.pages import local_path, page_router, redirect, render
 from peerdigest.web.signin import _signed_in
 
-router = page_router()
+router = page_router(signed_in=False)
 
 
 @router.get(sign_in_links.PATH + "{secret}")

@@ -20,14 +20,14 @@ from fastapi import Form, Request, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from peerdigest.api.deps import Identity, SessionDep, SettingsDep, is_staff
+from peerdigest.api.deps import CurrentUser, Identity, SessionDep, SettingsDep, is_staff
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import ApiToken, School, User
 from peerdigest.domain import auth, web_sessions
 from peerdigest.i18n import N_
-from peerdigest.web.pages import PageUser, local_path, page_router, redirect, render
+from peerdigest.web.pages import SignedIn, local_path, page_router, redirect, render
 
-router = page_router()
+router = page_router(signed_in=False)
 
 SIGN_IN_CSRF_COOKIE = "peerdigest_sign_in"
 DEV_USERS_SHOWN = 200
@@ -37,8 +37,8 @@ def start_page(user: User) -> str:
     return "/evaluations" if is_staff(user) else "/my-evaluations"
 
 
-@router.get("/")
-def home(user: PageUser) -> RedirectResponse:
+@router.get("/", dependencies=[SignedIn])
+def home(user: CurrentUser) -> RedirectResponse:
     return RedirectResponse(start_page(user), status_code=status.HTTP_303_SEE_OTHER)
 
 

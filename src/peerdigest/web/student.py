@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from peerdigest.api.deps import SessionDep
+from peerdigest.api.deps import CurrentUser, SessionDep
 from peerdigest.db.models import Evaluation, FeedbackSummary, SummaryJob
 from peerdigest.domain import release
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import receives_feedback
 from peerdigest.queue.jobs import open_job
-from peerdigest.web.pages import PageUser, page_router, render
+from peerdigest.web.pages import page_router, render
 
 router = page_router()
 
@@ -26,7 +26,7 @@ class OwnSummary:
 
 
 @router.get("/my-summaries")
-def my_summaries(request: Request, user: PageUser, session: SessionDep):
+def my_summaries(request: Request, user: CurrentUser, session: SessionDep):
     rows = []
     for evaluation in evaluations_of(session, user, staff=False):
         if not receives_feedback(session, evaluation.id, user.id):

@@ -12,22 +12,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from peerdigest.api.deps import SessionDep, visible_evaluation
-from peerdigest.api.schemas import PathId
-from peerdigest.db.models import Allocation, Evaluation, User, utcnow
+from peerdigest.api.deps import CurrentUser, ReviewerEvaluation, SessionDep
+from peerdigest.db.models import Evaluation, User, utcnow
 from peerdigest.domain import submissions
 from peerdigest.domain.evaluations import EvaluationError
 from peerdigest.domain.submissions import Incomplete, NotCollecting, ScoreEntry, State
 from peerdigest import i18n
-from peerdigest.i18n import N_, Message, _, format_datetime, translate
-from peerdigest.web.pages import PageUser, page_language, page_router, redirect, render
+from peerdigest.i18n import N_, _, format_datetime, translate
+from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
 
@@ -46,20 +43,8 @@ class OwnEvaluation:
     upcoming: bool  # not open yet
 
 
-def own_evaluation(evaluation_id: PathId, user: PageUser, session: SessionDep) -> Evaluation:
-    """The evaluation of the path, if the signed-in user scores someone in it (else 404, as for a missing one)."""
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    asked = exists().where(Allocation.evaluation_id == evaluation.id, Allocation.reviewer_id == user.id)
-    if not session.scalar(select(asked)):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, Message("Evaluation %(id)s not found.", id=evaluation_id))
-    return evaluation
-
-
-OwnEvaluationDep = Annotated[Evaluation, Depends(own_evaluation)]
-
-
 @router.get("/my-evaluations")
-def my_evaluations(request: Request, user: PageUser, session: SessionDep):
+def my_evaluations(request: Request, user: CurrentUser, session: SessionDep):
     now = utcnow()
     rows = [
         OwnEvaluation(
@@ -82,12 +67,12 @@ def my_evaluations(request: Request, user: PageUser, session: SessionDep):
 
 
 @router.get("/my-evaluations/{evaluation_id}")
-def form_page(request: Request, evaluation: OwnEvaluationDep, user: PageUser, session: SessionDep):
+def form_page(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     return _form(request, session, evaluation, user)
 
 
 @router.post("/my-evaluations/{evaluation_id}/save")
-async def save(request: Request, evaluation: OwnEvaluationDep, user: PageUser, session: SessionDep):
+async def save(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     """Save the answers posted: a few from the autosave (which asks for JSON), or the whole form (its Save button)."""
     i18n.set_language(page_language(request, user))
     form = await request.form()
@@ -114,7 +99,7 @@ async def save(request: Request, evaluation: OwnEvaluationDep, user: PageUser, s
 
 
 @router.post("/my-evaluations/{evaluation_id}/submit")
-async def submit(request: Request, evaluation: OwnEvaluationDep, user: PageUser, session: SessionDep):
+async def submit(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     """Save the whole form as posted, then hand it in; what is missing is listed on the form, by teammate.
 
     The answers given are kept when the form is not complete yet: only the handing in waits.
@@ -145,7 +130,7 @@ async def submit(request: Request, evaluation: OwnEvaluationDep, user: PageUser,
 
 
 @router.get("/my-evaluations/{evaluation_id}/submitted")
-def submitted(request: Request, evaluation: OwnEvaluationDep, user: PageUser, session: SessionDep):
+def submitted(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     form = submissions.sheet(session, evaluation, user)
     if form.state != State.submitted:
         return redirect(_path(evaluation))

@@ -6,7 +6,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from peerdigest.api.app import create_app
+from peerdigest.web.app import create_app
 from peerdigest.db.session import API_BUSY_TIMEOUT, BUSY_TIMEOUT
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.queue.queues import summary_queues

@@ -172,7 +172,7 @@ def test_the_admin_page_refuses_what_it_must_in_words(demo_school, other_school_
     sign_in(teacher, "docent@example.com")
     answer = teacher.get("/school/teachers")
     assert answer.status_code == 403
-    assert "Only a school&#39;s admins may open this page." in answer.text
+    assert "Only a school&#39;s admins may do this." in answer.text
     with session_scope(demo_school.database_url) as session:
         assert len(users_of(session, "Demo College", (Role.teacher, Role.admin))) == 2
 

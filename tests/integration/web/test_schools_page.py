@@ -82,4 +82,4 @@ def test_only_installation_admins_open_the_schools_page(demo_school):
     assert school_admin.get("/installation/schools").status_code == 403
     refused = school_admin.post("/installation/schools", data={"csrf_token": csrf, **NEW_SCHOOL})
     assert refused.status_code == 403
-    assert "Only the installation&#39;s administrators (INSTALLATION_ADMINS) may open this page." in refused.text
+    assert "Only the installation&#39;s administrators (INSTALLATION_ADMINS) may do this." in refused.text

@@ -119,7 +119,7 @@ def test_a_student_is_refused_the_teacher_pages_in_words(demo_school):
     sign_in(client, "jan@example.com")
     answer = client.get("/evaluations")
     assert answer.status_code == 403
-    assert "Only teachers and admins may open this page." in answer.text
+    assert "Only teachers and admins may do this." in answer.text
 
 
 def test_a_session_ends_when_auth_mode_changes(demo_school):

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from peerdigest.api.app import create_app
+from peerdigest.web.app import create_app
 from peerdigest.config import Settings
 from peerdigest.domain.auth import UnsafeAuthConfig, startup_problem
 

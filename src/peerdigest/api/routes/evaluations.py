@@ -11,18 +11,17 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import (
     CurrentUser,
+    ParticipantEvaluation,
     RedisDep,
     SessionDep,
     SettingsDep,
     StaffEvaluation,
     is_staff,
     require_staff,
-    visible_evaluation,
 )
 from peerdigest.api.errors import ERRORS as SHARED_ERRORS
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import (
-    PathId,
     CriterionOut,
     EvaluationIn,
     EvaluationOut,
@@ -41,7 +40,6 @@ from peerdigest.domain.evaluations import (
     create_evaluation,
     delete_evaluation,
     evaluations_of,
-    takes_part,
     update_evaluation,
 )
 from peerdigest.domain.submissions import NotCollecting, NotYourReviewee, ScoreEntry, save_scores
@@ -77,14 +75,6 @@ def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationO
         students=len(evaluation_members(session, evaluation.id)),
         to_review=[Reviewee(student_id=r.id, name=r.name) for r in reviewees],
     )
-
-
-def _visible_to(session: SessionDep, user: User, evaluation_id: int) -> Evaluation:
-    """Staff see every evaluation of their school; a student only those they take part in (else 404)."""
-    evaluation = visible_evaluation(session, user, evaluation_id)
-    if not is_staff(user) and not takes_part(session, evaluation_id, user.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Evaluation {evaluation_id} not found.")
-    return evaluation
 
 
 @router.get("", response_model=list[EvaluationOut], responses=ERRORS, summary="Evaluations you may see")
@@ -183,8 +173,8 @@ def import_feedback(
 
 
 @router.get("/{evaluation_id}", response_model=EvaluationOut, responses=ERRORS, summary="One evaluation")
-def get_evaluation(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> EvaluationOut:
-    return _out(session, _visible_to(session, user, evaluation_id), user)
+def get_evaluation(evaluation: ParticipantEvaluation, user: CurrentUser, session: SessionDep) -> EvaluationOut:
+    return _out(session, evaluation, user)
 
 
 @router.patch(
@@ -224,8 +214,7 @@ def remove_evaluation(evaluation: StaffEvaluation, session: SessionDep) -> Respo
     responses={**ERRORS, **INVALID},
     summary="Submit your scores and comments for the teammates you review, before the deadline",
 )
-def post_scores(evaluation_id: PathId, body: ScoresIn, user: CurrentUser, session: SessionDep) -> ScoresSaved:
-    evaluation = _visible_to(session, user, evaluation_id)
+def post_scores(evaluation: ParticipantEvaluation, body: ScoresIn, user: CurrentUser, session: SessionDep) -> ScoresSaved:
     entries = [ScoreEntry(s.reviewee_id, s.criterion_id, s.score, s.comment) for s in body.scores]
     try:
         saved = save_scores(session, evaluation, user, entries)

@@ -38,10 +38,9 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, require_staff, visible_evaluation
+from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation
 from peerdigest.api.errors import ERRORS, problem
 from peerdigest.api.ratelimit import Limit, limit
-from peerdigest.api.schemas import PathId
 from peerdigest.config import Settings
 from peerdigest.db.session import session_factory
 from peerdigest.domain.summary_states import student_states
@@ -155,16 +154,14 @@ async def changes(request: Request, looks: SharedLooks, evaluation_id: int, inte
     "one more is answered 429 (use `.../states` meanwhile).",
 )
 def evaluation_events(
-    evaluation_id: PathId, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> EventSourceResponse:
-    require_staff(user)
-    visible_evaluation(session, user, evaluation_id)
     # Everything the stream needs from the request's session is read: hand its connection back now,
     # not when the stream ends (closing twice, here and at the request's end, is harmless).
     session.close()
     places: StreamPlaces = request.app.state.event_streams
     places.take(user.id)
-    looks = changes(request, request.app.state.event_looks, evaluation_id, settings.web_events_interval)
+    looks = changes(request, request.app.state.event_looks, evaluation.id, settings.web_events_interval)
     return PlacedStream(looks, places, user.id)
 
 
@@ -175,7 +172,5 @@ def evaluation_events(
     description="The same objects the events stream sends, as one list: for clients that cannot keep a stream open "
     "(the evaluation page falls back to asking this every few seconds).",
 )
-def evaluation_states(evaluation_id: PathId, user: CurrentUser, session: SessionDep) -> list[dict]:
-    require_staff(user)
-    visible_evaluation(session, user, evaluation_id)
-    return [s.as_json() for s in student_states(session, evaluation_id)]
+def evaluation_states(evaluation: StaffEvaluation, session: SessionDep) -> list[dict]:
+    return [s.as_json() for s in student_states(session, evaluation.id)]
