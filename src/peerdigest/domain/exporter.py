@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import logging
 import textwrap
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
@@ -28,6 +29,9 @@ from peerdigest.domain import release
 from peerdigest.domain.insights import LABELS, Roster, Rules, analyse, rating_sheet
 from peerdigest.i18n import N_, _, ngettext
 from peerdigest.domain.summaries import stored_summaries
+
+
+log = logging.getLogger(__name__)
 
 
 class ExportCopy(StrEnum):
@@ -209,8 +213,15 @@ def export(
             return pieces.send(rows)
 
     yield written(None)  # the heading
-    for rows in batches(listed, sessions, rules, size):
-        yield written(rows)
+    sent = 0
+    try:
+        for rows in batches(listed, sessions, rules, size):
+            yield written(rows)
+            sent += len(rows)
+    except GeneratorExit:  # closed before its end: the client went away (api/streaming.py)
+        log.info("Export of evaluation %s stopped after %s of %s students: nobody reads it any more.",
+                 evaluation.id, sent, len(listed.students))
+        raise
     yield written(None)  # the ending
 
 
