@@ -19,8 +19,10 @@ class StoppingStream(StreamingResponse):
     Closing it here runs it now, in the thread pool like every other step (a step may touch the database).
     """
 
-    def __init__(self, content: Iterator[str], **kwargs) -> None:
-        super().__init__(content, **kwargs)
+    def __init__(self, content: Iterator[str], headers: dict[str, str] | None = None, **kwargs) -> None:
+        # nginx would otherwise read the whole stream ahead into its buffers (and a file): the work would
+        # outrun the client and a client that leaves would never reach us.
+        super().__init__(content, headers={"X-Accel-Buffering": "no", **(headers or {})}, **kwargs)
         self.content = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -193,6 +193,7 @@ def test_a_large_export_streams_and_stops_when_its_client_goes(demo_school, capl
                 while received.count(b"werkt goed samen") < 200:  # the whole first batch
                     received += client.recv(65536) or pytest.fail(f"the stream ended: {received[-300:]!r}")
                 assert received.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in received.lower()
+                assert b"x-accel-buffering: no" in received.lower()  # nginx must not read it ahead
                 assert len(reads) <= 2  # the first bytes came before the rest of the class was read
             client_gone.set()
             _wait_for(lambda: any("stopped after" in r.getMessage() for r in caplog.records), "the export to stop")
