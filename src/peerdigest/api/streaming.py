@@ -19,10 +19,14 @@ class StoppingStream(StreamingResponse):
     Closing it here runs it now, in the thread pool like every other step (a step may touch the database).
     """
 
-    def __init__(self, content: Iterator[str], headers: dict[str, str] | None = None, **kwargs) -> None:
+    # StreamingResponse's parameters as they are: FastAPI reads the default `status_code` for the OpenAPI schema.
+    def __init__(
+        self, content: Iterator[str], status_code: int = 200, headers: dict[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
         # nginx would otherwise read the whole stream ahead into its buffers (and a file): the work would
         # outrun the client and a client that leaves would never reach us.
-        super().__init__(content, headers={"X-Accel-Buffering": "no", **(headers or {})}, **kwargs)
+        super().__init__(content, status_code, {"X-Accel-Buffering": "no", **(headers or {})}, media_type)
         self.content = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
