@@ -604,6 +604,11 @@ def roster(session: Session, evaluation_id: int) -> Roster:
     ).all())
 
 
+# Teams on a page of insights unless asked otherwise: a class of a hundred teams (thousands of students)
+# is whole on the first page; a larger one is answered a page at a time.
+TEAMS_PER_PAGE = 100
+
+
 @dataclass(frozen=True)
 class InsightsPage(Insights):
     """The insights of one page of a class's teams (in team-name order) and their students."""

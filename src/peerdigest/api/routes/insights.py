@@ -6,20 +6,20 @@ from fastapi import APIRouter, Query, Request, Response
 
 from peerdigest.api.deps import SessionDep, SettingsDep, StaffEvaluation
 from peerdigest.api.errors import ERRORS
-from peerdigest.domain.insights import InsightsPage, Rules, insights_page
+from peerdigest.domain.insights import TEAMS_PER_PAGE, InsightsPage, Rules, insights_page
 
 router = APIRouter(prefix="/api/v1/feedback-summaries", tags=["feedback summaries"])
 
-# Teams per page: a class of a hundred teams (thousands of students) answers on one page, as before paging;
-# a larger evaluation answers a page at a time instead of computing everything in one request.
-TEAMS_PER_PAGE = 100
-MAX_TEAMS_PER_PAGE = 500
+MAX_TEAMS_PER_PAGE = 500  # a page's work stays a request's worth
 
 
 @router.get(
     "/evaluation/{evaluation_id}/insights",
     response_model=InsightsPage,
-    responses=ERRORS,
+    responses={
+        **ERRORS,
+        200: {"headers": {"Link": {"schema": {"type": "string"}, "description": '<…?page=N>; rel="next", unless last'}}},
+    },
     summary="What the class's numbers say: contribution factors, labels, team reliability (teachers)",
     description="Computed from the stored scores at every request, so it always matches them. Per student: "
     "the average peer rating (self excluded) overall and per criterion, the self-rating, the contribution factor "
