@@ -206,23 +206,23 @@ def export(
     else:
         pieces = markdown_pieces(evaluation, len(listed.students), listed.teacher)
 
-    def written(rows: list[StudentSummary] | None) -> str:
+    def piece(rows: list[StudentSummary] | None) -> str:
         # The language is set around each piece, never across a yield: the pieces are written in whichever
         # thread and context asks for the next one (a context variable set before a yield would leak into it).
         with i18n.use_language(evaluation.language):
             return pieces.send(rows)
 
-    yield written(None)  # the heading
+    yield piece(None)  # the heading
     sent = 0
     try:
         for rows in batches(listed, sessions, rules, size):
-            yield written(rows)
+            yield piece(rows)
             sent += len(rows)
     except GeneratorExit:  # closed before its end: the client went away (api/streaming.py)
         log.info("Export of evaluation %s stopped after %s of %s students: nobody reads it any more.",
                  evaluation.id, sent, len(listed.students))
         raise
-    yield written(None)  # the ending
+    yield piece(None)  # the ending
 
 
 def filename(evaluation: Evaluation, fmt: ExportFormat) -> str:

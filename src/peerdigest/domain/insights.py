@@ -544,8 +544,11 @@ def rating_sheet(session: Session, evaluation_id: int, teams: dict[int, str] | N
     )
     among = [Allocation.evaluation_id == evaluation_id]
     if teams is not None:
-        among += [Allocation.reviewee_id.in_(list(teams)), Allocation.reviewer_id.in_(list(teams))]
-    allocations = session.scalars(select(Allocation).where(*among).order_by(Allocation.id)).all()
+        among.append(Allocation.reviewee_id.in_(list(teams)))  # the reviewer's side in Python: half the parameters
+    allocations = [
+        a for a in session.scalars(select(Allocation).where(*among).order_by(Allocation.id))
+        if teams is None or a.reviewer_id in teams
+    ]
     values: dict[int, dict[int, float]] = defaultdict(dict)
     for allocation_id, criterion_id, value in session.execute(
         select(Score.allocation_id, Score.criterion_id, Score.value)

@@ -195,6 +195,8 @@ def test_a_large_export_streams_and_stops_when_its_client_goes(demo_school, capl
                 assert received.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in received.lower()
                 assert b"x-accel-buffering: no" in received.lower()  # nginx must not read it ahead
                 assert len(reads) <= 2  # the first bytes came before the rest of the class was read
+                _wait_for(lambda: len(reads) == 2, "the second batch to be asked for")
+                assert engine.pool.checkedout() == 1  # the waiting batch's: the request's own session is closed
             client_gone.set()
             _wait_for(lambda: any("stopped after" in r.getMessage() for r in caplog.records), "the export to stop")
             assert len(reads) <= 3, "batches were read for a client that had gone"
