@@ -158,7 +158,8 @@ def export(
 ) -> None:
     """Every student of an evaluation with their summary, method, feedback count and date."""
     from peerdigest.db.models import Evaluation
-    from peerdigest.db.session import session_scope
+    from peerdigest.db.session import session_factory, session_scope
+    from peerdigest.domain.exporter import class_list
     from peerdigest.domain.exporter import export as export_summaries
     from peerdigest.domain.insights import Rules
 
@@ -171,9 +172,13 @@ def export(
         if delimiter not in (None, *CSV_DELIMITERS):
             err.print(f"[red]--delimiter must be , or ;, not {delimiter!r}.[/red]")
             raise typer.Exit(2)
-        text = export_summaries(session, found, format, copy, Rules.from_settings(settings), delimiter)
+        listed = class_list(session, found, copy)
+    pieces = export_summaries(
+        listed, session_factory(settings.database_url), format, Rules.from_settings(settings), delimiter
+    )
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
     else:
-        output.write_text(text, encoding="utf-8")
+        with output.open("w", encoding="utf-8", newline="") as file:
+            file.writelines(pieces)
         err.print(f"Wrote {output}.")

@@ -21,6 +21,7 @@ Two kinds of numbers are used on purpose:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import combinations
@@ -529,30 +530,114 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(round(value, 9), 2)
 
 
-def rating_sheet(session: Session, evaluation_id: int) -> RatingSheet:
+def rating_sheet(session: Session, evaluation_id: int, teams: dict[int, str] | None = None) -> RatingSheet:
     """The evaluation's ratings as plain data. A member's team is the one named on the reviews they
-    received (or gave); members of an evaluation without team names are grouped by who rated whom."""
+    received (or gave); members of an evaluation without team names are grouped by who rated whom.
+
+    `teams`: read only these members and the ratings among them, in these teams (a part of the class's
+    `roster`, so a member is in the team the whole class puts them in); None: the whole class."""
     criteria = tuple(
         CriterionInfo(c.id, c.name, c.min_score, c.max_score)
         for c in session.scalars(
             select(Criterion).where(Criterion.evaluation_id == evaluation_id).order_by(Criterion.position, Criterion.id)
         )
     )
-    allocations = session.scalars(select(Allocation).where(Allocation.evaluation_id == evaluation_id)).all()
+    among = [Allocation.evaluation_id == evaluation_id]
+    if teams is not None:
+        among.append(Allocation.reviewee_id.in_(list(teams)))  # the reviewer's side in Python: half the parameters
+    allocations = [
+        a for a in session.scalars(select(Allocation).where(*among).order_by(Allocation.id))
+        if teams is None or a.reviewer_id in teams
+    ]
     values: dict[int, dict[int, float]] = defaultdict(dict)
     for allocation_id, criterion_id, value in session.execute(
         select(Score.allocation_id, Score.criterion_id, Score.value)
         .join(Allocation, Score.allocation_id == Allocation.id)
-        .where(Allocation.evaluation_id == evaluation_id, Score.value.is_not(None))
+        .where(*among, Score.value.is_not(None))
     ):
         values[allocation_id][criterion_id] = value
-    member_ids = {a.reviewer_id for a in allocations} | {a.reviewee_id for a in allocations}
+    if teams is None:
+        member_ids = {a.reviewer_id for a in allocations} | {a.reviewee_id for a in allocations}
+    else:
+        member_ids = set(teams)
     names = {user_id: name for user_id, name in session.execute(select(User.id, User.name).where(User.id.in_(member_ids)))}
     return RatingSheet(
         criteria=criteria,
         names=names,
-        teams=_teams(allocations),
+        teams=_teams(allocations) if teams is None else teams,
         ratings=tuple(Rating(a.reviewer_id, a.reviewee_id, values.get(a.id, {})) for a in allocations),
+    )
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who is in which team, for a whole class: ids and team names only, so a page of insights or a batch
+    of an export reads the ratings of its own teams only and still groups every member as the whole class does."""
+
+    teams: dict[int, str]  # member id → team name
+
+    @classmethod
+    def of(cls, allocations) -> Roster:
+        """From the class's allocations (reviewer_id, reviewee_id, team), in id order."""
+        return cls(_teams(allocations))
+
+    @cached_property
+    def members(self) -> dict[str, list[int]]:
+        """Team name → its members, teams in name order."""
+        members: dict[str, list[int]] = defaultdict(list)
+        for member, team in sorted(self.teams.items()):
+            members[team].append(member)
+        return dict(sorted(members.items()))
+
+    @property
+    def team_names(self) -> list[str]:
+        return list(self.members)
+
+    def of_teams(self, names: Iterable[str]) -> dict[int, str]:
+        """The members of the teams `names`, each with their team."""
+        return {member: name for name in names for member in self.members.get(name, ())}
+
+
+def roster(session: Session, evaluation_id: int) -> Roster:
+    """The class's teams, from one read of who reviews whom (no scores, no names)."""
+    return Roster.of(session.execute(
+        select(Allocation.reviewer_id, Allocation.reviewee_id, Allocation.team)
+        .where(Allocation.evaluation_id == evaluation_id)
+        .order_by(Allocation.id)
+    ).all())
+
+
+# Teams on a page of insights unless asked otherwise: a class of a hundred teams (thousands of students)
+# is whole on the first page; a larger one is answered a page at a time.
+TEAMS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class InsightsPage(Insights):
+    """The insights of one page of a class's teams (in team-name order) and their students."""
+
+    page: int  # 1 = the first
+    pages: int
+    teams_total: int  # teams in the whole class
+    next_page: int | None  # None: this is the last page
+
+
+def insights_page(session: Session, evaluation_id: int, rules: Rules, page: int, per_page: int) -> InsightsPage:
+    """Page `page` of the class's insights, `per_page` teams to a page: the work and the answer grow with
+    the page, not the class (beyond the roster). A page past the last one has no teams."""
+    names = roster(session, evaluation_id)
+    on_page = names.team_names[(page - 1) * per_page : page * per_page]
+    insights = analyse(rating_sheet(session, evaluation_id, names.of_teams(on_page)), rules)
+    total = len(names.team_names)
+    pages = max(1, -(-total // per_page))
+    return InsightsPage(
+        students=insights.students,
+        teams=insights.teams,
+        rules=rules,
+        page=page,
+        pages=pages,
+        teams_total=total,
+        next_page=page + 1 if page < pages else None,
     )
 
 

@@ -8,9 +8,10 @@ default) only once a teacher approved it (see domain/review.py).
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Evaluation, FeedbackSummary, Release
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Release
 from peerdigest.domain.summaries import stored_summary
 
 
@@ -19,6 +20,17 @@ def released(evaluation: Evaluation, summary: FeedbackSummary | None) -> bool:
     if summary is None:
         return False
     return evaluation.release == Release.automatic or summary.approved_at is not None
+
+
+def released_count(session: Session, evaluation: Evaluation) -> int:
+    """How many of the evaluation's students (those who receive feedback) may read their summary: one count."""
+    receiving = select(Allocation.reviewee_id).where(Allocation.evaluation_id == evaluation.id)
+    query = select(func.count()).select_from(FeedbackSummary).where(
+        FeedbackSummary.evaluation_id == evaluation.id, FeedbackSummary.student_id.in_(receiving)
+    )
+    if evaluation.release != Release.automatic:
+        query = query.where(FeedbackSummary.approved_at.is_not(None))
+    return session.scalar(query)
 
 
 def students_may_generate(evaluation: Evaluation) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Query, Request
 from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, OwnStudent, SessionDep, SettingsDep, StaffEvaluation, StaffUser
@@ -12,7 +12,7 @@ from peerdigest.db.models import Allocation, Evaluation
 from peerdigest.domain import release, review
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
-from peerdigest.domain.insights import Rules, analyse, rating_sheet
+from peerdigest.domain.insights import TEAMS_PER_PAGE, Rules, analyse, insights_page, rating_sheet
 from peerdigest.domain.summaries import stored_summary
 from peerdigest.domain.summary_states import student_states
 from peerdigest.summarize.injection import quotable, screened_out
@@ -40,18 +40,23 @@ def evaluation_page(
 
 
 @router.get("/evaluations/{evaluation_id}/teams")
-def team_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    """Per team: reliability, every student's factor and labels, and who rated whom how (a heat map)."""
-    sheet = rating_sheet(session, evaluation.id)
-    return render(request, "teams.html", user=user, evaluation=evaluation, names=sheet.names,
-                  insights=analyse(sheet, Rules.from_settings(settings)), scale=_scale(sheet))
+def team_page(
+    evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+    page: int = Query(1, ge=1, le=1_000_000),
+):
+    """Per team: reliability, every student's factor and labels, and who rated whom how (a heat map);
+    a page of teams at a time, as the API's insights (a class of up to a hundred teams is one page)."""
+    insights = insights_page(session, evaluation.id, Rules.from_settings(settings), page, TEAMS_PER_PAGE)
+    return render(request, "teams.html", user=user, evaluation=evaluation, insights=insights,
+                  names={s.student_id: s.name for s in insights.students}, scale=_scale(evaluation.criteria),
+                  per_page=TEAMS_PER_PAGE)
 
 
-def _scale(sheet) -> tuple[float, float]:
+def _scale(criteria) -> tuple[float, float]:
     """The rating scale the heat map colours against (the criteria's lowest minimum and highest maximum)."""
-    if not sheet.criteria:
+    if not criteria:
         return (1.0, 5.0)
-    return (min(c.min_score for c in sheet.criteria), max(c.max_score for c in sheet.criteria))
+    return (min(c.min_score for c in criteria), max(c.max_score for c in criteria))
 
 
 @dataclass(frozen=True)

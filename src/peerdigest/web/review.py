@@ -15,10 +15,12 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, OwnStudent, RedisDep, SessionDep, SettingsDep, StaffEvaluation, StaffUser
+from peerdigest.api.streaming import StoppingStream
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
+from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
 from peerdigest.domain import mail, release, review
 from peerdigest.domain.evaluations import update_evaluation
-from peerdigest.domain.exporter import ExportCopy, ExportFormat, ScreenNotice, export
+from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, ScreenNotice, class_list, export
 from peerdigest.domain.feedback import anonymize, collect, evaluation_students
 from peerdigest.domain.flags import Flag
 from peerdigest.domain.insights import Rules
@@ -156,19 +158,25 @@ def print_view(
     settings: SettingsDep,
     copy: ExportCopy = ExportCopy.student,
 ):
-    """The class on paper: the same document as the html export, shown in the browser to print.
+    """The class on paper: the same document as the html export, shown in the browser to print (and,
+    like the export, streamed a batch of students at a time).
 
     While some students have no released summary, the screen says so above the sheets (a warning,
     not a block: a teacher may print the others now); the paper never shows it.
     """
-    students = evaluation_students(session, evaluation.id)
-    summaries = stored_summaries(session, evaluation.id)
-    waiting = sum(1 for s in students if not release.released(evaluation, summaries.get(s)))
+    students = len(evaluation_students(session, evaluation.id))
+    waiting = students - release.released_count(session, evaluation)
     notice = None
     if waiting:
         notice = ScreenNotice(
             _("%(waiting)s of %(total)s students have no approved summary yet: the student copy gives them a page "
-              "without one.", waiting=waiting, total=len(students)),
+              "without one.", waiting=waiting, total=students),
             f"/evaluations/{evaluation.id}/review", _("Review them first, or print the others now."),
         )
-    return HTMLResponse(export(session, evaluation, ExportFormat.html, copy, Rules.from_settings(settings), notice=notice))
+    listed = class_list(session, evaluation, copy)
+    session.close()  # as the export's route: the stream reads in sessions of its own
+    sessions = session_factory(settings.database_url, API_BUSY_TIMEOUT)
+    return StoppingStream(
+        export(listed, sessions, ExportFormat.html, Rules.from_settings(settings), notice=notice),
+        media_type=MEDIA_TYPES[ExportFormat.html],
+    )

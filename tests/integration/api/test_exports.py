@@ -2,13 +2,24 @@
 
 import csv
 import io
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import uvicorn
+from sqlalchemy import event
 
+from peerdigest.api.app import create_app
 from peerdigest.db.models import Evaluation, User
-from peerdigest.db.session import session_scope
+from peerdigest.db.session import API_BUSY_TIMEOUT, engine_for, session_scope
+from peerdigest.queue.connection import connect
 from peerdigest.domain import review
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
+from tests.support.classes import add_teams
 from tests.support.feedback import store_summary
 
 
@@ -130,3 +141,68 @@ def test_markdown_carries_names_titles_and_summaries_as_text_never_as_html(clien
     assert "&lt;script&gt;alert('name')&lt;/script&gt;" in text
     assert text.startswith('# &lt;img src=x onerror="alert(1)"&gt;Week\n')
     assert "Goed &lt;iframe src=//evil.example&gt;&lt;/iframe&gt; werk." in text
+
+
+@contextmanager
+def served(app) -> Iterator[int]:
+    """`app` served by a real uvicorn in a thread, on a free port of 127.0.0.1 (yielded)."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: server.started, "uvicorn to start")
+        yield listening.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listening.close()
+
+
+def _wait_for(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds  # generous: a wait for an event, not a measure of speed
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.02)
+
+
+def test_a_large_export_streams_and_stops_when_its_client_goes(demo_school, caplog):
+    """2,008 students, 11 batches: the first batch arrives while the second cannot be read yet, and a client
+    that hangs up then leaves the other nine unread and no database connection taken."""
+    with session_scope(demo_school.database_url) as session:
+        add_teams(session, 56, 400, 5, summaries=True)
+    engine = engine_for(demo_school.database_url, API_BUSY_TIMEOUT)
+    reads: list[str] = []
+    client_gone = threading.Event()
+
+    def batch_read(conn, cursor, statement, parameters, context, executemany):
+        if "FROM feedback_summary" in statement:  # one read per batch
+            reads.append(statement)
+            if len(reads) == 2:
+                client_gone.wait(60)  # the second batch is read only once the client has gone
+
+    caplog.set_level(logging.INFO, logger="peerdigest.domain.exporter")
+    event.listen(engine, "before_cursor_execute", batch_read)
+    try:
+        with served(create_app(demo_school, redis=connect(demo_school.redis_url))) as port:
+            with socket.create_connection(("127.0.0.1", port)) as client:
+                client.sendall(f"GET {PREFIX}/evaluation/56/export?format=csv HTTP/1.1\r\nHost: test\r\n"
+                               f"X-User-Email: {TEACHER['X-User-Email']}\r\n\r\n".encode())
+                received = b""
+                while received.count(b"werkt goed samen") < 200:  # the whole first batch
+                    received += client.recv(65536) or pytest.fail(f"the stream ended: {received[-300:]!r}")
+                assert received.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in received.lower()
+                assert b"x-accel-buffering: no" in received.lower()  # nginx must not read it ahead
+                assert len(reads) <= 2  # the first bytes came before the rest of the class was read
+                _wait_for(lambda: len(reads) == 2, "the second batch to be asked for")
+                assert engine.pool.checkedout() == 1  # the waiting batch's: the request's own session is closed
+            client_gone.set()
+            _wait_for(lambda: any("stopped after" in r.getMessage() for r in caplog.records), "the export to stop")
+            assert len(reads) <= 3, "batches were read for a client that had gone"
+            _wait_for(lambda: engine.pool.checkedout() == 0, "the stream's connection to return")
+    finally:
+        client_gone.set()
+        event.remove(engine, "before_cursor_execute", batch_read)
+    stopped = next(r.getMessage() for r in caplog.records if "stopped after" in r.getMessage())
+    assert "of 2008 students" in stopped

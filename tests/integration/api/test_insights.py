@@ -1,11 +1,13 @@
 """The insights of an evaluation: for its teachers only, always computed from the scores as they are now."""
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
-from peerdigest.db.models import Allocation, Evaluation, Score, User
+from peerdigest.db.models import Allocation, Score
 from peerdigest.db.session import session_scope
+from peerdigest.domain.insights import Rules, analyse, rating_sheet
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
+from tests.support.classes import add_teams
 
 
 def insights(client, headers=TEACHER, evaluation=56):
@@ -60,34 +62,53 @@ def test_what_a_student_received_carries_how_their_self_rating_compares_and_it_c
     assert feedback_hash(after) != feedback_hash(before)
 
 
+def test_a_class_is_paged_by_team_and_every_team_and_student_comes_once_with_its_whole_class_numbers(demo_school):
+    with session_scope(demo_school.database_url) as session:
+        add_teams(session, 56, 23, 3)  # with the demo's Team Noord and Team Zuid: 25 teams
+        whole = analyse(rating_sheet(session, 56), Rules.from_settings(demo_school))
+    client = api_client(demo_school)
+    pages, page = [], 1
+    while page is not None:
+        response = client.get(f"{PREFIX}/evaluation/56/insights", params={"page": page, "limit": 7}, headers=TEACHER)
+        body = response.json()
+        assert (body["teams_total"], body["pages"], body["page"]) == (25, 4, page)
+        if body["next_page"] is not None:
+            assert response.headers["link"].endswith(f'/evaluation/56/insights?limit=7&page={page + 1}>; rel="next"')
+        else:
+            assert "link" not in response.headers
+        pages.append(body)
+        page = body["next_page"]
+    assert [len(p["teams"]) for p in pages] == [7, 7, 7, 4]
+    teams = [t["name"] for p in pages for t in p["teams"]]
+    assert teams == sorted(teams) == sorted(t.name for t in whole.teams)  # each once, in name order
+    for p in pages:
+        assert {s["team"] for s in p["students"]} == {t["name"] for t in p["teams"]}
+    students = {s["student_id"]: (s["factor"], [label["code"] for label in s["labels"]]) for p in pages for s in p["students"]}
+    assert students == {s.student_id: (s.factor, [label.code for label in s.labels]) for s in whole.students}
+    assert sum(len(p["students"]) for p in pages) == len(students)
+
+
+def test_a_page_past_the_last_is_empty_and_a_page_or_limit_out_of_range_is_refused(demo_school):
+    client = api_client(demo_school)
+    past = client.get(f"{PREFIX}/evaluation/56/insights", params={"page": 2}, headers=TEACHER).json()
+    assert (past["teams"], past["students"], past["teams_total"], past["next_page"]) == ([], [], 2, None)
+    for params in ({"page": 0}, {"limit": 0}, {"limit": 501}):
+        assert client.get(f"{PREFIX}/evaluation/56/insights", params=params, headers=TEACHER).status_code == 422
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)  # generous: minutes before, when each team and each student scanned the whole class
 def test_an_evaluation_of_fifty_thousand_ratings_answers_its_insights_and_export(demo_school):
     """12,500 teams of two rating each other on two criteria: the work grows with the ratings, not their square."""
     teams = 12_500
     with session_scope(demo_school.database_url) as session:
-        evaluation = session.get(Evaluation, 56)
-        school_id = evaluation.school_id
-        criteria = [c.id for c in evaluation.criteria[:2]]
-        first_user = (session.scalar(select(func.max(User.id))) or 0) + 1
-        session.execute(insert(User), [
-            {"id": first_user + n, "email": f"big{n}@example.com", "name": f"Student {n}", "role": "student",
-             "school_id": school_id} for n in range(2 * teams)
-        ])
-        first_allocation = (session.scalar(select(func.max(Allocation.id))) or 0) + 1
-        pairs = [(first_user + 2 * t + a, first_user + 2 * t + 1 - a, f"Big team {t}") for t in range(teams) for a in (0, 1)]
-        session.execute(insert(Allocation), [
-            {"id": first_allocation + n, "evaluation_id": 56, "reviewer_id": r, "reviewee_id": e, "team": team,
-             "is_self": False} for n, (r, e, team) in enumerate(pairs)
-        ])
-        session.execute(insert(Score), [
-            {"allocation_id": first_allocation + n, "criterion_id": c, "value": 3 + (n % 2)}
-            for n in range(len(pairs)) for c in criteria
-        ])
+        add_teams(session, 56, teams)
     client = api_client(demo_school)
-    insights = client.get(f"{PREFIX}/evaluation/56/insights", headers=TEACHER)
+    insights = client.get(f"{PREFIX}/evaluation/56/insights", params={"limit": 500}, headers=TEACHER)
     assert insights.status_code == 200
-    assert len(insights.json()["students"]) >= 2 * teams
+    assert insights.json()["teams_total"] == teams + 2 and len(insights.json()["students"]) == 2 * 500
+    last = client.get(f"{PREFIX}/evaluation/56/insights", params={"limit": 500, "page": 26}, headers=TEACHER).json()
+    assert last["next_page"] is None and len(last["teams"]) == 2  # 12,502 teams: 25 full pages and two left
     export = client.get(f"{PREFIX}/evaluation/56/export", params={"format": "csv"}, headers=TEACHER)
     assert export.status_code == 200
     assert export.text.count("\n") > 2 * teams
