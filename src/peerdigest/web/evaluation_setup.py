@@ -24,22 +24,24 @@ from peerdigest.db.models import Criterion, Evaluation, User, utcnow
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
     CRITERIA_SETS,
+    SCALES,
     CriterionSpec,
     EvaluationError,
+    OptionProblem,
     archive_evaluation,
+    check_options,
     create_evaluation,
     reallocate,
     teams_of,
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest.i18n import _, ngettext, zone
+from peerdigest.i18n import N_, _, ngettext, zone
 from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
 
 router = page_router()
 
 OWN_CRITERIA = "own"
-SCALES = (5, 10)
 MAX_CRITERIA = 20
 DEFAULT_REMIND_HOURS = 24
 DEFAULT_OPENS, DEFAULT_CLOSES = "08:00", "17:00"
@@ -55,6 +57,15 @@ class Problem:
     field: str
     message: str
     line: int | None = None
+
+
+# The page's field of each option `check_options` names.
+OPTION_FIELDS = {"opens_at": N_("Opens"), "deadline": N_("Closes"), "remind_hours_before": N_("Reminder"),
+                 "scale": N_("Scale")}
+
+
+def _on_page(found: list[OptionProblem]) -> list[Problem]:
+    return [Problem(_(OPTION_FIELDS[p.option]), p.message) for p in found]
 
 
 # --- creating an evaluation ---------------------------------------------------------------------------------------
@@ -105,14 +116,13 @@ def create_from_class_list(
         problems.append(Problem(_("Title"), _("At most %(limit)s characters.", limit=Evaluation.title.type.length)))
     if language not in {lang.value for lang in Language}:
         problems.append(Problem(_("Language"), _("Choose Dutch or English.")))
-    criteria = _criteria(criteria_set, own_criteria, language, scale, problems)
+    points = int(scale) if scale.isdigit() else 0  # not a number: no scale, which check_options names
+    criteria = _criteria(criteria_set, own_criteria, language, points, problems)
     opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, user.school.time_zone, _("Opens"), problems)
     deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, user.school.time_zone, _("Closes"), problems)
-    if deadline is not None and deadline <= utcnow():
-        problems.append(Problem(_("Closes"), _("That moment has passed: choose a close time in the future.")))
-    elif opens_at is not None and deadline is not None and opens_at >= deadline:
-        problems.append(Problem(_("Closes"), _("The evaluation closes before it opens: choose a later close time.")))
     remind = _remind_hours(remind_hours_before, problems)
+    problems.extend(_on_page(check_options(
+        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind, scale=points)))
     members = _class_list(class_file, class_rows, settings.import_max_bytes, problems)
     if not problems:
         enrolled = class_list.enrol(session, user.school_id, members.members)
@@ -137,10 +147,7 @@ def create_from_class_list(
         len(teams), title=title, students=len(members.members), new=enrolled.created))
 
 
-def _criteria(chosen: str, own: str, language: str, scale: str, problems: list[Problem]) -> list[CriterionSpec]:
-    if scale not in {str(s) for s in SCALES}:
-        problems.append(Problem(_("Scale"), _("Choose 1–5 or 1–10.")))
-        return []
+def _criteria(chosen: str, own: str, language: str, scale: int, problems: list[Problem]) -> list[CriterionSpec]:
     if chosen == OWN_CRITERIA:
         names = [" ".join(line.split()) for line in own.splitlines() if line.strip()]
     elif chosen in CRITERIA_SETS.get(language, {}):
@@ -157,7 +164,7 @@ def _criteria(chosen: str, own: str, language: str, scale: str, problems: list[P
         problems.append(Problem(label, _("A criterion is named twice; each once.")))
     elif any(len(n) > Criterion.name.type.length or "\x00" in n for n in names):
         problems.append(Problem(label, _("A criterion is at most %(limit)s characters.", limit=Criterion.name.type.length)))
-    return [CriterionSpec(name, 1, int(scale)) for name in names]
+    return [CriterionSpec(name, 1, scale) for name in names]
 
 
 def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Problem]) -> datetime | None:
@@ -173,16 +180,14 @@ def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Pro
 
 
 def _remind_hours(given: str, problems: list[Problem]) -> int | None:
+    """The hours typed, as a number (`check_options` then checks them); None when left empty."""
     if not given.strip():
         return None
     try:
-        hours = int(given.strip())
+        return int(given.strip())
     except ValueError:
-        hours = -1
-    if not 1 <= hours <= 24 * 30:
         problems.append(Problem(_("Reminder"), _("Write a whole number of hours from 1 to 720, or leave it empty.")))
         return None
-    return hours
 
 
 def _class_list(file: UploadFile | None, pasted: str, max_bytes: int, problems: list[Problem]) -> class_list.ClassList:
