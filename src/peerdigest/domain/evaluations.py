@@ -275,6 +275,30 @@ def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -
     return evaluation
 
 
+def change_times(
+    session: Session,
+    evaluation: Evaluation,
+    *,
+    opens_at: datetime | None,
+    deadline: datetime | None,
+    remind_hours_before: int | None,
+) -> None:
+    """Set when the evaluation opens and closes and how long before the close its reminder goes.
+
+    A deadline moved ahead brings back the reminder and the close (`deadlines.deadline_moved`): an
+    evaluation that had closed opens again, and its summaries are queued again at the new close.
+    Other reminder hours alone send no second reminder.
+    """
+    evaluation.opens_at = opens_at
+    evaluation.remind_hours_before = remind_hours_before
+    update_evaluation(session, evaluation, {"deadline": deadline})
+
+
+def close_now(session: Session, evaluation: Evaluation, now: datetime | None = None) -> None:
+    """Close the evaluation at once: reviewers can change nothing more, and the scheduler queues its summaries."""
+    update_evaluation(session, evaluation, {"deadline": now or utcnow()})
+
+
 def delete_evaluation(session: Session, evaluation: Evaluation) -> None:
     """Delete the evaluation with its criteria, allocations, scores and summaries.
 

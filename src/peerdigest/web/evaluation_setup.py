@@ -1,10 +1,12 @@
-"""Setting up an evaluation on pages: create one from a class list, change its teams, archive it; template files.
+"""Setting up an evaluation on pages: create one from a class list, change its teams and its times, archive it;
+template files.
 
 A teacher types what the evaluation asks (title, language, criteria, scale,
 self-rating, open and close time in the school's time zone) and gives the
 class as a spreadsheet (CSV or .xlsx) or as rows pasted from one. Creating
 is all or nothing: any problem, named by the page's field (and the list's
-row), leaves the page as it was with nothing written.
+row), leaves the page as it was with nothing written. The times page moves the
+open and close time and the reminder afterwards, or closes the evaluation now.
 """
 
 from __future__ import annotations
@@ -29,13 +31,16 @@ from peerdigest.domain.evaluations import (
     EvaluationError,
     OptionProblem,
     archive_evaluation,
+    change_times,
     check_options,
+    close_now,
     create_evaluation,
     reallocate,
     teams_of,
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
+from peerdigest import i18n
 from peerdigest.i18n import N_, _, ngettext, zone
 from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
 
@@ -327,6 +332,92 @@ def change_class(
         stale=done.summaries_marked_stale,
     )
     return redirect(f"/evaluations/{evaluation.id}/class", notice)
+
+
+# --- the times of an evaluation: when it opens and closes, its reminder, closing it now -------------------------
+
+
+def _local(moment: datetime | None, time_zone: str) -> tuple[str, str]:
+    """A moment as the page's date and time fields show it, in the school's time zone."""
+    if moment is None:
+        return "", ""
+    local = moment.astimezone(zone(time_zone))
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+
+
+def _times_page(request: Request, user: User, evaluation: Evaluation, form: dict | None = None, problems=(),
+                status_code: int = 200):
+    if form is None:
+        time_zone = user.school.time_zone
+        (opens_date, opens_time), (closes_date, closes_time) = (
+            _local(evaluation.opens_at, time_zone), _local(evaluation.deadline, time_zone))
+        form = {"opens_date": opens_date, "opens_time": opens_time, "closes_date": closes_date,
+                "closes_time": closes_time, "remind_hours_before": evaluation.remind_hours_before or ""}
+    now = utcnow()
+    return render(request, "evaluation_times.html", status_code=status_code, user=user, evaluation=evaluation,
+                  form=form, problems=problems, zone_name=user.school.time_zone,
+                  closed=evaluation.deadline is not None and evaluation.deadline <= now)
+
+
+@router.get("/evaluations/{evaluation_id}/times")
+def times_page(evaluation_id: PathId, request: Request, user: StaffPageUser, session: SessionDep):
+    return _times_page(request, user, visible_evaluation(session, user, evaluation_id))
+
+
+@router.post("/evaluations/{evaluation_id}/times")
+def change_times_on_page(
+    evaluation_id: PathId,
+    request: Request,
+    user: StaffPageUser,
+    session: SessionDep,
+    opens_date: Text = "",
+    opens_time: Text = "",
+    closes_date: Text = "",
+    closes_time: Text = "",
+    remind_hours_before: Text = "",
+    reopen: Flag = False,
+):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    form = {"opens_date": opens_date, "opens_time": opens_time, "closes_date": closes_date,
+            "closes_time": closes_time, "remind_hours_before": remind_hours_before, "reopen": reopen}
+    problems: list[Problem] = []
+    time_zone = user.school.time_zone
+    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, time_zone, _("Opens"), problems)
+    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, time_zone, _("Closes"), problems)
+    remind = _remind_hours(remind_hours_before, problems)
+    problems.extend(_on_page(check_options(
+        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind)))
+    # Its summaries were queued at the close: a later close lets the class change its answers again and queues
+    # them again then, which a teacher should choose knowingly rather than by moving a date.
+    if not problems and evaluation.close_queued_at is not None and not reopen:
+        problems.append(Problem(_("Closes"), _(
+            "This evaluation has closed and its summaries were queued. Tick Open it again to give the class until "
+            "the new close time.")))
+    if problems:
+        return _times_page(request, user, evaluation, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    reopened = evaluation.close_queued_at is not None
+    change_times(session, evaluation, opens_at=opens_at, deadline=deadline, remind_hours_before=remind)
+    session.commit()
+    closes = i18n.format_datetime(deadline, time_zone) if deadline is not None else _("until you close it")
+    if reopened:
+        notice = _("It is open again until %(closes)s; its summaries are queued again then (only those whose "
+                   "feedback changed are written again).", closes=closes)
+    else:
+        notice = _("Saved: open from %(opens)s, closes %(closes)s.",
+                   opens=i18n.format_datetime(opens_at, time_zone) if opens_at is not None else _("now"),
+                   closes=closes)
+    return redirect(f"/evaluations/{evaluation.id}/times", notice)
+
+
+@router.post("/evaluations/{evaluation_id}/close")
+def close_on_page(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
+    evaluation = visible_evaluation(session, user, evaluation_id)
+    if evaluation.deadline is not None and evaluation.deadline <= utcnow():
+        return redirect(f"/evaluations/{evaluation.id}/times", _("This evaluation had closed already."))
+    close_now(session, evaluation)
+    session.commit()
+    return redirect(f"/evaluations/{evaluation.id}", _(
+        "Closed: students can no longer change their answers. The scheduler queues their summaries shortly."))
 
 
 # --- archiving ----------------------------------------------------------------------------------------------------

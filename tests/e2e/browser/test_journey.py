@@ -1,6 +1,7 @@
 """The whole way in a real browser, in Dutch and in English: a teacher makes an evaluation from an Excel class list,
 three students rate each other on their phones (one leaves halfway and comes back, one comes in by the link in the
-reminder mail), the close time passes, summaries are written, the teacher releases them and a student reads theirs.
+reminder mail, whose scanner opened it first), the teacher closes it on its times page, summaries are written, the
+teacher releases them and a student reads theirs.
 
 The API, a worker and the scheduler run as real processes; mail goes to a real SMTP server (aiosmtpd).
 What the test expects to read on a page comes from the same catalogue the page is written from
@@ -217,11 +218,14 @@ def test_from_a_class_list_to_released_summaries(language, journey_app, mail_ser
     expect(teacher.locator('[data-count="submitted"]')).to_have_text("3")  # the page follows by itself
     shot(teacher, "progress-everyone-submitted")
 
-    # 3. The close time passes: moved to a minute ago through the API, which a teacher may do, rather than waiting.
-    moved = httpx.patch(app.url(f"/api/v1/evaluations/{evaluation_id}"), headers={"X-User-Email": TEACHER},
-                        json={"deadline": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()})
-    assert moved.status_code == 200, moved.text
+    # 3. Everyone has submitted, so the teacher closes it now on its times page rather than waiting for the close.
     teacher.goto(app.url(f"/evaluations/{evaluation_id}"))
+    teacher.get_by_role("link", name=t("Times and reminder")).click()
+    expect(teacher.locator("#closes-date")).to_have_value(closes.strftime("%Y-%m-%d"))
+    shot(teacher, "times")
+    teacher.get_by_role("button", name=t("Close now")).click()
+    expect(teacher.locator("#notice")).to_have_text(
+        t("Closed: students can no longer change their answers. The scheduler queues their summaries shortly."))
     expect(teacher.locator('#students tr[data-state="completed"]')).to_have_count(3, timeout=WAIT)
     shot(teacher, "summaries-written")
 
