@@ -40,8 +40,7 @@ from peerdigest.domain.evaluations import (
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest import i18n
-from peerdigest.i18n import N_, _, ngettext, zone
+from peerdigest.i18n import N_, _, format_datetime, ngettext, zone
 from peerdigest.web.pages import StaffPageUser, page_language, page_router, redirect, render
 
 router = page_router()
@@ -121,13 +120,10 @@ def create_from_class_list(
         problems.append(Problem(_("Title"), _("At most %(limit)s characters.", limit=Evaluation.title.type.length)))
     if language not in {lang.value for lang in Language}:
         problems.append(Problem(_("Language"), _("Choose Dutch or English.")))
-    points = int(scale) if scale.isdigit() else 0  # not a number: no scale, which check_options names
+    points = {str(top): top for top in SCALES}.get(scale, 0)  # 0: none of them, which check_options names
     criteria = _criteria(criteria_set, own_criteria, language, points, problems)
-    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, user.school.time_zone, _("Opens"), problems)
-    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, user.school.time_zone, _("Closes"), problems)
-    remind = _remind_hours(remind_hours_before, problems)
-    problems.extend(_on_page(check_options(
-        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind, scale=points)))
+    opens_at, deadline, remind = _times(opens_date, opens_time, closes_date, closes_time, remind_hours_before,
+                                        user.school.time_zone, problems, scale=points)
     members = _class_list(class_file, class_rows, settings.import_max_bytes, problems)
     if not problems:
         enrolled = class_list.enrol(session, user.school_id, members.members)
@@ -170,6 +166,20 @@ def _criteria(chosen: str, own: str, language: str, scale: int, problems: list[P
     elif any(len(n) > Criterion.name.type.length or "\x00" in n for n in names):
         problems.append(Problem(label, _("A criterion is at most %(limit)s characters.", limit=Criterion.name.type.length)))
     return [CriterionSpec(name, 1, scale) for name in names]
+
+
+def _times(
+    opens_date: str, opens_time: str, closes_date: str, closes_time: str, remind_hours_before: str, time_zone: str,
+    problems: list[Problem], scale: int | None = None,
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """The open and close time (in UTC) and the reminder hours as the page's fields give them, checked by
+    `check_options` (with the scale, when the page asks one); what is wrong goes to `problems`."""
+    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, time_zone, _("Opens"), problems)
+    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, time_zone, _("Closes"), problems)
+    remind = _remind_hours(remind_hours_before, problems)
+    problems.extend(_on_page(check_options(
+        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind, scale=scale)))
+    return opens_at, deadline, remind
 
 
 def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Problem]) -> datetime | None:
@@ -382,11 +392,8 @@ def change_times_on_page(
             "closes_time": closes_time, "remind_hours_before": remind_hours_before, "reopen": reopen}
     problems: list[Problem] = []
     time_zone = user.school.time_zone
-    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, time_zone, _("Opens"), problems)
-    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, time_zone, _("Closes"), problems)
-    remind = _remind_hours(remind_hours_before, problems)
-    problems.extend(_on_page(check_options(
-        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind)))
+    opens_at, deadline, remind = _times(opens_date, opens_time, closes_date, closes_time, remind_hours_before,
+                                        time_zone, problems)
     # Its summaries were queued at the close: a later close lets the class change its answers again and queues
     # them again then, which a teacher should choose knowingly rather than by moving a date.
     if not problems and evaluation.close_queued_at is not None and not reopen:
@@ -398,13 +405,13 @@ def change_times_on_page(
     reopened = evaluation.close_queued_at is not None
     change_times(session, evaluation, opens_at=opens_at, deadline=deadline, remind_hours_before=remind)
     session.commit()
-    closes = i18n.format_datetime(deadline, time_zone) if deadline is not None else _("until you close it")
+    closes = format_datetime(deadline, time_zone) if deadline is not None else _("you close it")
     if reopened:
         notice = _("It is open again until %(closes)s; its summaries are queued again then (only those whose "
                    "feedback changed are written again).", closes=closes)
     else:
-        notice = _("Saved: open from %(opens)s, closes %(closes)s.",
-                   opens=i18n.format_datetime(opens_at, time_zone) if opens_at is not None else _("now"),
+        notice = _("Saved: open from %(opens)s until %(closes)s.",
+                   opens=format_datetime(opens_at, time_zone) if opens_at is not None else _("now"),
                    closes=closes)
     return redirect(f"/evaluations/{evaluation.id}/times", notice)
 

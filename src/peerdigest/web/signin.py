@@ -91,7 +91,8 @@ def render_sign_in_form(request: Request, settings: Settings, template: str, **c
 
 def sign_in_token_matches(request: Request, sent: str) -> bool:
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
-    return bool(expected) and secrets.compare_digest(expected, sent)
+    # As bytes: compare_digest raises on a str with other than ASCII in it, and anyone can send one.
+    return bool(expected) and secrets.compare_digest(expected.encode(), sent.encode())
 
 
 @router.get("/sign-in")

@@ -130,8 +130,10 @@ def test_opening_a_link_only_asks_to_sign_in_so_a_mail_scanner_fetching_it_spend
     assert scanner.get("/my-summaries", follow_redirects=False).status_code == 303, "not signed in by a look"
 
     other_site = api_client(demo_school)  # a form on another site: the secret, but not the page's cookie
-    forged = other_site.post("/sign-in/link", data={"secret": created.secret, "sign_in_token": "guessed"})
-    assert forged.status_code == 403 and "The sign-in form had expired; please try again." in forged.text
+    other_site.cookies.set("peerdigest_sign_in", "its-own")
+    for guess in ("guessed", "gé"):
+        forged = other_site.post("/sign-in/link", data={"secret": created.secret, "sign_in_token": guess})
+        assert forged.status_code == 403 and "The sign-in form had expired; please try again." in forged.text
     assert other_site.get("/my-summaries", follow_redirects=False).status_code == 303
 
     reader = api_client(demo_school)
