@@ -83,6 +83,8 @@ def _reminded_by_hand(settings) -> int:
     teacher = api_client(settings)
     csrf = sign_in(teacher, "docent@example.com")
     before = _count(settings, OutgoingMail, OutgoingMail.kind == "reminder")
+    confirm = teacher.get("/evaluations/56/remind").text
+    assert "An automatic reminder goes 24 hours before the close; whoever you remind from then on" in confirm
     assert teacher.post("/evaluations/56/remind", data={"csrf_token": csrf}).status_code == 200
     return _count(settings, OutgoingMail, OutgoingMail.kind == "reminder") - before
 
