@@ -131,7 +131,9 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("POST", "/sign-out"): (303, 303, 303, 303, 303, 303, 303),
     ("GET", "/signed-out"): (200, 200, 200, 200, 200, 200, 200),
     ("POST", "/language"): (303, 303, 303, 303, 303, 303, 303),
-    ("GET", "/sign-in/link/{secret}"): (303, 303, 303, 303, 303, 303, 303),
+    # A mail's link: anyone may open its page; its button's form without the page's token asks again (403).
+    ("GET", "/sign-in/link/{secret}"): (200, 200, 200, 200, 200, 200, 200),
+    ("POST", "/sign-in/link"): (403, 403, 403, 403, 403, 403, 403),
     ("GET", "/sign-in/mail"): (200, 200, 200, 200, 200, 200, 200),
     ("POST", "/sign-in/mail"): (200, 200, 200, 200, 200, 200, 200),
     # A student's own pages; a browser that is not signed in is sent to the sign-in page (303).
@@ -157,6 +159,9 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("POST", "/evaluations/{evaluation_id}/class"): (303, 403, 403, 303, 404, 303, 404),
     ("GET", "/evaluations/{evaluation_id}/archive"): (303, 403, 403, 200, 404, 200, 404),
     ("POST", "/evaluations/{evaluation_id}/archive"): (303, 403, 403, 303, 404, 303, 404),
+    ("GET", "/evaluations/{evaluation_id}/times"): (303, 403, 403, 200, 404, 200, 404),
+    ("POST", "/evaluations/{evaluation_id}/times"): (303, 403, 403, 303, 404, 303, 404),
+    ("POST", "/evaluations/{evaluation_id}/close"): (303, 403, 403, 303, 404, 303, 404),
     ("GET", "/evaluations/{evaluation_id}/review"): (303, 403, 403, 200, 404, 200, 404),
     ("POST", "/evaluations/{evaluation_id}/review/{student_id}"): (303, 403, 403, 303, 404, 303, 404),
     ("POST", "/evaluations/{evaluation_id}/review"): (303, 403, 403, 303, 404, 303, 404),
@@ -204,6 +209,7 @@ BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/import/check"): {"data": {"evaluation": "Imported"}, "files": {"file": ("f.csv", EXAMPLE_CSV.read_bytes())}},
     ("POST", "/import"): {"data": {"evaluation": "Imported"}, "files": {"file": ("f.csv", EXAMPLE_CSV.read_bytes())}},
     ("POST", "/evaluations/{evaluation_id}/release"): {"data": {"mode": "automatic"}},
+    ("POST", "/evaluations/{evaluation_id}/times"): {"data": {"closes_date": "2031-03-09", "closes_time": "17:00"}},
     ("POST", "/school/teachers"): {"data": {"email": "nieuw@docent.example", "name": "Nieuwe Docent"}},
     ("POST", "/installation/schools"): {"data": {
         "name": "Nieuwe School", "admin_name": "Nieuwe Beheerder", "admin_email": "beheer@nieuw.example"
@@ -296,6 +302,7 @@ def world(tmp_path_factory, redis_server_url) -> World:
         ("POST", "/my-evaluations/{evaluation_id}/save"): {"data": {f"score-{reviewee}-{criterion}": "3"}},
         ("POST", "/my-evaluations/{evaluation_id}/submit"): {"data": {f"score-{reviewee}-{criterion}": "3"}},
         ("POST", "/school/teachers/{user_id}/enable"): {"path": {"user_id": former_id}},
+        ("POST", "/sign-in/link"): {"data": {"secret": ids["secret"]}},
         # The failed job: what the operations page retries and discards.
         ("POST", "/operations/jobs/{job_id}/retry"): {"path": {"job_id": failed}},
         ("POST", "/operations/jobs/{job_id}/discard"): {"path": {"job_id": failed}},

@@ -341,6 +341,8 @@ class CriterionOut(CriterionIn):
 
 
 class EvaluationIn(BaseModel):
+    """A new evaluation. A deadline, when given, must lie ahead (422 otherwise)."""
+
     title: Text(300, min_length=1)
     language: Language | None = Field(None, description="Default: SUMMARY_LANGUAGE")
     deadline: AwareDatetime | None = Field(None, description="Reviewers may submit scores until then; none: no end")
@@ -353,6 +355,23 @@ class EvaluationIn(BaseModel):
     teams: dict[Text(100, min_length=1), list[Text(320, min_length=1)]] = Field(
         default_factory=dict,
         description="Team name → member emails (students of your school); every member reviews every teammate",
+    )
+    # The options of the teacher's New evaluation page, checked by the same rules (domain.evaluations.check_options).
+    opens_at: AwareDatetime | None = Field(
+        None, description="When reviewers may start (none: at once); before the deadline"
+    )
+    self_rating: bool = Field(False, description="Every member also rates themself")
+    self_rating_counts: bool = Field(
+        False, description="A self-rating counts in the student's own averages (only with self_rating; ignored without)"
+    )
+    comment_required: bool = Field(False, description="A reviewer must write a comment on every teammate to submit")
+    remind_hours_before: int | None = Field(
+        None, description="Hours (1 to 720) before the deadline at which those who have not submitted are mailed a "
+        "reminder; none: no automatic reminder"
+    )
+    scale: int | None = Field(
+        None, description="5 or 10: every criterion is scored 1 to scale (then leave out the criteria's own "
+        "min_score and max_score); none: each criterion's own"
     )
 
     @model_validator(mode="after")
@@ -383,6 +402,11 @@ class EvaluationOut(BaseModel):
     release: str = Field(description="automatic | after_review")
     created_at: datetime
     criteria: list[CriterionOut]
+    opens_at: datetime | None = Field(description="When reviewers may start; none: from the start")
+    self_rating: bool
+    self_rating_counts: bool
+    comment_required: bool
+    remind_hours_before: int | None
     students: int = Field(description="How many students take part")
     to_review: list[Reviewee] = Field(description="The students you are asked to review (empty for staff)")
 

@@ -30,7 +30,18 @@ def reminders_due(session: Session, now: datetime) -> list[Evaluation]:
             Evaluation.archived_at.is_(None),
         )
     ).all()
-    return [e for e in candidates if e.deadline - timedelta(hours=e.remind_hours_before) <= now]
+    return [e for e in candidates if reminder_hours_start(e) <= now]
+
+
+def reminder_hours_start(evaluation: Evaluation) -> datetime | None:
+    """When the evaluation's reminder hours begin (its deadline less `remind_hours_before`); None without either.
+
+    A reminder a teacher sent by hand from then on stands for the automatic one: the automatic
+    one skips whoever got a reminder since (`mail.reminders(..., not_reminded_since=...)`).
+    """
+    if evaluation.deadline is None or evaluation.remind_hours_before is None:
+        return None
+    return evaluation.deadline - timedelta(hours=evaluation.remind_hours_before)
 
 
 def claim_reminder(session: Session, evaluation: Evaluation, now: datetime) -> bool:

@@ -31,7 +31,7 @@ from peerdigest.db.models import (
 )
 from peerdigest.domain import deadlines
 from peerdigest.domain.feedback import collect, evaluation_members, feedback_hash
-from peerdigest.i18n import N_
+from peerdigest.i18n import N_, _
 
 
 class EvaluationError(Exception):
@@ -58,6 +58,44 @@ CRITERIA_SETS: dict[str, dict[str, tuple[str, ...]]] = {
         N_("Short"): ("Contribution", "Collaboration"),
     },
 }
+
+
+# The scales a teacher picks from: every criterion is scored 1..scale.
+SCALES = (5, 10)
+MAX_REMIND_HOURS = 24 * 30
+
+
+@dataclass(frozen=True)
+class OptionProblem:
+    """An option of an evaluation that cannot be as asked: the option's name as the API calls it, and why."""
+
+    option: str  # opens_at, deadline, remind_hours_before, scale
+    message: str
+
+
+def check_options(
+    *,
+    now: datetime,
+    opens_at: datetime | None = None,
+    deadline: datetime | None = None,
+    remind_hours_before: int | None = None,
+    scale: int | None = None,
+) -> list[OptionProblem]:
+    """What is wrong with how a teacher sets an evaluation's collecting, on its pages or through the API (the same
+    rules for both): a close time ahead and after the opening, a reminder 1 to 720 hours before the close, a scale
+    of 1–5 or 1–10. An empty list: nothing."""
+    problems = []
+    if scale is not None and scale not in SCALES:
+        problems.append(OptionProblem("scale", _("Choose 1–5 or 1–10.")))
+    if deadline is not None and deadline <= now:
+        problems.append(OptionProblem("deadline", _("That moment has passed: choose a close time in the future.")))
+    elif opens_at is not None and deadline is not None and opens_at >= deadline:
+        problems.append(OptionProblem(
+            "deadline", _("The evaluation closes before it opens: choose a later close time.")))
+    if remind_hours_before is not None and not 1 <= remind_hours_before <= MAX_REMIND_HOURS:
+        problems.append(OptionProblem(
+            "remind_hours_before", _("Write a whole number of hours from 1 to 720, or leave it empty.")))
+    return problems
 
 
 def evaluations_of(session: Session, user: User, *, staff: bool) -> list[Evaluation]:
@@ -235,6 +273,30 @@ def update_evaluation(session: Session, evaluation: Evaluation, changes: dict) -
         # The language is part of every summary's fingerprint: each one is now in the wrong language.
         mark_stale_summaries(session, evaluation.id)
     return evaluation
+
+
+def change_times(
+    session: Session,
+    evaluation: Evaluation,
+    *,
+    opens_at: datetime | None,
+    deadline: datetime | None,
+    remind_hours_before: int | None,
+) -> None:
+    """Set when the evaluation opens and closes and how long before the close its reminder goes.
+
+    A deadline moved ahead brings back the reminder and the close (`deadlines.deadline_moved`): an
+    evaluation that had closed opens again, and its summaries are queued again at the new close.
+    Other reminder hours alone send no second reminder.
+    """
+    evaluation.opens_at = opens_at
+    evaluation.remind_hours_before = remind_hours_before
+    update_evaluation(session, evaluation, {"deadline": deadline})
+
+
+def close_now(session: Session, evaluation: Evaluation, now: datetime | None = None) -> None:
+    """Close the evaluation at once: reviewers can change nothing more, and the scheduler queues its summaries."""
+    update_evaluation(session, evaluation, {"deadline": now or utcnow()})
 
 
 def delete_evaluation(session: Session, evaluation: Evaluation) -> None:

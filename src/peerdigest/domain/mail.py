@@ -56,8 +56,11 @@ def not_submitted(session: Session, evaluation: Evaluation) -> list[User]:
             if row.state != State.submitted and row.reviewer.disabled_at is None]
 
 
-def reminders(session: Session, settings: Settings, evaluation: Evaluation) -> list[OutgoingMail]:
-    """A reminder to each reviewer who has not submitted the evaluation's form yet."""
+def reminders(
+    session: Session, settings: Settings, evaluation: Evaluation, not_reminded_since: datetime | None = None
+) -> list[OutgoingMail]:
+    """A reminder to each reviewer who has not submitted the evaluation's form yet; with `not_reminded_since`,
+    only to those who got no reminder of this evaluation since then (the automatic one after one sent by hand)."""
 
     def words(url: str) -> tuple[str, list[str]]:
         lines = [_("You have not submitted your feedback for %(title)s yet.", title=evaluation.title)]
@@ -67,9 +70,16 @@ def reminders(session: Session, settings: Settings, evaluation: Evaluation) -> l
         lines += ["", _("Open your form (the link signs you in):"), url]
         return _("Reminder: your feedback for %(title)s", title=evaluation.title), lines
 
+    reminded = set() if not_reminded_since is None else set(session.scalars(
+        select(OutgoingMail.user_id).where(
+            OutgoingMail.kind == REMINDER,
+            OutgoingMail.evaluation_id == evaluation.id,
+            OutgoingMail.created_at >= not_reminded_since,
+        )
+    ))
     path = FORM_PATH.format(evaluation_id=evaluation.id)
     return [_write(session, settings, user, evaluation, REMINDER, path, words)
-            for user in not_submitted(session, evaluation)]
+            for user in not_submitted(session, evaluation) if user.id not in reminded]
 
 
 def summaries_released(

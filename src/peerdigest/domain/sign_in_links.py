@@ -4,7 +4,9 @@ The link holds a random secret; only its hash is stored (like an API token's
 and a browser session's), so the table alone signs nobody in. A link works
 once and for a limited time (SIGN_IN_LINK_HOURS): a forwarded or leaked mail
 stops being a key once it was used or is old. Redeeming is a compare-and-set on
-`used_at`, so two clicks racing each other sign in only one browser.
+`used_at`, so two clicks racing each other sign in only one browser. Only
+`redeem` uses a link up; looking at one (`usable`) does not, so the page a GET
+of the link shows can ask for a click first (mail scanners fetch links).
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ def create(session: Session, user: User, next_path: str, lifetime: timedelta) ->
     return Created(link, secret)
 
 
-def redeem(session: Session, secret: str, now: datetime | None = None) -> SignInLink:
-    """Use the link: its row, now marked used, with the user to sign in; `LinkRefused` when it cannot be used."""
+def usable(session: Session, secret: str, now: datetime | None = None) -> SignInLink:
+    """The link, with the user it signs in, while it can be used; `LinkRefused` otherwise. Uses nothing up."""
     now = now or utcnow()
     link = session.scalar(select(SignInLink).where(SignInLink.secret_hash == hash_token(secret)))
     if link is None:
@@ -61,6 +63,13 @@ def redeem(session: Session, secret: str, now: datetime | None = None) -> SignIn
         raise LinkRefused(_("This sign-in link has expired. Please sign in."))
     if link.user.disabled_at is not None:
         raise LinkRefused(_("This account is disabled; ask your school if that is a mistake."))
+    return link
+
+
+def redeem(session: Session, secret: str, now: datetime | None = None) -> SignInLink:
+    """Use the link: its row, now marked used, with the user to sign in; `LinkRefused` when it cannot be used."""
+    now = now or utcnow()
+    link = usable(session, secret, now)
     claimed = session.execute(
         update(SignInLink)
         .where(SignInLink.id == link.id, SignInLink.used_at.is_(None))

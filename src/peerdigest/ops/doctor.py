@@ -78,6 +78,14 @@ class Probe:
 
         return survey(self.settings, self.redis)
 
+    @cached_property
+    def stray_entries(self) -> list:
+        """Queue entries of no open job (`reconcile.stray_entries`), read once for "job data" and "queue entries"."""
+        from peerdigest.queue.reconcile import stray_entries
+
+        open_ids = {row.job_id for row, _ in self.open_jobs}  # so no open job's hash is read a second time
+        return stray_entries(self.redis, open_ids)
+
 
 def _redis(probe: Probe) -> Finding:
     if probe.redis is None:
@@ -262,14 +270,13 @@ def _open_jobs(probe: Probe) -> Finding:
 
 
 def _job_data(probe: Probe) -> Finding:
-    from peerdigest.queue.reconcile import Seen, stray_entries
+    from peerdigest.queue.reconcile import Seen
 
     if unknown := _unknown("job data", probe):
         return unknown
     unreadable = [f"{row.job_id} ({sighting.reason})" for row, sighting in probe.open_jobs
                   if sighting.seen == Seen.unreadable]
-    open_ids = {row.job_id for row, _ in probe.open_jobs}
-    unreadable += [f"{stray.job_id} ({stray.reason})" for stray in stray_entries(probe.redis, open_ids) if stray.reason]
+    unreadable += [f"{stray.job_id} ({stray.reason})" for stray in probe.stray_entries if stray.reason]
     if unreadable:
         return Finding(
             "job data", Level.fail, f"{len(unreadable)} job hashes on Redis that RQ cannot read: {_listed(unreadable)}",
@@ -279,12 +286,9 @@ def _job_data(probe: Probe) -> Finding:
 
 
 def _queue_entries(probe: Probe) -> Finding:
-    from peerdigest.queue.reconcile import stray_entries
-
     if unknown := _unknown("queue entries", probe):
         return unknown
-    open_ids = {row.job_id for row, _ in probe.open_jobs}  # so no open job's hash is read a second time
-    dangling = [f"{stray.job_id} on {stray.queue}" for stray in stray_entries(probe.redis, open_ids) if not stray.reason]
+    dangling = [f"{stray.job_id} on {stray.queue}" for stray in probe.stray_entries if not stray.reason]
     if dangling:
         return Finding(
             "queue entries", Level.fail, f"{len(dangling)} point at no job hash: {_listed(dangling)}",

@@ -73,45 +73,56 @@ def _queue_run(session: Session, redis: Redis, settings: Settings, schedule: Sch
 
 
 def remind_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
-    """Write and queue the automatic reminder of every evaluation whose time for it has come; how many mails."""
-    now = now or utcnow()
-    with session_scope(settings.database_url) as session:
-        evaluation_ids = [evaluation.id for evaluation in deadlines.reminders_due(session, now)]
-    written = 0
-    for evaluation_id in evaluation_ids:
-        with session_scope(settings.database_url) as session:
-            evaluation = session.get(Evaluation, evaluation_id)
-            if evaluation is None or not deadlines.claim_reminder(session, evaluation, now):
-                continue
-            # The claim and the mails are one commit: a reminder is either wholly written or not at all.
-            mails = mail.reminders(session, settings, evaluation)
-            session.commit()
-            mail_queue.announce(redis, settings, mails)
-            written += len(mails)
-            log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation_id, len(mails))
-    return written
+    """Write and queue the automatic reminder of every evaluation whose time for it has come; how many mails.
+
+    Whoever a teacher reminded by hand within the reminder hours is not reminded again.
+    """
+
+    def remind(session: Session, evaluation: Evaluation) -> int:
+        # The claim and the mails are one commit: a reminder is either wholly written or not at all.
+        mails = mail.reminders(session, settings, evaluation, deadlines.reminder_hours_start(evaluation))
+        session.commit()
+        mail_queue.announce(redis, settings, mails)
+        log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation.id, len(mails))
+        return len(mails)
+
+    return _claim_each(settings, now or utcnow(), deadlines.reminders_due, deadlines.claim_reminder, remind)
 
 
 def close_due(settings: Settings, redis: Redis, now: datetime | None = None) -> int:
     """Queue the summaries of every evaluation whose deadline has passed, once each; how many evaluations."""
-    now = now or utcnow()
+
+    def close(session: Session, evaluation: Evaluation) -> int:
+        session.commit()  # before queuing, as a schedule's claim: a failed queuing never queues twice
+        queued = request_class(
+            session, redis, settings, evaluation_id=evaluation.id, student_ids=None,
+            requested_by_id=None, priority=PRIORITY,
+        )
+        log.info("evaluation %d closed: %d summaries queued", evaluation.id,
+                 sum(1 for _student, accepted in queued if accepted is not None and accepted.created))
+        return 1
+
+    return _claim_each(settings, now or utcnow(), deadlines.closed_unqueued, deadlines.claim_close, close)
+
+
+def _claim_each(
+    settings: Settings,
+    now: datetime,
+    due: Callable[[Session, datetime], list[Evaluation]],
+    claim: Callable[[Session, Evaluation, datetime], bool],
+    act: Callable[[Session, Evaluation], int],
+) -> int:
+    """`act` on each evaluation that is `due` and that this process could `claim`, each in a session of its own
+    (`act` commits); the sum of what `act` returns."""
     with session_scope(settings.database_url) as session:
-        evaluation_ids = [evaluation.id for evaluation in deadlines.closed_unqueued(session, now)]
-    closed = 0
+        evaluation_ids = [evaluation.id for evaluation in due(session, now)]
+    done = 0
     for evaluation_id in evaluation_ids:
         with session_scope(settings.database_url) as session:
             evaluation = session.get(Evaluation, evaluation_id)
-            if evaluation is None or not deadlines.claim_close(session, evaluation, now):
-                continue
-            session.commit()  # before queuing, as a schedule's claim: a failed queuing never queues twice
-            closed += 1
-            queued = request_class(
-                session, redis, settings, evaluation_id=evaluation_id, student_ids=None,
-                requested_by_id=None, priority=PRIORITY,
-            )
-            log.info("evaluation %d closed: %d summaries queued", evaluation_id,
-                     sum(1 for _student, accepted in queued if accepted is not None and accepted.created))
-    return closed
+            if evaluation is not None and claim(session, evaluation, now):
+                done += act(session, evaluation)
+    return done
 
 
 def serve(settings: Settings, redis: Redis, stop: threading.Event, reconcile: Callable[[], object]) -> None:

@@ -1,10 +1,12 @@
-"""Setting up an evaluation on pages: create one from a class list, change its teams, archive it; template files.
+"""Setting up an evaluation on pages: create one from a class list, change its teams and its times, archive it;
+template files.
 
 A teacher types what the evaluation asks (title, language, criteria, scale,
 self-rating, open and close time in the school's time zone) and gives the
 class as a spreadsheet (CSV or .xlsx) or as rows pasted from one. Creating
 is all or nothing: any problem, named by the page's field (and the list's
-row), leaves the page as it was with nothing written.
+row), leaves the page as it was with nothing written. The times page moves the
+open and close time and the reminder afterwards, or closes the evaluation now.
 """
 
 from __future__ import annotations
@@ -23,22 +25,26 @@ from peerdigest.db.models import Criterion, Evaluation, User, utcnow
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
     CRITERIA_SETS,
+    SCALES,
     CriterionSpec,
     EvaluationError,
+    OptionProblem,
     archive_evaluation,
+    change_times,
+    check_options,
+    close_now,
     create_evaluation,
     reallocate,
     teams_of,
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest.i18n import _, ngettext, zone
+from peerdigest.i18n import N_, _, format_datetime, ngettext, zone
 from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
 
 OWN_CRITERIA = "own"
-SCALES = (5, 10)
 MAX_CRITERIA = 20
 DEFAULT_REMIND_HOURS = 24
 DEFAULT_OPENS, DEFAULT_CLOSES = "08:00", "17:00"
@@ -54,6 +60,15 @@ class Problem:
     field: str
     message: str
     line: int | None = None
+
+
+# The page's field of each option `check_options` names.
+OPTION_FIELDS = {"opens_at": N_("Opens"), "deadline": N_("Closes"), "remind_hours_before": N_("Reminder"),
+                 "scale": N_("Scale")}
+
+
+def _on_page(found: list[OptionProblem]) -> list[Problem]:
+    return [Problem(_(OPTION_FIELDS[p.option]), p.message) for p in found]
 
 
 # --- creating an evaluation ---------------------------------------------------------------------------------------
@@ -104,14 +119,10 @@ def create_from_class_list(
         problems.append(Problem(_("Title"), _("At most %(limit)s characters.", limit=Evaluation.title.type.length)))
     if language not in {lang.value for lang in Language}:
         problems.append(Problem(_("Language"), _("Choose Dutch or English.")))
-    criteria = _criteria(criteria_set, own_criteria, language, scale, problems)
-    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, user.school.time_zone, _("Opens"), problems)
-    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, user.school.time_zone, _("Closes"), problems)
-    if deadline is not None and deadline <= utcnow():
-        problems.append(Problem(_("Closes"), _("That moment has passed: choose a close time in the future.")))
-    elif opens_at is not None and deadline is not None and opens_at >= deadline:
-        problems.append(Problem(_("Closes"), _("The evaluation closes before it opens: choose a later close time.")))
-    remind = _remind_hours(remind_hours_before, problems)
+    points = {str(top): top for top in SCALES}.get(scale, 0)  # 0: none of them, which check_options names
+    criteria = _criteria(criteria_set, own_criteria, language, points, problems)
+    opens_at, deadline, remind = _times(opens_date, opens_time, closes_date, closes_time, remind_hours_before,
+                                        user.school.time_zone, problems, scale=points)
     members = _class_list(class_file, class_rows, settings.import_max_bytes, problems)
     if not problems:
         enrolled = class_list.enrol(session, user.school_id, members.members)
@@ -136,10 +147,7 @@ def create_from_class_list(
         len(teams), title=title, students=len(members.members), new=enrolled.created))
 
 
-def _criteria(chosen: str, own: str, language: str, scale: str, problems: list[Problem]) -> list[CriterionSpec]:
-    if scale not in {str(s) for s in SCALES}:
-        problems.append(Problem(_("Scale"), _("Choose 1–5 or 1–10.")))
-        return []
+def _criteria(chosen: str, own: str, language: str, scale: int, problems: list[Problem]) -> list[CriterionSpec]:
     if chosen == OWN_CRITERIA:
         names = [" ".join(line.split()) for line in own.splitlines() if line.strip()]
     elif chosen in CRITERIA_SETS.get(language, {}):
@@ -156,7 +164,21 @@ def _criteria(chosen: str, own: str, language: str, scale: str, problems: list[P
         problems.append(Problem(label, _("A criterion is named twice; each once.")))
     elif any(len(n) > Criterion.name.type.length or "\x00" in n for n in names):
         problems.append(Problem(label, _("A criterion is at most %(limit)s characters.", limit=Criterion.name.type.length)))
-    return [CriterionSpec(name, 1, int(scale)) for name in names]
+    return [CriterionSpec(name, 1, scale) for name in names]
+
+
+def _times(
+    opens_date: str, opens_time: str, closes_date: str, closes_time: str, remind_hours_before: str, time_zone: str,
+    problems: list[Problem], scale: int | None = None,
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """The open and close time (in UTC) and the reminder hours as the page's fields give them, checked by
+    `check_options` (with the scale, when the page asks one); what is wrong goes to `problems`."""
+    opens_at = _moment(opens_date, opens_time or DEFAULT_OPENS, time_zone, _("Opens"), problems)
+    deadline = _moment(closes_date, closes_time or DEFAULT_CLOSES, time_zone, _("Closes"), problems)
+    remind = _remind_hours(remind_hours_before, problems)
+    problems.extend(_on_page(check_options(
+        now=utcnow(), opens_at=opens_at, deadline=deadline, remind_hours_before=remind, scale=scale)))
+    return opens_at, deadline, remind
 
 
 def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Problem]) -> datetime | None:
@@ -172,16 +194,14 @@ def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Pro
 
 
 def _remind_hours(given: str, problems: list[Problem]) -> int | None:
+    """The hours typed, as a number (`check_options` then checks them); None when left empty."""
     if not given.strip():
         return None
     try:
-        hours = int(given.strip())
+        return int(given.strip())
     except ValueError:
-        hours = -1
-    if not 1 <= hours <= 24 * 30:
         problems.append(Problem(_("Reminder"), _("Write a whole number of hours from 1 to 720, or leave it empty.")))
         return None
-    return hours
 
 
 def _class_list(file: UploadFile | None, pasted: str, max_bytes: int, problems: list[Problem]) -> class_list.ClassList:
@@ -320,6 +340,87 @@ def change_class(
         stale=done.summaries_marked_stale,
     )
     return redirect(f"/evaluations/{evaluation.id}/class", notice)
+
+
+# --- the times of an evaluation: when it opens and closes, its reminder, closing it now -------------------------
+
+
+def _local(moment: datetime | None, time_zone: str) -> tuple[str, str]:
+    """A moment as the page's date and time fields show it, in the school's time zone."""
+    if moment is None:
+        return "", ""
+    local = moment.astimezone(zone(time_zone))
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+
+
+def _times_page(request: Request, user: User, evaluation: Evaluation, form: dict | None = None, problems=(),
+                status_code: int = 200):
+    if form is None:
+        time_zone = user.school.time_zone
+        (opens_date, opens_time), (closes_date, closes_time) = (
+            _local(evaluation.opens_at, time_zone), _local(evaluation.deadline, time_zone))
+        form = {"opens_date": opens_date, "opens_time": opens_time, "closes_date": closes_date,
+                "closes_time": closes_time, "remind_hours_before": evaluation.remind_hours_before or ""}
+    now = utcnow()
+    return render(request, "evaluation_times.html", status_code=status_code, user=user, evaluation=evaluation,
+                  form=form, problems=problems, zone_name=user.school.time_zone,
+                  closed=evaluation.deadline is not None and evaluation.deadline <= now)
+
+
+@router.get("/evaluations/{evaluation_id}/times")
+def times_page(evaluation: StaffEvaluation, request: Request, user: CurrentUser):
+    return _times_page(request, user, evaluation)
+
+
+@router.post("/evaluations/{evaluation_id}/times")
+def change_times_on_page(
+    evaluation: StaffEvaluation,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    opens_date: Text = "",
+    opens_time: Text = "",
+    closes_date: Text = "",
+    closes_time: Text = "",
+    remind_hours_before: Text = "",
+    reopen: Flag = False,
+):
+    form = {"opens_date": opens_date, "opens_time": opens_time, "closes_date": closes_date,
+            "closes_time": closes_time, "remind_hours_before": remind_hours_before, "reopen": reopen}
+    problems: list[Problem] = []
+    time_zone = user.school.time_zone
+    opens_at, deadline, remind = _times(opens_date, opens_time, closes_date, closes_time, remind_hours_before,
+                                        time_zone, problems)
+    # Its summaries were queued at the close: a later close lets the class change its answers again and queues
+    # them again then, which a teacher should choose knowingly rather than by moving a date.
+    if not problems and evaluation.close_queued_at is not None and not reopen:
+        problems.append(Problem(_("Closes"), _(
+            "This evaluation has closed and its summaries were queued. Tick Open it again to give the class until "
+            "the new close time.")))
+    if problems:
+        return _times_page(request, user, evaluation, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    reopened = evaluation.close_queued_at is not None
+    change_times(session, evaluation, opens_at=opens_at, deadline=deadline, remind_hours_before=remind)
+    session.commit()
+    closes = format_datetime(deadline, time_zone) if deadline is not None else _("you close it")
+    if reopened:
+        notice = _("It is open again until %(closes)s; its summaries are queued again then (only those whose "
+                   "feedback changed are written again).", closes=closes)
+    else:
+        notice = _("Saved: open from %(opens)s until %(closes)s.",
+                   opens=format_datetime(opens_at, time_zone) if opens_at is not None else _("now"),
+                   closes=closes)
+    return redirect(f"/evaluations/{evaluation.id}/times", notice)
+
+
+@router.post("/evaluations/{evaluation_id}/close")
+def close_on_page(evaluation: StaffEvaluation, session: SessionDep):
+    if evaluation.deadline is not None and evaluation.deadline <= utcnow():
+        return redirect(f"/evaluations/{evaluation.id}/times", _("This evaluation had closed already."))
+    close_now(session, evaluation)
+    session.commit()
+    return redirect(f"/evaluations/{evaluation.id}", _(
+        "Closed: students can no longer change their answers. The scheduler queues their summaries shortly."))
 
 
 # --- archiving ----------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Form, Request, status
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, Identity, SessionDep, SettingsDep, is_staff
@@ -60,27 +60,39 @@ def _signed_in(settings: Settings, user: User, target: str | None, db, token: Ap
 
 
 def _form(request: Request, db, settings: Settings, target: str | None, problem: str | None = None):
-    """The sign-in page of the current mode, with a fresh double-submit token."""
-    token = secrets.token_urlsafe(24)
+    """The sign-in page of the current mode."""
     users = []
     if settings.auth_mode == AuthMode.dev:
         users = db.scalars(
             select(User).join(School).where(User.disabled_at.is_(None))
             .order_by(School.name, User.role.desc(), User.name).limit(DEV_USERS_SHOWN)
         ).all()
-    response = render(
+    return render_sign_in_form(
         request,
+        settings,
         "sign_in.html",
         status_code=status.HTTP_401_UNAUTHORIZED if problem else status.HTTP_200_OK,
         mode=settings.auth_mode.value,
         users=users,
-        sign_in_token=token,
         next=local_path(target) or "",
         problem=problem,
     )
+
+
+def render_sign_in_form(request: Request, settings: Settings, template: str, **context) -> HTMLResponse:
+    """A page with a form that signs a browser in: rendered with a fresh double-submit token (`sign_in_token`),
+    the same one set in its cookie, which `sign_in_token_matches` checks when the form comes back."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, template, sign_in_token=token, **context)
     response.set_cookie(SIGN_IN_CSRF_COOKIE, token, path="/sign-in", httponly=True, samesite="lax",
                         secure=settings.web_cookie_secure)
     return response
+
+
+def sign_in_token_matches(request: Request, sent: str) -> bool:
+    expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
+    # As bytes: compare_digest raises on a str with other than ASCII in it, and anyone can send one.
+    return bool(expected) and secrets.compare_digest(expected.encode(), sent.encode())
 
 
 @router.get("/sign-in")
@@ -106,8 +118,7 @@ def sign_in(
     token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ):
-    expected = request.cookies.get(SIGN_IN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(expected, sign_in_token):
+    if not sign_in_token_matches(request, sign_in_token):
         return _form(request, db, settings, next, N_("The sign-in form had expired; please try again."))
     api_token = None
     try:

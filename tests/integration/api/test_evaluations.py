@@ -42,6 +42,56 @@ def test_a_teacher_creates_an_evaluation_whose_members_then_see_whom_to_review(c
     assert as_jan["to_review"] == [{"student_id": SANNE, "name": "Sanne Bakker"}]
 
 
+def test_a_teacher_creates_an_evaluation_with_the_options_the_page_offers(client, demo_school):
+    opens, closes = datetime.now(timezone.utc) + timedelta(days=1), datetime.now(timezone.utc) + timedelta(days=8)
+    body = {
+        "title": "Sprint 2", "criteria": [{"name": "Effort"}, {"name": "Quality"}],
+        "teams": {"A": ["jan@example.com", "sanne@example.com"]}, "deadline": closes.isoformat(),
+        "opens_at": opens.isoformat(), "self_rating": True, "self_rating_counts": True, "comment_required": True,
+        "remind_hours_before": 24, "scale": 10,
+    }
+    created = client.post(EVALUATIONS, json=body, headers=TEACHER)
+    assert created.status_code == 201, created.text
+    evaluation = created.json()
+    assert [(c["min_score"], c["max_score"]) for c in evaluation["criteria"]] == [(1, 10), (1, 10)]
+    assert {name: evaluation[name] for name in ("self_rating", "self_rating_counts", "comment_required",
+                                                "remind_hours_before")} == {
+        "self_rating": True, "self_rating_counts": True, "comment_required": True, "remind_hours_before": 24}
+    assert datetime.fromisoformat(evaluation["opens_at"]) == opens
+    with session_scope(demo_school.database_url) as session:
+        rated = session.scalars(select(Allocation.reviewee_id).where(
+            Allocation.evaluation_id == evaluation["id"], Allocation.reviewer_id == 19)).all()
+    assert sorted(rated) == [19, SANNE], "Jan rates himself too"
+
+    plain = client.post(EVALUATIONS, json={"title": "Sprint 3", "criteria": [{"name": "Effort"}]}, headers=TEACHER)
+    assert {name: plain.json()[name] for name in ("opens_at", "self_rating", "comment_required",
+                                                  "remind_hours_before")} == {
+        "opens_at": None, "self_rating": False, "comment_required": False, "remind_hours_before": None}
+
+
+SOON = datetime.now(timezone.utc) + timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("options", "detail"),
+    [
+        ({"deadline": (SOON - timedelta(days=4)).isoformat()},
+         "deadline: That moment has passed: choose a close time in the future."),
+        ({"opens_at": SOON.isoformat(), "deadline": (SOON - timedelta(hours=1)).isoformat()},
+         "deadline: The evaluation closes before it opens: choose a later close time."),
+        ({"remind_hours_before": 0}, "remind_hours_before: Write a whole number of hours from 1 to 720, or leave it empty."),
+        ({"remind_hours_before": 721}, "remind_hours_before: Write a whole number of hours from 1 to 720, or leave it empty."),
+        ({"scale": 7}, "scale: Choose 1–5 or 1–10."),
+        ({"scale": 10, "criteria": [{"name": "Effort", "max_score": 5}]},
+         "scale: A criterion gives its own min_score or max_score; with scale, leave them out."),
+    ],
+)
+def test_the_options_are_checked_as_the_page_checks_them(client, options, detail):
+    body = {"title": "Sprint 2", "criteria": [{"name": "Effort"}], **options}
+    refused = client.post(EVALUATIONS, json=body, headers=TEACHER)
+    assert (refused.status_code, refused.json()["detail"]) == (422, detail)
+
+
 def test_a_team_member_who_is_not_in_the_school_is_refused(client):
     body = {"title": "Sprint 1", "criteria": [{"name": "Effort"}], "teams": {"A": ["jan@example.com", "nobody@example.com"]}}
     response = client.post(EVALUATIONS, json=body, headers=TEACHER)

@@ -2,13 +2,14 @@
 afterwards keeping the scores that still apply, archived out of the lists; and the template files."""
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
 from peerdigest.db.session import session_scope
+from peerdigest.queue.cron import close_due
 from tests.support.api import api_client
 from tests.support.feedback import store_summary
 from tests.support.web import sign_in
@@ -251,3 +252,94 @@ def test_moving_a_student_of_an_imported_evaluation_leaves_every_other_score_alo
         stale = {s.student_id: s.stale for s in session.scalars(select(FeedbackSummary).where(
             FeedbackSummary.evaluation_id == 56))}
         assert stale == {lisa: True, daan: False}  # Lisa lost Jan's feedback; Jan has rated nobody in Zuid yet
+
+
+# --- the times of an evaluation after it was made ------------------------------------------------------------------
+
+TIMES = "/evaluations/56/times"
+
+
+def _times(csrf: str, **changes) -> dict:
+    return {"csrf_token": csrf, "opens_date": "2031-03-02", "opens_time": "08:30", "closes_date": "2031-03-09",
+            "closes_time": "17:00", "remind_hours_before": "48", **changes}
+
+
+def _set(settings, **values) -> None:
+    with session_scope(settings.database_url) as session:
+        evaluation = session.get(Evaluation, 56)
+        for name, value in values.items():
+            setattr(evaluation, name, value)
+
+
+def test_a_teacher_moves_the_open_and_close_times_and_the_reminder_in_the_schools_time_zone(demo_school):
+    _set(demo_school, deadline=datetime(2031, 3, 1, 16, 0, tzinfo=timezone.utc), remind_hours_before=24)
+    client, csrf = _teacher(demo_school)
+    page = client.get(TIMES).text
+    assert 'value="2031-03-01"' in page and 'value="17:00"' in page, "16:00 UTC is 17:00 in Amsterdam"
+    assert "Times are in Europe/Amsterdam." in page
+    assert 'href="/evaluations/56/times"' in client.get("/evaluations/56").text
+
+    moved = client.post(TIMES, data=_times(csrf), follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (303, TIMES)
+    assert "Saved: open from" in client.get(TIMES).text
+    with session_scope(demo_school.database_url) as session:
+        evaluation = session.get(Evaluation, 56)
+        assert evaluation.opens_at == datetime(2031, 3, 2, 7, 30, tzinfo=timezone.utc)
+        assert evaluation.deadline == datetime(2031, 3, 9, 16, 0, tzinfo=timezone.utc)
+        assert evaluation.remind_hours_before == 48
+
+
+def test_a_close_time_that_has_passed_or_comes_first_is_refused_in_the_readers_language(demo_school):
+    client, csrf = _teacher(demo_school)
+    passed = client.post(TIMES, data=_times(csrf, closes_date="2020-01-01"))
+    assert passed.status_code == 422
+    assert "That moment has passed: choose a close time in the future." in passed.text
+    assert "Close now" in passed.text, "the page says how to close it at once instead"
+    early = client.post(TIMES, data=_times(csrf, opens_date="2031-03-10", remind_hours_before="0"))
+    assert "The evaluation closes before it opens" in early.text and "Write a whole number of hours" in early.text
+
+    dutch = api_client(demo_school, headers={"Accept-Language": "nl"})
+    dutch_csrf = sign_in(dutch, "docent@example.com")
+    refused = dutch.post(TIMES, data=_times(dutch_csrf, closes_date="2020-01-01"))
+    assert "Dat moment is al voorbij: kies een sluittijd in de toekomst." in refused.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).deadline is None, "nothing was saved"
+
+
+def test_closing_now_ends_the_form_and_the_scheduler_queues_the_summaries(demo_school, redis):
+    _set(demo_school, deadline=utcnow() + timedelta(days=1))
+    client, csrf = _teacher(demo_school)
+    closed = client.post("/evaluations/56/close", data={"csrf_token": csrf}, follow_redirects=False)
+    assert (closed.status_code, closed.headers["location"]) == (303, "/evaluations/56")
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).deadline <= utcnow()
+    assert close_due(demo_school, redis) == 1
+    assert "This evaluation closed on" in client.get(TIMES).text
+
+
+def test_moving_the_close_of_an_evaluation_whose_summaries_were_queued_opens_it_again_only_when_asked(demo_school, redis):
+    _set(demo_school, deadline=utcnow() - timedelta(hours=1))
+    assert close_due(demo_school, redis) == 1
+    client, csrf = _teacher(demo_school)
+    assert "Open it again" in client.get(TIMES).text
+    unasked = client.post(TIMES, data=_times(csrf))
+    assert unasked.status_code == 422 and "Tick Open it again" in unasked.text
+
+    reopened = client.post(TIMES, data=_times(csrf, reopen="true"))
+    assert reopened.status_code == 200 and "It is open again until" in reopened.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).close_queued_at is None, "its summaries are queued again at the new close"
+
+
+def test_only_the_schools_teachers_change_the_times(demo_school, other_school_teacher):
+    student = api_client(demo_school)
+    csrf = sign_in(student, "jan@example.com")
+    assert student.get(TIMES).status_code == 403
+    assert student.post(TIMES, data=_times(csrf)).status_code == 403
+    assert student.post("/evaluations/56/close", data={"csrf_token": csrf}).status_code == 403
+    stranger = api_client(demo_school)
+    csrf = sign_in(stranger, "juf@andere.example")
+    assert stranger.post(TIMES, data=_times(csrf)).status_code == 404
+    assert stranger.post("/evaluations/56/close", data={"csrf_token": csrf}).status_code == 404
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).deadline is None

@@ -14,7 +14,7 @@ from peerdigest.queue.mail import attempt
 from tests.support.api import api_client
 from tests.support.feedback import store_summary
 from tests.support.smtp import mail_server  # noqa: F401 (fixture)
-from tests.support.web import sign_in
+from tests.support.web import form_token, sign_in
 
 PUBLIC = "http://testserver"
 
@@ -37,6 +37,14 @@ def _teacher(settings):
 
 def _link(message) -> str:
     return re.search(r"http://testserver/\S+", message.get_content()).group(0)
+
+
+def _follow(client, link: str, **options):
+    """Open a mail's link and press its Sign in button, as its reader does."""
+    page = client.get(link.removeprefix(PUBLIC))
+    assert page.status_code == 200, page.text
+    form = {name: form_token(page.text, name) for name in ("secret", "sign_in_token", "csrf_token")}
+    return client.post("/sign-in/link", data=form, **options)
 
 
 def test_the_progress_page_shows_each_team_and_who_is_where_and_its_json_follows(demo_school):
@@ -83,7 +91,7 @@ def test_a_reminder_reaches_who_has_not_submitted_and_its_link_signs_them_in_onc
     assert "You have not submitted your feedback" in lisa.get_content()
 
     browser = api_client(settings)
-    landed = browser.get(_link(sanne).removeprefix(PUBLIC), follow_redirects=False)
+    landed = _follow(browser, _link(sanne), follow_redirects=False)
     assert (landed.status_code, landed.headers["location"]) == (303, "/my-evaluations/56")
     assert "Sanne Bakker" in browser.get("/my-summaries").text  # signed in as Sanne
 
@@ -109,6 +117,32 @@ def test_without_a_mail_server_the_mail_page_lists_each_message_and_its_link(dem
     assert answer.text.count("Copy message") == 7 and "so nothing is sent" in answer.text
 
 
+def test_opening_a_link_only_asks_to_sign_in_so_a_mail_scanner_fetching_it_spends_nothing(demo_school):
+    with session_scope(demo_school.database_url) as session:
+        created = sign_in_links.create(session, session.get(User, 19), "/my-summaries", timedelta(hours=1))
+    scanner = api_client(demo_school)
+    for _ in range(2):  # a scanner's look, then the reader's own
+        page = scanner.get(created.path)
+        assert page.status_code == 200 and "Sign in as Jan de Vries" in page.text
+        assert page.headers["cache-control"] == "no-store"
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(SignInLink, created.link.id).used_at is None
+    assert scanner.get("/my-summaries", follow_redirects=False).status_code == 303, "not signed in by a look"
+
+    other_site = api_client(demo_school)  # a form on another site: the secret, but not the page's cookie
+    other_site.cookies.set("peerdigest_sign_in", "its-own")
+    for guess in ("guessed", "gé"):
+        forged = other_site.post("/sign-in/link", data={"secret": created.secret, "sign_in_token": guess})
+        assert forged.status_code == 403 and "The sign-in form had expired; please try again." in forged.text
+    assert other_site.get("/my-summaries", follow_redirects=False).status_code == 303
+
+    reader = api_client(demo_school)
+    assert _follow(reader, PUBLIC + created.path).url.path == "/my-summaries"
+    assert "Jan de Vries" in reader.get("/my-summaries").text
+    again = api_client(demo_school).get(created.path)
+    assert again.status_code == 410 and "This sign-in link was used already; each link works once." in again.text
+
+
 def test_a_link_that_expired_or_was_never_made_is_a_clear_page(demo_school):
     with session_scope(demo_school.database_url) as session:
         old = sign_in_links.create(session, session.get(User, 19), "/my-summaries", timedelta(seconds=-1))
@@ -125,7 +159,7 @@ def test_a_link_signs_in_in_token_mode_and_in_proxy_mode_a_mail_points_at_the_pa
     with session_scope(token_mode.database_url) as session:
         link = mail.link(session, token_mode, session.get(User, 19), "/my-summaries")
     browser = api_client(token_mode)
-    assert browser.get(link.removeprefix(PUBLIC)).url.path == "/my-summaries"
+    assert _follow(browser, link).url.path == "/my-summaries"
     assert "Jan de Vries" in browser.get("/my-summaries").text
 
     proxy_mode = demo_school.model_copy(update={"auth_mode": AuthMode.proxy, "public_url": PUBLIC})
@@ -149,7 +183,7 @@ def test_approving_a_summary_mails_its_student_once_with_a_link_to_it(demo_schoo
     (message,) = mail_server.to("jan@example.com")
     assert "samenvatting" in message["Subject"]
     jan = api_client(settings)
-    assert jan.get(_link(message).removeprefix(PUBLIC)).url.path == "/my-summaries"
+    assert _follow(jan, _link(message)).url.path == "/my-summaries"
     assert "Jan werkt goed samen." in jan.get("/my-summaries").text
 
 
@@ -180,7 +214,7 @@ def test_someone_without_a_token_asks_for_a_link_by_mail_and_is_signed_in_by_it(
 
     (message,) = mail_server.to("jan@example.com")
     assert message["Subject"].strip() == "Je aanmeldlink voor peerdigest"
-    landed = browser.get(_link(message).removeprefix(PUBLIC), follow_redirects=False)
+    landed = _follow(browser, _link(message), follow_redirects=False)
     assert landed.headers["location"] == "/my-summaries"
     assert "Jan de Vries" in browser.get("/my-summaries").text
 

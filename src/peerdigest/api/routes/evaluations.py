@@ -33,10 +33,11 @@ from peerdigest.api.schemas import (
     ScoresSaved,
 )
 from peerdigest.config import Language
-from peerdigest.db.models import Allocation, Evaluation, User, no_nul
+from peerdigest.db.models import Allocation, Evaluation, User, no_nul, utcnow
 from peerdigest.domain.evaluations import (
     CriterionSpec,
     EvaluationError,
+    check_options,
     create_evaluation,
     delete_evaluation,
     evaluations_of,
@@ -72,6 +73,11 @@ def _out(session: SessionDep, evaluation: Evaluation, user: User) -> EvaluationO
         release=evaluation.release,
         created_at=evaluation.created_at,
         criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in evaluation.criteria],
+        opens_at=evaluation.opens_at,
+        self_rating=evaluation.self_rating,
+        self_rating_counts=evaluation.self_rating_counts,
+        comment_required=evaluation.comment_required,
+        remind_hours_before=evaluation.remind_hours_before,
         students=len(evaluation_members(session, evaluation.id)),
         to_review=[Reviewee(student_id=r.id, name=r.name) for r in reviewees],
     )
@@ -94,6 +100,10 @@ def list_evaluations(user: CurrentUser, session: SessionDep) -> list[EvaluationO
 )
 def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> EvaluationOut:
     require_staff(user)
+    problems = check_options(now=utcnow(), opens_at=body.opens_at, deadline=body.deadline,
+                             remind_hours_before=body.remind_hours_before, scale=body.scale)
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "; ".join(f"{p.option}: {p.message}" for p in problems))
     try:
         evaluation = create_evaluation(
             session,
@@ -102,13 +112,28 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
             language=body.language or settings.summary_language,
             deadline=body.deadline,
             release=body.release,
-            criteria=[CriterionSpec(c.name, c.min_score, c.max_score) for c in body.criteria],
+            criteria=_criteria(body),
             teams=body.teams,
+            opens_at=body.opens_at,
+            self_rating=body.self_rating,
+            self_rating_counts=body.self_rating_counts,
+            comment_required=body.comment_required,
+            remind_hours_before=body.remind_hours_before,
         )
     except EvaluationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     session.commit()
     return _out(session, evaluation, user)
+
+
+def _criteria(body: EvaluationIn) -> list[CriterionSpec]:
+    """The criteria with their scales: each its own, or all 1..`scale` when the request gives one."""
+    if body.scale is None:
+        return [CriterionSpec(c.name, c.min_score, c.max_score) for c in body.criteria]
+    if any({"min_score", "max_score"} & c.model_fields_set for c in body.criteria):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "scale: A criterion gives its own min_score or max_score; with scale, leave them out.")
+    return [CriterionSpec(c.name, 1, body.scale) for c in body.criteria]
 
 
 @router.post(
