@@ -109,16 +109,29 @@ async def optional_user(identity: Identity) -> User | None:
     return None if isinstance(identity, auth.NotAuthenticated) else identity
 
 
-async def csrf_checked(request: Request, identity: Identity) -> None:
+# Content types a page of another site can POST to us without the browser asking us first (a CORS "simple" request).
+_SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+async def csrf_checked(request: Request, identity: Identity, settings: SettingsDep) -> None:
     """Refuse (403) a state-changing request of a signed-in browser that lacks its session's form token.
 
     Another site can make a browser send our cookie, but it cannot read the token
     in our pages, so only they can send it back: as the `X-CSRF-Token` header
     (fetch) or the `csrf_token` field (forms). Requests without a session cookie
-    prove themselves with a header a browser never adds by itself, and pass.
+    prove themselves with a header a browser never adds by itself, and pass —
+    except behind a signing-in proxy, whose identity header the proxy adds to
+    whatever the browser sends, another site's form included.
     """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
     browser = getattr(request.state, "web_session", None)
-    if browser is None or request.method in ("GET", "HEAD", "OPTIONS"):
+    if browser is None:
+        if settings.auth_mode == AuthMode.proxy and isinstance(identity, User) and _from_another_page(request):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                N_("This request may come from another site's page: send it as JSON, or from a page of ours."),
+            )
         return
     sent = request.headers.get(web_sessions.CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -130,6 +143,15 @@ async def csrf_checked(request: Request, identity: Identity) -> None:
             status.HTTP_403_FORBIDDEN,
             N_("This request lacks the page's security token (CSRF); reload the page and try again."),
         )
+
+
+def _from_another_page(request: Request) -> bool:
+    """Whether a browser on another site's page could have sent this request without our say: its browser says so
+    (Sec-Fetch-Site), or it is of a kind a form or a no-questions fetch sends. A script's JSON, or a POST with no
+    body, is neither."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    return request.headers.get("content-type", "").lower().startswith(_SIMPLE_CONTENT_TYPES)
 
 
 CsrfChecked = Depends(csrf_checked)

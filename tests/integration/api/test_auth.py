@@ -99,3 +99,21 @@ def test_in_proxy_mode_an_identity_header_sent_twice_is_refused_not_read(proxy_m
     refused = client.get(EVALUATIONS, headers=twice)
     assert refused.status_code == 401
     assert refused.json()["detail"] == "The X-Forwarded-Email header was sent 2 times; a request may name one user only."
+
+
+def test_in_proxy_mode_another_sites_form_cannot_act_with_the_identity_the_proxy_adds(proxy_mode):
+    # The proxy names the user on every request their browser makes, also one a page of another site makes it
+    # send: a form post, or a fetch the browser marks cross-site. Neither carries our session, so neither has a token.
+    client = api_client(proxy_mode, client=(PROXY, 40000))
+    teacher = {"X-Forwarded-Email": "docent@example.com"}
+    approve_all = f"{PREFIX}/evaluation/56/approve-all"
+
+    from_a_form = client.post(approve_all, headers=teacher, data={"anything": "1"})
+    assert from_a_form.status_code == 403
+    assert "another site" in from_a_form.json()["detail"]
+    marked = client.post(approve_all, headers={**teacher, "Sec-Fetch-Site": "cross-site"})
+    assert marked.status_code == 403
+
+    # A script behind the proxy (no browser marks, JSON or no body) goes on as before.
+    assert client.post(approve_all, headers=teacher).status_code == 200
+    assert client.post(approve_all, headers={**teacher, "Sec-Fetch-Site": "same-origin"}, json={}).status_code == 200
