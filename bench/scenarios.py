@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import httpx
 from rq import Queue
 from rq.registry import FinishedJobRegistry
+from sqlalchemy.exc import OperationalError
 
-from bench.stage import PREFIX, TEACHER, Stage, api_client
+from bench.stage import PREFIX, TEACHER, UNREACHED_LIMITS, Stage, api_client, postgresql_database
+from peerdigest.db.migrate import upgrade
 from peerdigest.queue.connection import connect
 from peerdigest.testing.fake_llm import FakeLLM
 
@@ -249,14 +253,68 @@ async def _load(base: str, seconds: float, pick: Callable[[random.Random], tuple
     return summary
 
 
+def api_processes() -> int:
+    """Processes serving the API in scenario 5: one per core, as an operator would set API_WORKERS.
+
+    A request is CPU work under one process's GIL (the database and Redis answer
+    in well under a millisecond here), so a second process per core adds only
+    switching; fewer leaves a core to the load generator and Redis alone.
+    """
+    return os.cpu_count() or 1
+
+
 def api_under_load(stage: Stage) -> list[Result]:
-    """queue, batch-queue and status under 32 clients, next to a bare endpoint doing only an RQ enqueue."""
-    seconds = stage.size(smoke=2, quick=8, full=20)
+    """queue, batch-queue and status under 32 clients on SQLite and on PostgreSQL, served as in production
+    (`peerdigest api --workers N`, rate limits counted), next to a bare endpoint doing only an RQ enqueue."""
+    seconds = stage.size(smoke=2, quick=6, full=20)
+    processes = api_processes()
+    bare_app = [sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--log-level", "warning",
+                "--workers", str(processes)]
+    with stage.api(bare_app) as bare_base:
+        bare = _measured(lambda: asyncio.run(_load(bare_base, seconds, lambda rng: ("bare_enqueue", "/enqueue", None))))
+    results = []
+    for engine in ("sqlite", "postgresql"):
+        result = Result(f"5 api {engine}")
+        result.measures = {"clients": 32, "seconds": seconds, "api_processes": processes, "bare": bare}
+        try:
+            with _database(stage, engine) as url:
+                ours = _api_run(replace(stage, settings=stage.settings.model_copy(update={"database_url": url})),
+                                seconds, processes)
+        except OperationalError as exc:  # no PostgreSQL server: the row says so and its targets are not met
+            result.measures["not_run"] = str(exc).splitlines()[0]
+            result.target("ran", "runs on this database", False)
+            results.append(result)
+            continue
+        result.measures["ours"] = ours
+        worst_p99 = max(ours[k]["p99_ms"] for k in ("status", "queue", "batch_queue") if k in ours)
+        result.measures["worst_p99_ms"] = worst_p99
+        result.measures["queue_p50_minus_bare_p50_ms"] = round(
+            ours["queue"]["p50_ms"] - bare["bare_enqueue"]["p50_ms"], 1)
+        result.target("errors", "0", not ours["errors"])
+        result.target("worst_p99_ms", "p99 < 100 ms", worst_p99 < 100)
+        result.target("queue_p50_minus_bare_p50_ms", "queue p50 <= bare enqueue p50 + 5 ms",
+                      result.measures["queue_p50_minus_bare_p50_ms"] <= 5)
+        results.append(result)
+    return results
+
+
+@contextmanager
+def _database(stage: Stage, engine: str) -> Iterator[str]:
+    """A fresh, migrated database of `engine` for one API run: a file in the work directory, or a per-run
+    database on the PostgreSQL server (dropped afterwards)."""
+    if engine == "postgresql":
+        with postgresql_database() as url:
+            yield url
+        return
+    url = f"sqlite:///{stage.workdir}/api-{time.monotonic_ns()}.db"
+    upgrade(url)
+    yield url
+
+
+def _api_run(stage: Stage, seconds: float, processes: int) -> dict:
+    """Seed an evaluation and 40 jobs in `stage`'s database, then 32 clients against the API serving it."""
     evaluation_id, students = stage.evaluation(stage.size(smoke=8, quick=120, full=400), language="nl")
-    with api_client(stage.api_base) as client:
-        seeded = client.post(f"{PREFIX}/evaluation/{evaluation_id}/batch-queue", json={"student_ids": students[:40]})
-        seeded.raise_for_status()
-    known_jobs = [item["job_id"] for item in seeded.json()["results"]]
+    known_jobs = stage.queue_fresh(evaluation_id, students[:40])
     classes = [students[i:i + 30] for i in range(0, len(students), 30)]
 
     def pick(rng: random.Random) -> tuple[str, str, dict | None]:
@@ -267,21 +325,25 @@ def api_under_load(stage: Stage) -> list[Result]:
             return "queue", f"{PREFIX}/evaluation/{evaluation_id}/student/{rng.choice(students)}/queue", None
         return "batch_queue", f"{PREFIX}/evaluation/{evaluation_id}/batch-queue", {"student_ids": rng.choice(classes)}
 
-    ours = asyncio.run(_load(stage.api_base, seconds, pick))
-    bare_app = [sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--log-level", "warning"]
-    with stage.api(bare_app) as bare_base:
-        bare = asyncio.run(_load(bare_base, seconds, lambda rng: ("bare_enqueue", "/enqueue", None)))
+    api = [sys.executable, "-m", "peerdigest", "api", "--workers", str(processes)]
+    limits = {name.upper(): value for name, value in {"rate_limit_enabled": "true", **UNREACHED_LIMITS}.items()}
+    with stage.api(api, **limits) as base:
+        return _measured(lambda: asyncio.run(_load(base, seconds, pick)))
 
-    result = Result("5 api")
-    result.measures = {"clients": 32, "seconds": seconds, "ours": ours, "bare": bare}
-    worst_p99 = max(ours[k]["p99_ms"] for k in ("status", "queue", "batch_queue") if k in ours)
-    result.measures["worst_p99_ms"] = worst_p99
-    result.measures["queue_p50_minus_bare_p50_ms"] = round(ours["queue"]["p50_ms"] - bare["bare_enqueue"]["p50_ms"], 1)
-    result.target("errors", "0", not ours["errors"])
-    result.target("worst_p99_ms", "p99 < 100 ms", worst_p99 < 100)
-    result.target("queue_p50_minus_bare_p50_ms", "queue p50 <= bare enqueue p50 + 5 ms",
-                  result.measures["queue_p50_minus_bare_p50_ms"] <= 5)
-    return [result]
+
+def _measured(run: Callable[[], dict]) -> dict:
+    """`run`'s measures with the machine's load average before and after: on a shared machine, latency under
+    load says as much about the neighbours as about us.
+
+    `run` runs twice and only the second run counts: the first lets every
+    process of the server start (the first answers to /healthz come while the
+    others still import) and fill its pools and caches, as a server in
+    production has long done.
+    """
+    run()
+    before = os.getloadavg()
+    measures = run()
+    return {**measures, "load_before": round(before[0], 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
 # In the order they run: the builtin pool first, the LLM pool next, the API last (its jobs are left queued).
