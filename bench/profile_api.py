@@ -4,8 +4,8 @@
     python bench/profile_api.py --postgresql   a database of its own on BENCH_POSTGRESQL_URL's server
 
 Seeds an evaluation (as scenario 5 does) with an embedded Redis, builds the app
-with `create_app` as every `peerdigest api` process does, rate limits on (at
-limits no run reaches), and sends each kind of request of scenario 5 one at a
+with `create_app` as every `peerdigest api` process does, API tokens
+(AUTH_MODE=token) and rate limits on (at limits no run reaches), and sends each kind of request of scenario 5 one at a
 time through an in-process transport (no sockets, no uvicorn):
 
 - per request: CPU milliseconds of this process (the transport's client side
@@ -45,7 +45,7 @@ import redis.connection  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from bench.stage import PREFIX, TEACHER, UNREACHED_LIMITS, Stage, postgresql_database  # noqa: E402
+from bench.stage import PREFIX, UNREACHED_LIMITS, Stage, postgresql_database  # noqa: E402
 from peerdigest.api.app import create_app  # noqa: E402
 from peerdigest.config import Settings  # noqa: E402
 from peerdigest.db.migrate import upgrade  # noqa: E402
@@ -87,12 +87,12 @@ async def _send(client: httpx.AsyncClient, requests: list[tuple[str, str, dict |
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
 
 
-def measure(app, requests: list[tuple[str, str, dict | None]], trips: RoundTrips) -> dict:
-    """CPU ms and round trips per request of `requests`, sent one after the other."""
+def measure(app, requests: list[tuple[str, str, dict | None]], trips: RoundTrips, headers: dict) -> dict:
+    """CPU ms and round trips per request of `requests`, sent one after the other with `headers`."""
 
     async def run() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=TEACHER) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client:
             await _send(client, requests)
 
     trips.counts.clear()
@@ -125,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         database_url = stack.enter_context(postgresql_database()) if args.postgresql else f"sqlite:///{tmp}/api.db"
         settings = Settings(
             _env_file=None, environment="test", database_url=database_url, redis_url=redis_server.url,
-            data_dir=tmp, embedded_redis="never", rate_limit_enabled=True, **UNREACHED_LIMITS,
+            data_dir=tmp, embedded_redis="never", auth_mode="token", rate_limit_enabled=True, **UNREACHED_LIMITS,
         )
         upgrade(database_url)
         stage = Stage(settings, tmp, quick=True, smoke=False)
         # Students enough that each queue request of the "new" kind is a student's first.
         evaluation_id, students = stage.evaluation(SEEDED_JOBS + 2 * n, language="nl")
         known_jobs = stage.queue_fresh(evaluation_id, students[:SEEDED_JOBS])
+        bearer = stage.bearer()
         queued = students[:SEEDED_JOBS]  # each has an open job: the request answers with it
         fresh = iter(students[SEEDED_JOBS:])
         queue = f"{PREFIX}/evaluation/{evaluation_id}/student/{{}}/queue"
@@ -150,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(settings, redis_url=redis_server.url)
         trips = RoundTrips(database_url)
         for kind in ("healthz (floor)", "status", "queue (open job)"):  # warm up: connections, caches
-            measure(app, [kinds[kind](i) for i in range(20)], trips)
-        results = {kind: measure(app, [make(i) for i in range(n)], trips) for kind, make in kinds.items()}
-        measure(bare_api.app, [("POST", "/enqueue", None)] * 20, trips)
-        results["bare enqueue (yardstick)"] = measure(bare_api.app, [("POST", "/enqueue", None)] * n, trips)
+            measure(app, [kinds[kind](i) for i in range(20)], trips, bearer)
+        results = {kind: measure(app, [make(i) for i in range(n)], trips, bearer) for kind, make in kinds.items()}
+        measure(bare_api.app, [("POST", "/enqueue", None)] * 20, trips, bearer)
+        results["bare enqueue (yardstick)"] = measure(bare_api.app, [("POST", "/enqueue", None)] * n, trips, bearer)
 
         print(f"{'per request':<30} {'cpu ms':>8} {'db trips':>9} {'redis trips':>12}")
         for kind, r in results.items():
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         mixed = [kinds[kind](i) for i in range(n) for kind in ("status", "status", "status", "queue (open job)")]
         profiler = Profiler(async_mode="enabled")
         with profiler:
-            measure(app, mixed, trips)
+            measure(app, mixed, trips, bearer)
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         out = ROOT / "build" / "bench"
         out.mkdir(parents=True, exist_ok=True)

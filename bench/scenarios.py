@@ -218,15 +218,17 @@ def llm_scenarios(stage: Stage) -> list[Result]:
 # --- 5: the API under 32 concurrent clients --------------------------------
 
 
-async def _load(base: str, seconds: float, pick: Callable[[random.Random], tuple[str, str, dict | None]]) -> dict:
-    """32 clients sending what `pick` chooses for `seconds`: latencies (ms) per kind and errors."""
+async def _load(
+    base: str, seconds: float, pick: Callable[[random.Random], tuple[str, str, dict | None]], headers: dict = TEACHER
+) -> dict:
+    """32 clients sending what `pick` chooses for `seconds` with `headers`: latencies (ms) per kind and errors."""
     latencies: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     deadline = time.monotonic() + seconds
 
     async def client(n: int) -> None:
         rng = random.Random(n)
-        async with httpx.AsyncClient(base_url=base, headers=TEACHER, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
             while time.monotonic() < deadline:
                 kind, path, body = pick(rng)
                 started = time.perf_counter()
@@ -265,7 +267,8 @@ def api_processes() -> int:
 
 def api_under_load(stage: Stage) -> list[Result]:
     """queue, batch-queue and status under 32 clients on SQLite and on PostgreSQL, served as in production
-    (`peerdigest api --workers N`, rate limits counted), next to a bare endpoint doing only an RQ enqueue."""
+    (`peerdigest api --workers N`, API tokens, rate limits counted), next to a bare endpoint doing only an RQ
+    enqueue."""
     seconds = stage.size(smoke=2, quick=6, full=20)
     processes = api_processes()
     bare_app = [sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--log-level", "warning",
@@ -326,9 +329,10 @@ def _api_run(stage: Stage, seconds: float, processes: int) -> dict:
         return "batch_queue", f"{PREFIX}/evaluation/{evaluation_id}/batch-queue", {"student_ids": rng.choice(classes)}
 
     api = [sys.executable, "-m", "peerdigest", "api", "--workers", str(processes)]
-    limits = {name.upper(): value for name, value in {"rate_limit_enabled": "true", **UNREACHED_LIMITS}.items()}
-    with stage.api(api, **limits) as base:
-        return _measured(lambda: asyncio.run(_load(base, seconds, pick)))
+    production = {"auth_mode": "token", "rate_limit_enabled": "true", **UNREACHED_LIMITS}
+    bearer = stage.bearer()
+    with stage.api(api, **{name.upper(): value for name, value in production.items()}) as base:
+        return _measured(lambda: asyncio.run(_load(base, seconds, pick, bearer)))
 
 
 def _measured(run: Callable[[], dict]) -> dict:

@@ -26,6 +26,7 @@ from peerdigest.db.migrate import upgrade
 from peerdigest.db.session import engine_for, session_scope
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.dev.seed import load_demo, seed_evaluation
+from peerdigest.domain.auth import create_token
 from peerdigest.queue.connection import connect
 from peerdigest.queue.enqueue import request_summaries
 from peerdigest.testing.fake_llm import FakeLLM
@@ -104,6 +105,14 @@ class Stage:
             spec = {"id": evaluation_id, "title": f"bench {evaluation_id}", "language": language, "criteria": criteria}
             seed_evaluation(session, school, spec, teams, demo["comments"][language])
         return evaluation_id, [m["id"] for members in teams.values() for m in members]
+
+    def bearer(self) -> dict[str, str]:
+        """The headers of the bench teacher (made by `evaluation`) signing in with an API token of their own, as a
+        client of an installation in AUTH_MODE=token does."""
+        with session_scope(self.settings.database_url) as session:
+            teacher = session.scalar(select(User).where(User.email == TEACHER["X-User-Email"]))
+            secret = create_token(session, teacher, name="bench", expires_in=None).secret
+        return {"Authorization": f"Bearer {secret}"}
 
     def queue_fresh(self, evaluation_id: int, students: list[int]) -> list[str]:
         """Queue new summaries for `students` (skipping the cache), as a class: the ids of their jobs."""
