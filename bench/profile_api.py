@@ -9,9 +9,10 @@ with `create_app` as every `peerdigest api` process does, API tokens
 time through an in-process transport (no sockets, no uvicorn):
 
 - per request: CPU milliseconds of this process (the transport's client side
-  included, so `healthz`, the cheapest route, is printed as the floor), database
-  round trips (statements, commits and rollbacks, and the pool's ping on
-  PostgreSQL) and Redis round trips (a pipeline or a script is one);
+  included, so `healthz`, the cheapest route, is printed as the floor; the
+  database server's and Redis's own CPU not), database round trips (statements,
+  commits and rollbacks; on PostgreSQL also BEGIN and the pool's ping) and Redis
+  round trips (a pipeline or a script is one);
 - the same for the bare endpoint of scenario 5 (`bench/bare_api.py`);
 - a pyinstrument profile of all of it, printed and written as HTML to
   build/bench/profile-api.html. For the profile only, the work FastAPI sends to
@@ -63,7 +64,10 @@ class RoundTrips:
         engine = engine_for(database_url, API_BUSY_TIMEOUT)
         for name in ("before_cursor_execute", "commit", "rollback"):
             event.listen(engine, name, self._count("database"))
-        if engine.pool._pre_ping:  # the pool's "SELECT 1" on every checkout passes no event of the engine
+        if engine.dialect.name == "postgresql":
+            # psycopg sends BEGIN on its own, before a transaction's first statement, and waits for the answer;
+            # the pool's "SELECT 1" on every checkout (pool_pre_ping) passes no event of the engine either.
+            event.listen(engine, "begin", self._count("database"))
             event.listen(engine.pool, "checkout", self._count("database"))
         sent = redis.connection.AbstractConnection.send_packed_command
 
