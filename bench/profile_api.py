@@ -46,6 +46,7 @@ import redis.connection  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench.profile import report  # noqa: E402
 from bench.stage import PREFIX, UNREACHED_LIMITS, Stage, postgresql_database  # noqa: E402
 from peerdigest.api.app import create_app  # noqa: E402
 from peerdigest.config import Settings  # noqa: E402
@@ -171,11 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler = Profiler(async_mode="enabled")
         with profiler:
             measure(app, mixed, trips, bearer)
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-        out = ROOT / "build" / "bench"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "profile-api.html").write_text(profiler.output_html())
-        print(f"the profile is in {out / 'profile-api.html'}")
+        print(f"the profile is in {report(profiler, 'profile-api.html')}")
     return 0
 
 

@@ -34,6 +34,7 @@ from peerdigest.queue.connection import connect
 from peerdigest.testing.fake_llm import FakeLLM
 
 NOOP_QUEUE = "bench-noop"
+WARM_UP_SECONDS = 2.0  # scenario 5, before each measured run
 BUILTIN_WORKERS = 2  # one per core
 
 
@@ -274,7 +275,9 @@ def api_under_load(stage: Stage) -> list[Result]:
     bare_app = [sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--log-level", "warning",
                 "--workers", str(processes)]
     with stage.api(bare_app) as bare_base:
-        bare = _measured(lambda: asyncio.run(_load(bare_base, seconds, lambda rng: ("bare_enqueue", "/enqueue", None))))
+        bare = _measured(
+            lambda t: asyncio.run(_load(bare_base, t, lambda rng: ("bare_enqueue", "/enqueue", None))), seconds
+        )
     results = []
     for engine in ("sqlite", "postgresql"):
         result = Result(f"5 api {engine}")
@@ -332,21 +335,20 @@ def _api_run(stage: Stage, seconds: float, processes: int) -> dict:
     production = {"auth_mode": "token", "rate_limit_enabled": "true", **UNREACHED_LIMITS}
     bearer = stage.bearer()
     with stage.api(api, **{name.upper(): value for name, value in production.items()}) as base:
-        return _measured(lambda: asyncio.run(_load(base, seconds, pick, bearer)))
+        return _measured(lambda t: asyncio.run(_load(base, t, pick, bearer)), seconds)
 
 
-def _measured(run: Callable[[], dict]) -> dict:
-    """`run`'s measures with the machine's load average before and after: on a shared machine, latency under
-    load says as much about the neighbours as about us.
+def _measured(run: Callable[[float], dict], seconds: float) -> dict:
+    """The measures of `run` for `seconds`, with the machine's load average before and after: on a shared
+    machine, latency under load says as much about the neighbours as about us.
 
-    `run` runs twice and only the second run counts: the first lets every
-    process of the server start (the first answers to /healthz come while the
-    others still import) and fill its pools and caches, as a server in
-    production has long done.
+    A warm-up run goes first and does not count: every process of the server
+    starts (the first answers to /healthz come while the others still import)
+    and fills its pools and caches, as a server in production has long done.
     """
-    run()
+    run(WARM_UP_SECONDS)
     before = os.getloadavg()
-    measures = run()
+    measures = run(seconds)
     return {**measures, "load_before": round(before[0], 2), "load_after": round(os.getloadavg()[0], 2)}
 
 

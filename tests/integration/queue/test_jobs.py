@@ -2,12 +2,11 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import event
-
 from peerdigest.db.models import Evaluation, JobStatus, SummaryJob
-from peerdigest.db.session import engine_for, session_scope
+from peerdigest.db.session import session_scope
 from peerdigest.queue import lifecycle
 from peerdigest.queue.jobs import find, find_with_evaluation
+from tests.support.statements import counted_statements
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
@@ -46,17 +45,10 @@ def test_a_new_job_starts_with_updated_at_set(database_url):
 def test_a_job_is_found_with_its_evaluation_in_one_statement(demo_school):
     with session_scope(demo_school.database_url) as session:
         session.add(SummaryJob(job_id="summary-56-19-cccc", evaluation_id=56, student_id=19))
-    statements = []
-    engine = engine_for(demo_school.database_url)
-    count = lambda *_: statements.append(True)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with session_scope(demo_school.database_url) as session:
-            job, evaluation = find_with_evaluation(session, "summary-56-19-cccc")
-            # What the API's access check does next: the evaluation is already in the session.
-            assert session.get(Evaluation, job.evaluation_id) is evaluation
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    with counted_statements(demo_school.database_url) as statements, session_scope(demo_school.database_url) as session:
+        job, evaluation = find_with_evaluation(session, "summary-56-19-cccc")
+        # What the API's access check does next: the evaluation is already in the session.
+        assert session.get(Evaluation, job.evaluation_id) is evaluation
     assert (job.student_id, evaluation.id) == (19, 56)
     assert len(statements) == 1
 
