@@ -12,7 +12,7 @@ WORKERS ?= 1
 # make run API_WORKERS=2: processes serving the API
 API_WORKERS ?= 1
 
-.PHONY: install demo test test-fast test-llm run up worker api bench profile clean
+.PHONY: install demo test test-fast test-llm run up worker api bench profile profile-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: install
 profile: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/profile.py
+
+# What one API request of scenario 5 costs, in-process: CPU ms, database and Redis round trips, and a profile
+# (make profile-api PG=1: on PostgreSQL)
+profile-api: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/profile_api.py $(if $(PG),--postgresql)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -45,12 +45,17 @@ def main() -> int:
         profiler = Profiler()
         with profiler:
             worker.work(burst=True, logging_level="WARNING")
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-        out = ROOT / "build" / "bench"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "profile.html").write_text(profiler.output_html())
-        print(f"{students} jobs; the profile is in {out / 'profile.html'}")
+        print(f"{students} jobs; the profile is in {report(profiler, 'profile.html')}")
     return 0
+
+
+def report(profiler: Profiler, name: str) -> Path:
+    """Print the profile and write it as HTML to build/bench/`name`: the path."""
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    out = ROOT / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text(profiler.output_html())
+    return out / name
 
 
 if __name__ == "__main__":

@@ -93,7 +93,8 @@ HEADLINES = {
     "2 llm saturation": ["summaries_per_s", "seconds", "ideal_seconds", "saturation"],
     "3 a class": ["seconds_to_last_summary", "ideal_seconds", "over_ideal", "llm_calls_queued_again"],
     "4 big evaluation": ["students", "seconds_to_last_summary"],
-    "5 api": ["worst_p99_ms", "queue_p50_minus_bare_p50_ms"],
+    "5 api sqlite": ["api_processes", "worst_p99_ms", "queue_p50_minus_bare_p50_ms", "not_run"],
+    "5 api postgresql": ["api_processes", "worst_p99_ms", "queue_p50_minus_bare_p50_ms", "not_run"],
     "6 backpressure": ["seconds", "ideal_seconds", "turned_away", "extra_attempts"],
     "7 llm calls per summary": ["calls_per_summary"],
 }

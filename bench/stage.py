@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from peerdigest.config import Settings
 from peerdigest.db.models import JobStatus, School, SummaryJob, User
-from peerdigest.db.session import session_scope
+from peerdigest.db.migrate import upgrade
+from peerdigest.db.session import engine_for, session_scope
 from peerdigest.dev.embedded_redis import free_port
 from peerdigest.dev.seed import load_demo, seed_evaluation
+from peerdigest.domain.auth import create_token
 from peerdigest.queue.connection import connect
 from peerdigest.queue.enqueue import request_summaries
 from peerdigest.testing.fake_llm import FakeLLM
@@ -34,6 +36,29 @@ ROOT = Path(__file__).resolve().parents[1]
 TEACHER = {"X-User-Email": "bench-teacher@example.com"}
 PREFIX = "/api/v1/feedback-summaries"
 TEAM_SIZE = 4
+# Scenario 5 and `make profile-api` count every request against the rate limits, as production does (two
+# Redis round trips each), at limits no run reaches: one bench teacher sends every request of 32 clients.
+UNREACHED_LIMITS = {f"rate_limit_{kind}": "100000/minute" for kind in ("queue", "batch", "status", "default")}
+# The PostgreSQL server whose databases the bench makes and drops (any database on it to connect to first).
+POSTGRESQL_SERVER = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def postgresql_database() -> Iterator[str]:
+    """A new, migrated database on POSTGRESQL_SERVER for one run, dropped afterwards: its URL."""
+    name = f"peerdigest_bench_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(POSTGRESQL_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRESQL_SERVER).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @dataclass
@@ -80,6 +105,14 @@ class Stage:
             spec = {"id": evaluation_id, "title": f"bench {evaluation_id}", "language": language, "criteria": criteria}
             seed_evaluation(session, school, spec, teams, demo["comments"][language])
         return evaluation_id, [m["id"] for members in teams.values() for m in members]
+
+    def bearer(self) -> dict[str, str]:
+        """The headers of the bench teacher (made by `evaluation`) signing in with an API token of their own, as a
+        client of an installation in AUTH_MODE=token does."""
+        with session_scope(self.settings.database_url) as session:
+            teacher = session.scalar(select(User).where(User.email == TEACHER["X-User-Email"]))
+            secret = create_token(session, teacher, name="bench", expires_in=None).secret
+        return {"Authorization": f"Bearer {secret}"}
 
     def queue_fresh(self, evaluation_id: int, students: list[int]) -> list[str]:
         """Queue new summaries for `students` (skipping the cache), as a class: the ids of their jobs."""
@@ -160,11 +193,12 @@ class Stage:
             self.stop(pool)
 
     @contextmanager
-    def api(self, args: list[str] | None = None) -> Iterator[str]:
-        """The API (or another ASGI app given as `args`) under uvicorn on a free port; its base URL."""
+    def api(self, args: list[str] | None = None, **env: str) -> Iterator[str]:
+        """The API (or another ASGI app given as `args`) under uvicorn on a free port, with `env` over the
+        stage's settings; its base URL."""
         port = free_port()
         command = args or [sys.executable, "-m", "peerdigest", "api"]
-        process = self.start([*command, "--port", str(port)], self.env(**self.llm_env()), f"api-{port}")
+        process = self.start([*command, "--port", str(port)], self.env(**self.llm_env(), **env), f"api-{port}")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_serving(base, process, timeout=60)

@@ -26,7 +26,7 @@ def test_every_scenario_runs_and_the_results_are_written(tmp_path):
     assert run["size"] == "smoke" and run["commit"] and run["machine"]
     assert run["saturation"] > 0
     assert sorted(run["scenarios"]) == [
-        "1 pipeline overhead", "2 llm saturation", "3 a class", "4 big evaluation", "5 api", "6 backpressure",
-        "7 llm calls per summary",
+        "1 pipeline overhead", "2 llm saturation", "3 a class", "4 big evaluation", "5 api postgresql", "5 api sqlite",
+        "6 backpressure", "7 llm calls per summary",
     ]
     assert run["scenarios"]["6 backpressure"]["measures"]["statuses"].get("failed", 0) == 0

@@ -21,7 +21,7 @@ from peerdigest.domain.evaluations import takes_part
 from peerdigest.domain.feedback import receives_feedback
 from peerdigest.domain.users import UserError, user_of_school
 from peerdigest.i18n import N_, Message
-from peerdigest.queue.jobs import find
+from peerdigest.queue.jobs import find_with_evaluation
 
 
 async def get_settings(request: Request) -> Settings:
@@ -297,9 +297,10 @@ OwnStudent = Annotated[EvaluationStudent, Depends(own_student)]
 
 def visible_job(job_id: JobId, user: CurrentUser, session: SessionDep) -> SummaryJob:
     """The job of the path, if the user may see it: staff of its school, or the student it is about."""
-    job = find(session, job_id)
-    if job is None:
+    found = find_with_evaluation(session, job_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job {job_id!r} not found.")
+    job, evaluation = found  # `evaluation` held: the check below finds it in the session, no second query
     visible_evaluation(session, user, job.evaluation_id)
     if not is_staff(user) and job.student_id != user.id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Students may only follow and cancel their own jobs.")

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from ipaddress import ip_address
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from peerdigest.config import AuthMode, Settings
@@ -148,7 +148,11 @@ def valid_token(session: Session, secret: str | None) -> ApiToken:
     """The known, unexpired, unrevoked token of this secret; records that it was used."""
     if not secret:
         raise NotAuthenticated(N_("Not signed in: send Authorization: Bearer <API token>."))
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
+    # Its owner in the same statement: every request in token mode needs both, and a lazy load of the user
+    # would be a second round trip on each.
+    token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == hash_token(secret.strip()))
+    )
     if token is None:
         raise NotAuthenticated(N_("Unknown API token."))
     refuse_disabled(token.user)  # first: why the owner has no access says more than the revoked token

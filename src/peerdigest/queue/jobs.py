@@ -8,11 +8,28 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from peerdigest.db.models import JobStatus, SummaryJob
+from peerdigest.db.models import Evaluation, JobStatus, SummaryJob
 
 
 def find(session: Session, job_id: str) -> SummaryJob | None:
     return session.scalar(select(SummaryJob).where(SummaryJob.job_id == job_id))
+
+
+def find_with_evaluation(session: Session, job_id: str) -> tuple[SummaryJob, Evaluation | None] | None:
+    """The job and its evaluation (None if it is gone), read by one statement.
+
+    Following a job is most of what the API is asked, and every answer first checks
+    the job's evaluation (`api.deps.visible_job`): while the caller holds the
+    evaluation, the check's `session.get` finds it in the session and asks the
+    database nothing, one round trip fewer per request. (Held: the session keeps
+    only weak references to what it loaded.)
+    """
+    row = session.execute(
+        select(SummaryJob, Evaluation)
+        .outerjoin(Evaluation, Evaluation.id == SummaryJob.evaluation_id)
+        .where(SummaryJob.job_id == job_id)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def open_job(session: Session, evaluation_id: int, student_id: int) -> SummaryJob | None:
