@@ -48,7 +48,7 @@ from sqlalchemy import event  # noqa: E402
 
 from bench.profile import report  # noqa: E402
 from bench.stage import PREFIX, UNREACHED_LIMITS, Stage, postgresql_database  # noqa: E402
-from peerdigest.api.app import create_app  # noqa: E402
+from peerdigest.web.app import create_app  # noqa: E402
 from peerdigest.config import Settings  # noqa: E402
 from peerdigest.db.migrate import upgrade  # noqa: E402
 from peerdigest.db.session import API_BUSY_TIMEOUT, engine_for  # noqa: E402
