@@ -21,6 +21,7 @@ from peerdigest.api.deps import SessionDep, SettingsDep, visible_evaluation
 from peerdigest.api.schemas import PathId
 from peerdigest.config import Language
 from peerdigest.db.models import Criterion, Evaluation, User, utcnow
+from peerdigest.db.session import discard_writes
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
     CRITERIA_SETS,
@@ -127,9 +128,8 @@ def create_from_class_list(
         except EvaluationError as exc:
             problems.append(Problem(_("Class list"), str(exc)))
     if problems:
-        session.rollback()
+        discard_writes(session)
         return _new_page(request, user, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
-    session.commit()
     teams = members.teams()
     return redirect(f"/evaluations/{evaluation.id}", ngettext(
         "Created %(title)s: %(students)s students in %(num)d team (%(new)s new to the school).",
@@ -308,11 +308,10 @@ def change_class(
                 "Team %(team)s would have one student; a team needs at least two to rate each other.",
                 team=changed_team)))
     if problems:
-        session.rollback()
+        discard_writes(session)
         return _class_page(request, session, user, evaluation, problems, {"add_rows": add_rows},
                            status.HTTP_422_UNPROCESSABLE_CONTENT)
     done = reallocate(session, evaluation, changes)
-    session.commit()
     moved = sum(1 for s, t in changes.items() if s in current and t is not None and current[s] != t)
     notice = _(
         "Saved the class: %(moved)s moved, %(added)s added, %(removed)s removed; %(scores)s scores between former "
@@ -337,5 +336,4 @@ def archive_page(evaluation_id: PathId, request: Request, user: StaffPageUser, s
 def archive(evaluation_id: PathId, user: StaffPageUser, session: SessionDep):
     evaluation = visible_evaluation(session, user, evaluation_id)
     archive_evaluation(evaluation)
-    session.commit()
     return redirect("/evaluations", _("Archived %(title)s: it is no longer listed.", title=evaluation.title))

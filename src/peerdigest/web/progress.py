@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from peerdigest import i18n
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep, visible_evaluation
 from peerdigest.api.schemas import PathId
+from peerdigest.db.session import after_commit
 from peerdigest.domain import mail
 from peerdigest.domain.submissions import ReviewerProgress, State, progress
 from peerdigest.i18n import N_, _, ngettext
@@ -86,10 +87,9 @@ def send_reminder(
     evaluation = visible_evaluation(session, user, evaluation_id)
     back = f"/evaluations/{evaluation_id}/progress"
     mails = mail.reminders(session, settings, evaluation)
-    session.commit()
     if not mails:
         return redirect(back, _("Everyone has submitted; no reminder was needed."))
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     written = ngettext("Reminder written to %(num)d student.", "Reminder written to %(num)d students.", len(mails))
     if not settings.smtp_url:
         return redirect(f"/evaluations/{evaluation_id}/mail",

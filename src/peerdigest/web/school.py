@@ -14,6 +14,7 @@ from fastapi import Form, Request
 from peerdigest.api.deps import SessionDep
 from peerdigest.api.schemas import PathId
 from peerdigest.db.models import Role
+from peerdigest.db.session import discard_writes
 from peerdigest.domain.users import (
     STAFF_ROLES,
     PromotionUnconfirmed,
@@ -49,12 +50,11 @@ def add_teacher(
     try:
         added = add_user(session, email=email, name=name, school=user.school.name, role=Role.teacher, promote=promote)
     except PromotionUnconfirmed as exc:
-        session.rollback()
+        discard_writes(session)
         return render(request, "confirm_promotion.html", user=user, student=exc.user, name=name)
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     if added.created:
         notice = _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
     else:
@@ -67,9 +67,8 @@ def disable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
     try:
         disabled = disable(session, _staff_member(session, user, user_id), by=user)
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     return redirect(PAGE, _("%(name)s can no longer sign in; what they gave and received stays.", name=disabled.name))
 
 
@@ -78,9 +77,8 @@ def enable_access(user_id: PathId, user: AdminPageUser, session: SessionDep):
     try:
         enabled = enable(session, _staff_member(session, user, user_id))
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     return redirect(PAGE, _("%(name)s can sign in again.", name=enabled.name))
 
 
@@ -107,7 +105,6 @@ def delete_feedback(user_id: PathId, user: AdminPageUser, session: SessionDep):
     except UserError as exc:
         return redirect(PAGE, translate(exc.args[0]), error=True)
     deleted = delete_given_feedback(session, person)
-    session.commit()
     return redirect(PAGE, _(
         "Deleted the %(scores)s scores and comments %(name)s gave; %(stale)s summaries built on them are marked stale.",
         scores=deleted.scores, name=person.name, stale=deleted.stale_summaries,

@@ -17,6 +17,7 @@ from fastapi import Form, Request, status
 
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
 from peerdigest.config import AuthMode
+from peerdigest.db.session import after_commit
 from peerdigest.domain import mail, sign_in_links
 from peerdigest.i18n import _, translate
 from peerdigest.queue.mail import announce
@@ -32,8 +33,7 @@ def follow_link(secret: str, request: Request, db: SessionDep, settings: Setting
         return redirect("/sign-in")
     try:
         link = sign_in_links.redeem(db, secret)
-    except sign_in_links.LinkRefused as exc:
-        db.rollback()
+    except sign_in_links.LinkRefused as exc:  # refused before anything was written
         return render(request, "link_refused.html", status_code=status.HTTP_410_GONE, message=translate(exc.args[0]))
     return _signed_in(settings, link.user, link.next_path, db)
 
@@ -58,7 +58,6 @@ def mail_link(
         return redirect("/sign-in/mail")
     # "/" without a page asked for: it sends each user on to their own start page.
     written = mail.sign_in(db, settings, email, local_path(next) or "/")
-    db.commit()
     if written is not None:
-        announce(redis, settings, [written])
+        after_commit(db, lambda: announce(redis, settings, [written]))
     return render(request, "sign_in_mail.html", sent=True, can_mail=True, hours=f"{settings.sign_in_link_hours:g}")
