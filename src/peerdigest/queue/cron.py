@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, ScheduledJob, utcnow
-from peerdigest.db.session import session_scope
+from peerdigest.db.session import after_commit, session_scope
 from peerdigest.domain import deadlines, mail
 from peerdigest.domain.schedules import PRIORITY, claim, due
 from peerdigest.queue import mail as mail_queue
@@ -85,10 +86,9 @@ def remind_due(settings: Settings, redis: Redis, now: datetime | None = None) ->
                 continue
             # The claim and the mails are one commit: a reminder is either wholly written or not at all.
             mails = mail.reminders(session, settings, evaluation)
-            session.commit()
-            mail_queue.announce(redis, settings, mails)
-            written += len(mails)
-            log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation_id, len(mails))
+            after_commit(session, partial(mail_queue.announce, redis, settings, mails))
+        written += len(mails)
+        log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation_id, len(mails))
     return written
 
 
