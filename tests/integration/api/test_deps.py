@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from peerdigest.api.app import create_app
 from peerdigest.api.deps import SessionDep
-from peerdigest.db.models import Evaluation, School
+from peerdigest.db.models import Evaluation, School, SummaryJob
 from peerdigest.db.session import after_commit, session_scope
 from peerdigest.queue.connection import connect
-from tests.support.api import TEACHER
+from peerdigest.queue.queues import summary_queues
+from tests.support.api import PREFIX, TEACHER
 
 
 def _schools(url: str) -> list[str]:
@@ -91,3 +92,19 @@ def test_an_evaluation_created_through_the_api_is_there_for_everyone_when_the_an
     response = TestClient(app).post("/api/v1/evaluations", json=body, headers=TEACHER)
     assert response.status_code == 201
     assert "Sprint 1" in app.seen[-1]
+
+
+def test_a_route_whose_lifecycle_transition_commits_on_the_way_answers_with_row_and_queue_agreeing(demo_school, redis):
+    """Row first, then Redis: the transition commits the request's session itself; the unit of work's own commit
+    at the end finds nothing left, and the answer starts with the job in the database and its id on Redis."""
+
+    def job_and_queue():
+        with session_scope(demo_school.database_url) as session:
+            rows = [(job.job_id, job.status) for job in session.scalars(select(SummaryJob))]
+        return rows, [job_id for queue in summary_queues(redis) for job_id in queue.get_job_ids()]
+
+    app = AtResponseStart(create_app(demo_school, redis=redis), job_and_queue)
+    response = TestClient(app).post(f"{PREFIX}/evaluation/56/student/19/queue", headers=TEACHER)
+    assert response.status_code == 202
+    job_id = response.json()["job_id"]
+    assert app.seen == [([(job_id, "queued")], [job_id])]
