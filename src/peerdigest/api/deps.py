@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from peerdigest.config import AuthMode, Settings
 from peerdigest.api.schemas import JobId, PathId
 from peerdigest.db.models import Allocation, Evaluation, Role, ScheduledJob, SummaryJob, User
-from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
+from peerdigest.db.session import API_BUSY_TIMEOUT, session_scope
 from peerdigest.domain import auth, web_sessions
 from peerdigest.domain.evaluations import takes_part
 from peerdigest.domain.feedback import receives_feedback
@@ -29,11 +29,19 @@ async def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = session_factory(request.app.state.settings.database_url, API_BUSY_TIMEOUT)()
-    try:
+    """The request's unit of work: committed once when the route or page returned, rolled back when it raised.
+
+    Routes and pages never commit: what must follow the commit they hand to
+    `after_commit`, and a refusal answered with a page rather than an exception
+    drops its writes with `discard_writes`. With scope="function" (`SessionDep`)
+    FastAPI ends it right after the endpoint returned and its answer was
+    serialized, before the response is sent: a client that got 2xx finds the
+    write committed, and a commit that fails is an error answer (503 when the
+    database is away), never a success that did not happen. A streamed answer
+    starts with the connection handed back.
+    """
+    with session_scope(request.app.state.settings.database_url, API_BUSY_TIMEOUT) as session:
         yield session
-    finally:
-        session.close()
 
 
 async def get_redis(request: Request) -> Redis:
@@ -41,7 +49,7 @@ async def get_redis(request: Request) -> Redis:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
 

@@ -93,7 +93,7 @@ def import_(
     from rich.progress import Progress
 
     from peerdigest.db.models import Role
-    from peerdigest.db.session import session_scope
+    from peerdigest.db.session import discard_writes, session_scope
     from peerdigest.domain.importer import column_map_from, import_file
     from peerdigest.domain.users import PromotionUnconfirmed, UserError, add_user
 
@@ -116,15 +116,14 @@ def import_(
             # In the import's transaction: a teacher that cannot be added leaves the file unimported too.
             try:
                 added = add_user(session, email=teacher, name=teacher_name, school=school, role=Role.teacher)
-            except UserError as exc:
-                session.rollback()
+            except UserError as exc:  # the Exit below leaves the command's unit of work: nothing is kept
                 how = (f" (`peerdigest users add {teacher} --name NAME --school \"{school}\" --promote` does it)"
                        if isinstance(exc, PromotionUnconfirmed) else "")
                 err.print(f"--teacher: {exc}{how} Nothing was imported.", style="red", markup=False, soft_wrap=True)
                 raise typer.Exit(1) from None
             teacher_line = f"{added.user.name} <{added.user.email}> is a teacher of {school}: they can sign in now."
         if dry_run or not report.ok:
-            session.rollback()
+            discard_writes(session)
         else:
             bar.update(task, description=f"Saving {file.name}")
     if not report.ok:

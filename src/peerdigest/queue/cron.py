@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.config import Settings
 from peerdigest.db.models import Evaluation, ScheduledJob, utcnow
-from peerdigest.db.session import session_scope
+from peerdigest.db.session import after_commit, session_scope
 from peerdigest.domain import deadlines, mail
 from peerdigest.domain.schedules import PRIORITY, claim, due
 from peerdigest.queue import mail as mail_queue
@@ -81,8 +82,7 @@ def remind_due(settings: Settings, redis: Redis, now: datetime | None = None) ->
     def remind(session: Session, evaluation: Evaluation) -> int:
         # The claim and the mails are one commit: a reminder is either wholly written or not at all.
         mails = mail.reminders(session, settings, evaluation, deadlines.reminder_hours_start(evaluation))
-        session.commit()
-        mail_queue.announce(redis, settings, mails)
+        after_commit(session, partial(mail_queue.announce, redis, settings, mails))
         log.info("evaluation %d: automatic reminder to %d reviewer(s) who have not submitted", evaluation.id, len(mails))
         return len(mails)
 
@@ -112,8 +112,8 @@ def _claim_each(
     claim: Callable[[Session, Evaluation, datetime], bool],
     act: Callable[[Session, Evaluation], int],
 ) -> int:
-    """`act` on each evaluation that is `due` and that this process could `claim`, each in a session of its own
-    (`act` commits); the sum of what `act` returns."""
+    """`act` on each evaluation that is `due` and that this process could `claim`, each in a unit of work of its
+    own; the sum of what `act` returns."""
     with session_scope(settings.database_url) as session:
         evaluation_ids = [evaluation.id for evaluation in due(session, now)]
     done = 0

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.config import Language
 from peerdigest.db.models import Criterion, Evaluation, User, utcnow
+from peerdigest.db.session import discard_writes
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
     CRITERIA_SETS,
@@ -137,9 +138,8 @@ def create_from_class_list(
         except EvaluationError as exc:
             problems.append(Problem(_("Class list"), str(exc)))
     if problems:
-        session.rollback()
+        discard_writes(session)
         return _new_page(request, user, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
-    session.commit()
     teams = members.teams()
     return redirect(f"/evaluations/{evaluation.id}", ngettext(
         "Created %(title)s: %(students)s students in %(num)d team (%(new)s new to the school).",
@@ -326,11 +326,10 @@ def change_class(
                 "Team %(team)s would have one student; a team needs at least two to rate each other.",
                 team=changed_team)))
     if problems:
-        session.rollback()
+        discard_writes(session)
         return _class_page(request, session, user, evaluation, problems, {"add_rows": add_rows},
                            status.HTTP_422_UNPROCESSABLE_CONTENT)
     done = reallocate(session, evaluation, changes)
-    session.commit()
     moved = sum(1 for s, t in changes.items() if s in current and t is not None and current[s] != t)
     notice = _(
         "Saved the class: %(moved)s moved, %(added)s added, %(removed)s removed; %(scores)s scores between former "
@@ -401,7 +400,6 @@ def change_times_on_page(
         return _times_page(request, user, evaluation, form, problems, status.HTTP_422_UNPROCESSABLE_CONTENT)
     reopened = evaluation.close_queued_at is not None
     change_times(session, evaluation, opens_at=opens_at, deadline=deadline, remind_hours_before=remind)
-    session.commit()
     closes = format_datetime(deadline, time_zone) if deadline is not None else _("you close it")
     if reopened:
         notice = _("It is open again until %(closes)s; its summaries are queued again then (only those whose "
@@ -418,7 +416,6 @@ def close_on_page(evaluation: StaffEvaluation, session: SessionDep):
     if evaluation.deadline is not None and evaluation.deadline <= utcnow():
         return redirect(f"/evaluations/{evaluation.id}/times", _("This evaluation had closed already."))
     close_now(session, evaluation)
-    session.commit()
     return redirect(f"/evaluations/{evaluation.id}", _(
         "Closed: students can no longer change their answers. The scheduler queues their summaries shortly."))
 
@@ -434,5 +431,4 @@ def archive_page(evaluation: StaffEvaluation, request: Request, user: CurrentUse
 @router.post("/evaluations/{evaluation_id}/archive")
 def archive(evaluation: StaffEvaluation, session: SessionDep):
     archive_evaluation(evaluation)
-    session.commit()
     return redirect("/evaluations", _("Archived %(title)s: it is no longer listed.", title=evaluation.title))

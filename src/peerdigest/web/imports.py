@@ -17,6 +17,7 @@ from pydantic import AfterValidator
 from peerdigest.api.deps import SessionDep, SettingsDep, StaffUser
 from peerdigest.config import Language, Settings
 from peerdigest.db.models import User, no_nul
+from peerdigest.db.session import discard_writes
 from peerdigest.domain.evaluations import evaluations_of
 from peerdigest.domain.importer import Encoding, ImportReport, import_file, too_large
 from peerdigest.i18n import _
@@ -58,7 +59,7 @@ def import_page(request: Request, user: StaffUser, session: SessionDep):
 def check(request: Request, user: StaffUser, session: SessionDep, settings: SettingsDep, file: Upload,
           evaluation: Title, language: Choice = "", encoding: Choice = ""):
     report = _run(session, settings, user, file, evaluation, language, encoding)
-    session.rollback()
+    discard_writes(session)  # a check: the import ran to find its problems, and is not kept
     return render(request, "_import_check.html", user=user, report=report, title=evaluation, filename=file.filename)
 
 
@@ -67,9 +68,8 @@ def do_import(request: Request, user: StaffUser, session: SessionDep, settings: 
               evaluation: Title, language: Choice = "", encoding: Choice = ""):
     report = _run(session, settings, user, file, evaluation, language, encoding)
     if not report.ok:
-        session.rollback()
+        discard_writes(session)
         return _page(request, session, user, report, status.HTTP_422_UNPROCESSABLE_CONTENT,
                      evaluation=evaluation, language=language, encoding=encoding, filename=file.filename)
-    session.commit()
     return redirect(f"/evaluations/{report.evaluation_id}",
                     _("Imported %(file)s: %(changes)s", file=file.filename, changes=report.said()))

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Form, HTTPException, Request, status
 
 from peerdigest import i18n
-from peerdigest.api.deps import Identity, SessionDep
+from peerdigest.api.deps import Identity
 from peerdigest.db.models import User
 from peerdigest.i18n import N_
 from peerdigest.web.pages import LANGUAGE_COOKIE, local_path, page_router, redirect
@@ -23,7 +23,6 @@ COOKIE_DAYS = 365
 def choose_language(
     request: Request,
     identity: Identity,
-    session: SessionDep,
     language: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ):
@@ -32,8 +31,7 @@ def choose_language(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, N_("That language is not offered."))
     browser = getattr(request.state, "web_session", None)
     if isinstance(identity, User) and browser is not None and browser.user_id == identity.id:
-        identity.language = language
-        session.commit()
+        identity.language = language  # the user came from the request's session: its unit of work saves this
     response = redirect(local_path(next) or "/")
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=COOKIE_DAYS * 24 * 3600, path="/", httponly=True,
                         samesite="lax")

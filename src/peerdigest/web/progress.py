@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from peerdigest import i18n
 from peerdigest.api.deps import CurrentUser, RedisDep, SessionDep, SettingsDep, StaffEvaluation
+from peerdigest.db.session import after_commit
 from peerdigest.domain import mail
 from peerdigest.domain.submissions import ReviewerProgress, State, progress
 from peerdigest.i18n import N_, _, ngettext
@@ -81,10 +82,9 @@ def send_reminder(
 ):
     back = f"/evaluations/{evaluation.id}/progress"
     mails = mail.reminders(session, settings, evaluation)
-    session.commit()
     if not mails:
         return redirect(back, _("Everyone has submitted; no reminder was needed."))
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     written = ngettext("Reminder written to %(num)d student.", "Reminder written to %(num)d students.", len(mails))
     if not settings.smtp_url:
         return redirect(f"/evaluations/{evaluation.id}/mail",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from peerdigest.api.deps import CurrentUser, OwnStudent, RedisDep, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.api.streaming import StoppingStream
 from peerdigest.db.models import Evaluation, FeedbackSummary, Release, User
-from peerdigest.db.session import API_BUSY_TIMEOUT, session_factory
+from peerdigest.db.session import API_BUSY_TIMEOUT, after_commit, session_factory
 from peerdigest.domain import mail, release, review
 from peerdigest.domain.evaluations import update_evaluation
 from peerdigest.domain.exporter import MEDIA_TYPES, ExportCopy, ExportFormat, ScreenNotice, class_list, export
@@ -115,8 +115,7 @@ def approve_summary(
     except review.ReviewError as exc:
         return redirect(landing, f"{name}: {translate(exc.args[0])}", error=True)
     mails = mail.summaries_released(session, settings, evaluation, [student_id])
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     if summary.summary_text != before:
         return redirect(landing, _("Saved your edit and approved the summary of %(name)s; they can read it now.", name=name))
     return redirect(landing, _("Approved the summary of %(name)s; they can read it now.", name=name))
@@ -126,8 +125,7 @@ def approve_summary(
 def approve_all(evaluation: StaffEvaluation, user: CurrentUser, session: SessionDep, settings: SettingsDep, redis: RedisDep):
     approved = review.approve_all_completed(session, evaluation, user)
     mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     if not approved:
         return redirect(_back(evaluation.id), _("Every written summary was approved already."))
     return redirect(_back(evaluation.id), _("Approved %(count)s summaries; those students can read them now.",
@@ -141,8 +139,7 @@ def change_release(
 ):
     update_evaluation(session, evaluation, {"release": mode})
     mails = mail.summaries_released(session, settings, evaluation)  # made automatic: each student is told
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     told = (
         _("Students now read each summary as soon as it is written.")
         if mode == Release.automatic

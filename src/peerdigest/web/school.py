@@ -13,6 +13,7 @@ from fastapi import Form, Request
 
 from peerdigest.api.deps import AdminUser, CurrentUser, SchoolMember, SessionDep
 from peerdigest.db.models import Role, User
+from peerdigest.db.session import discard_writes
 from peerdigest.domain.users import (
     STAFF_ROLES,
     PromotionUnconfirmed,
@@ -47,12 +48,11 @@ def add_teacher(
     try:
         added = add_user(session, email=email, name=name, school=user.school.name, role=Role.teacher, promote=promote)
     except PromotionUnconfirmed as exc:
-        session.rollback()
+        discard_writes(session)
         return render(request, "confirm_promotion.html", user=user, student=exc.user, name=name)
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     if added.created:
         notice = _("%(name)s <%(email)s> added as a teacher; they can sign in.", name=added.user.name, email=added.user.email)
     else:
@@ -65,9 +65,8 @@ def disable_access(member: SchoolMember, user: CurrentUser, session: SessionDep)
     try:
         disabled = disable(session, _staff(member), by=user)
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     return redirect(PAGE, _("%(name)s can no longer sign in; what they gave and received stays.", name=disabled.name))
 
 
@@ -76,9 +75,8 @@ def enable_access(member: SchoolMember, session: SessionDep):
     try:
         enabled = enable(session, _staff(member))
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(PAGE, translate(exc.args[0]), error=True)
-    session.commit()
     return redirect(PAGE, _("%(name)s can sign in again.", name=enabled.name))
 
 
@@ -96,7 +94,6 @@ def confirm_delete_given_feedback(request: Request, person: SchoolMember, user: 
 @router.post(PAGE + "/{user_id}/given-feedback")
 def delete_feedback(person: SchoolMember, session: SessionDep):
     deleted = delete_given_feedback(session, person)
-    session.commit()
     return redirect(PAGE, _(
         "Deleted the %(scores)s scores and comments %(name)s gave; %(stale)s summaries built on them are marked stale.",
         scores=deleted.scores, name=person.name, stale=deleted.stale_summaries,

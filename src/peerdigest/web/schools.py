@@ -14,6 +14,7 @@ from fastapi import Form, Request
 
 from peerdigest.api.deps import InstallationUser, SessionDep, SettingsDep
 from peerdigest.db.models import DEFAULT_TIME_ZONE
+from peerdigest.db.session import discard_writes
 from peerdigest.domain.schools import create_school, schools
 from peerdigest.domain.users import UserError
 from peerdigest.i18n import LANGUAGES, translate
@@ -49,11 +50,10 @@ def new_school(
             session, name=name, language=language, time_zone=time_zone, admin_email=admin_email, admin_name=admin_name
         )
     except UserError as exc:
-        session.rollback()
+        discard_writes(session)
         # The form again with what was typed, so one wrong field does not cost the others.
         form = {"name": name, "admin_name": admin_name, "admin_email": admin_email, "language": language,
                 "time_zone": time_zone}
         return _page(request, user, session, settings, status_code=400, problem=translate(exc.args[0]), form=form)
-    session.commit()
     return _page(request, user, session, settings, created=created)
 

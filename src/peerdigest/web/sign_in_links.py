@@ -26,6 +26,7 @@ from fastapi import Form, Request, status
 from peerdigest.api.deps import RedisDep, SessionDep, SettingsDep
 from peerdigest.config import AuthMode, Settings
 from peerdigest.db.models import SignInLink
+from peerdigest.db.session import after_commit
 from peerdigest.domain import mail, sign_in_links
 from peerdigest.i18n import N_, translate
 from peerdigest.queue.mail import announce
@@ -62,7 +63,6 @@ def follow_link(
             return _confirm(request, settings, sign_in_links.usable(db, secret), secret, expired)
         link = sign_in_links.redeem(db, secret)
     except sign_in_links.LinkRefused as exc:
-        db.rollback()
         return _refused(request, exc)
     return _signed_in(settings, link.user, link.next_path, db)
 
@@ -99,7 +99,6 @@ def mail_link(
         return redirect("/sign-in/mail")
     # "/" without a page asked for: it sends each user on to their own start page.
     written = mail.sign_in(db, settings, email, local_path(next) or "/")
-    db.commit()
     if written is not None:
-        announce(redis, settings, [written])
+        after_commit(db, lambda: announce(redis, settings, [written]))
     return render(request, "sign_in_mail.html", sent=True, can_mail=True, hours=f"{settings.sign_in_link_hours:g}")

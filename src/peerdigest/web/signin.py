@@ -44,7 +44,6 @@ def home(user: CurrentUser) -> RedirectResponse:
 
 def _signed_in(settings: Settings, user: User, target: str | None, db, token: ApiToken | None = None) -> RedirectResponse:
     started = web_sessions.start(db, user, timedelta(hours=settings.web_session_hours), settings.auth_mode, token)
-    db.commit()
     response = redirect(local_path(target) or start_page(user))
     response.set_cookie(
         web_sessions.COOKIE,
@@ -137,7 +136,6 @@ def sign_in(
 @router.post("/sign-out")
 def sign_out(request: Request, db: SessionDep, settings: SettingsDep) -> RedirectResponse:
     web_sessions.end(db, request.cookies.get(web_sessions.COOKIE), settings.auth_mode)
-    db.commit()
     response = RedirectResponse("/signed-out", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(web_sessions.COOKIE, path="/")
     return response

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from peerdigest.api.deps import CurrentUser, ReviewerEvaluation, SessionDep
 from peerdigest.db.models import Evaluation, User, utcnow
+from peerdigest.db.session import discard_writes
 from peerdigest.domain import submissions
 from peerdigest.domain.evaluations import EvaluationError
 from peerdigest.domain.submissions import Incomplete, NotCollecting, ScoreEntry, State
@@ -79,16 +80,16 @@ async def save(request: Request, evaluation: ReviewerEvaluation, user: CurrentUs
     autosave = form.get("autosave") == "1"
     try:
         saved = submissions.save_scores(session, evaluation, user, _entries(form))
-        session.commit()
+        session.flush()  # here, so that a collision below is answered, not left to the commit at the request's end
     except NotCollecting:
-        session.rollback()
+        discard_writes(session)
         return _refused(autosave, evaluation, _closed_message(), status.HTTP_403_FORBIDDEN)
     except (EvaluationError, ValueError) as exc:
-        session.rollback()
+        discard_writes(session)
         return _refused(autosave, evaluation, translate(exc.args[0]), status.HTTP_422_UNPROCESSABLE_CONTENT)
     except IntegrityError:
         # The same answer saved from a second tab at the same moment: nothing was written; the next save goes through.
-        session.rollback()
+        discard_writes(session)
         return _refused(autosave, evaluation, _collided_message(), status.HTTP_409_CONFLICT)
     message = _saved_message(saved, user)
     if autosave:
@@ -113,17 +114,17 @@ async def submit(request: Request, evaluation: ReviewerEvaluation, user: Current
             submissions.submit(session, evaluation, user)
         except Incomplete as exc:
             missing = exc.missing
-        session.commit()
+        session.flush()
     except NotCollecting:
-        session.rollback()
+        discard_writes(session)
         return redirect(_path(evaluation), _closed_message(), error=True)
     except (EvaluationError, ValueError) as exc:
-        session.rollback()
+        discard_writes(session)
         return redirect(_path(evaluation), translate(exc.args[0]), error=True)
     except IntegrityError:
-        session.rollback()
+        discard_writes(session)
         return redirect(_path(evaluation), _collided_message(), error=True)
-    if missing:
+    if missing:  # answered 422, yet the answers given are kept: the unit of work commits them
         return _form(request, session, evaluation, user, missing=missing,
                      status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     return redirect(_path(evaluation) + "/submitted")

@@ -34,6 +34,7 @@ from peerdigest.api.schemas import (
 )
 from peerdigest.config import Language
 from peerdigest.db.models import Allocation, Evaluation, User, no_nul, utcnow
+from peerdigest.db.session import after_commit, discard_writes
 from peerdigest.domain.evaluations import (
     CriterionSpec,
     EvaluationError,
@@ -122,7 +123,6 @@ def create(body: EvaluationIn, user: CurrentUser, session: SessionDep, settings:
         )
     except EvaluationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    session.commit()
     return _out(session, evaluation, user)
 
 
@@ -182,7 +182,7 @@ def import_feedback(
         column_map=columns,
     )
     if not report.ok:
-        session.rollback()
+        discard_writes(session)
         count = len(report.problems)
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -191,7 +191,6 @@ def import_feedback(
                 problems=[{"line": p.line, "message": p.message} for p in report.problems],
             ).model_dump(),
         )
-    session.commit()
     return ImportResult(
         **{name: getattr(report, name) for name in ImportResult.model_fields},
     )
@@ -216,8 +215,7 @@ def patch_evaluation(
     update_evaluation(session, evaluation, changes)
     # Release made automatic: every written summary can be read now, and its student is told.
     mails = summaries_released(session, settings, evaluation) if "release" in changes else []
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     return _out(session, evaluation, user)
 
 
@@ -229,7 +227,6 @@ def patch_evaluation(
 )
 def remove_evaluation(evaluation: StaffEvaluation, session: SessionDep) -> Response:
     delete_evaluation(session, evaluation)
-    session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -247,7 +244,6 @@ def post_scores(evaluation: ParticipantEvaluation, body: ScoresIn, user: Current
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     except EvaluationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    session.commit()
     return ScoresSaved(
         created=saved.created, updated=saved.updated, unchanged=saved.unchanged,
         summaries_marked_stale=saved.summaries_marked_stale,

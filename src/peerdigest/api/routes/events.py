@@ -156,9 +156,7 @@ async def changes(request: Request, looks: SharedLooks, evaluation_id: int, inte
 def evaluation_events(
     evaluation: StaffEvaluation, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> EventSourceResponse:
-    # Everything the stream needs from the request's session is read: hand its connection back now,
-    # not when the stream ends (closing twice, here and at the request's end, is harmless).
-    session.close()
+    # The request's unit of work closes its session as this returns, before the stream starts: no connection waits.
     places: StreamPlaces = request.app.state.event_streams
     places.take(user.id)
     looks = changes(request, request.app.state.event_looks, evaluation.id, settings.web_events_interval)

@@ -9,6 +9,7 @@ from peerdigest.api.deps import CurrentUser, OwnStudent, RedisDep, SessionDep, S
 from peerdigest.api.errors import ERRORS, problem
 from peerdigest.api.schemas import ApproveAllOut, ApproveIn, ReviewOut, ReviewRow, StoredSummary
 from peerdigest.db.models import User
+from peerdigest.db.session import after_commit
 from peerdigest.domain import mail, release, review
 from peerdigest.domain.feedback import evaluation_students
 from peerdigest.domain.summaries import stored_summaries, stored_summary
@@ -41,8 +42,7 @@ def approve(
     except review.ReviewError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     mails = mail.summaries_released(session, settings, evaluation, [student_id])
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     return StoredSummary.of(summary, session.get(User, student_id).name, release.released(evaluation, summary))
 
 
@@ -58,8 +58,7 @@ def approve_all(
     evaluation_id = evaluation.id
     approved = review.approve_all_completed(session, evaluation, user)
     mails = mail.summaries_released(session, settings, evaluation, [summary.student_id for summary in approved])
-    session.commit()
-    announce(redis, settings, mails)
+    after_commit(session, lambda: announce(redis, settings, mails))
     return ApproveAllOut(
         evaluation_id=evaluation_id, approved=len(approved), student_ids=[s.student_id for s in approved]
     )

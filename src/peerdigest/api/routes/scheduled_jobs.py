@@ -70,7 +70,6 @@ def create_schedule(body: ScheduledJobIn, user: CurrentUser, session: SessionDep
         )
     except schedules.ScheduleError as exc:
         raise _unprocessable(exc) from exc
-    session.commit()
     return ScheduledJobOut.model_validate(schedule)
 
 
@@ -113,7 +112,6 @@ def change_schedule(
         schedules.change(session, settings, schedule, changes)
     except schedules.ScheduleError as exc:
         raise _unprocessable(exc) from exc
-    session.commit()
     return ScheduledJobOut.model_validate(schedule)
 
 
@@ -126,5 +124,4 @@ def change_schedule(
 )
 def delete_schedule(schedule: OwnSchedule, session: SessionDep) -> Response:
     session.delete(schedule)
-    session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
