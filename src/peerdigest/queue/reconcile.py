@@ -190,6 +190,24 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
                 pass  # expired, or Redis gone (should it come back with the turn, `_free_orphaned_turn`)
 
 
+def reconcile_job(settings: Settings, redis: Redis, job_id: str) -> Report:
+    """One open job's repair, now rather than at the next pass: for a worker that just saw the job's
+    run end without an outcome (its work horse died, and RQ filed the job as failed).
+
+    No turn is taken: like every repair of a pass, it is a compare-and-set on the row as seen
+    here, so a pass repairing the same job at the same moment finds it changed and leaves it.
+    """
+    report = Report()
+    with session_scope(settings.database_url) as session:
+        row = find(session, job_id)
+    if row is None or row.status not in JobStatus.open():
+        return report
+    report.checked = 1
+    _repair(settings, redis, row, look(redis, job_id, _waiting_ids(redis)), report)
+    repairs.add(redis, report.counts())
+    return report
+
+
 def _free_orphaned_turn(redis: Redis) -> None:
     """Free the turn of a pass that can no longer let go of it: one of this process (which is in no
     other pass now) that lost Redis, or one whose process on this machine has ended.
