@@ -31,9 +31,10 @@ test: install
 	$(BIN)/python -m pytest
 
 # The inner loop: unit tests and the integration tests that start no process (no browser, no faults), on
-# SQLite; `make test` runs them on PostgreSQL too.
+# SQLite; `make test` runs them on PostgreSQL too. Spread over one pytest-xdist worker per core, each a session
+# with its own Redis and databases (tests/conftest.py).
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow" -k "not postgresql" tests/unit tests/integration
+	$(BIN)/python -m pytest -q -n auto -m "not slow" -k "not postgresql" tests/unit tests/integration
 
 test-llm: install
 	$(BIN)/python -m pip install --quiet -e ".[real-llm]"

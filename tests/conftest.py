@@ -3,8 +3,10 @@
 - Redis: an embedded redis-server of this test session's own, on a free port,
   so two suites on one machine (two checkouts, a developer's and CI's) never
   share a queue. TEST_REDIS_URL names an external server instead, only when
-  asked; tests then use its database TEST_REDIS_DB (default 13). Each test
-  flushes its database before and after.
+  asked; tests then use its database TEST_REDIS_DB (default 13), or with
+  pytest-xdist (`make test-fast` runs `-n auto`) the one after it per worker:
+  each xdist worker is a session of its own. Each test flushes its database
+  before and after.
 - Databases: `database_url` runs a test on SQLite and on PostgreSQL (when
   TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432; in CI it
   must). Each session gets its own PostgreSQL database, created and dropped
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -32,7 +35,8 @@ from peerdigest.dev.seed import seed_demo
 from peerdigest.queue.connection import connect
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13"))
+# pytest-xdist names its workers gw0, gw1, ...; each is a session of its own, with its own Redis database.
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "13")) + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -53,6 +57,13 @@ POSTGRES_BASE = _postgres_base_url()
 
 def pytest_report_header(config):
     return [f"databases: sqlite{', postgresql' if POSTGRES_BASE else ' only (no PostgreSQL answered)'}"]
+
+
+def pytest_unconfigure(config):
+    # Each app a test builds stays reachable from FastAPI's caches of dependency callables, so a session
+    # ends holding hundreds of MiB; Python's last collections at exit went through all of it for up to a
+    # minute after the summary was printed. The process is about to end: nothing is left to collect.
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")

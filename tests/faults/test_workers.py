@@ -1,5 +1,8 @@
 """Workers that die, are stopped, are misconfigured, or wait on an LLM that hangs: no job is lost or stuck."""
 
+import os
+
+import psutil
 import pytest
 
 from peerdigest.db.models import JobStatus
@@ -25,6 +28,24 @@ def test_sigkill_a_worker_mid_job(scenario, llm, record):
     assert [rows[j].status for j in job_ids] == ["completed"] * 3
     assert rows[job_ids[0]].attempts == 2, "the killed run counted as an attempt, and the job ran again"
     assert [rows[j].attempts for j in job_ids[1:]] == [1, 1]
+    record(scenario.judge(job_ids, recovery))
+
+
+def test_sigkill_a_work_horse_mid_job_its_worker_runs_the_job_again_at_once(scenario, llm, record):
+    llm.then(Reply(delay=30))  # the first summary hangs in its LLM call until its horse is killed
+    job_ids = scenario.queue([(56, 19), (56, 20)])
+    worker = scenario.worker()  # and no scheduler: no reconciler pass will hand the job back
+    wait_for(lambda: llm.in_flight == 1, "the first job to be in its LLM call", scenario)
+    (horse,) = [p for p in psutil.Process(worker.pid).children() if os.getpgid(p.pid) == p.pid]  # leads its group
+
+    horse.kill()
+    scenario.fault()
+    recovery = scenario.settle(job_ids)
+
+    rows = scenario.rows(job_ids)
+    assert [rows[j].status for j in job_ids] == ["completed"] * 2
+    assert rows[job_ids[0]].attempts == 2, "the killed run counted as an attempt, and the job ran again"
+    assert worker.poll() is None
     record(scenario.judge(job_ids, recovery))
 
 

@@ -11,7 +11,10 @@ pass looks at every open job on both sides and repairs each difference:
   killed, ran out of memory, lost its machine): abandoned. The lost run counted
   as an attempt; with attempts left the job runs again, else it fails;
 - finished or failed on RQ while the row is still open (the run ended without
-  writing its row, e.g. a work horse killed hard): the row follows RQ;
+  writing its row, e.g. a work horse killed hard): the row follows RQ, except
+  that a run RQ lost rather than saw fail (its horse died, or its heartbeats
+  stopped) is handed back, never failed: in a Redis failover a horse dies as
+  it records a retry, and the job is no worse for it;
 - a job hash RQ cannot read: moved aside to the failed registry with the
   reason, and its row fails (`set_aside`). Workers do the same when they pop
   one (see queue.worker.SummaryQueue), so bad data never stops a worker;
@@ -185,6 +188,24 @@ def reconcile(settings: Settings, redis: Redis, wait: float = 0.0) -> Report:
                 turn.release()
             except RedisError:
                 pass  # expired, or Redis gone (should it come back with the turn, `_free_orphaned_turn`)
+
+
+def reconcile_job(settings: Settings, redis: Redis, job_id: str) -> Report:
+    """One open job's repair, now rather than at the next pass: for a worker that just saw the job's
+    run end without an outcome (its work horse died, and RQ filed the job as failed).
+
+    No turn is taken: like every repair of a pass, it is a compare-and-set on the row as seen
+    here, so a pass repairing the same job at the same moment finds it changed and leaves it.
+    """
+    report = Report()
+    with session_scope(settings.database_url) as session:
+        row = find(session, job_id)
+    if row is None or row.status not in JobStatus.open():
+        return report
+    report.checked = 1
+    _repair(settings, redis, row, look(redis, job_id, _waiting_ids(redis)), report)
+    repairs.add(redis, report.counts())
+    return report
 
 
 def _free_orphaned_turn(redis: Redis) -> None:
@@ -372,6 +393,17 @@ def _failure_reason(job: Job) -> str:
     return lines[-1][:500] if lines else "RQ marked it failed without giving a reason"
 
 
+# How RQ words the end of a run it lost, rather than one whose task raised: its worker found the
+# work horse dead (`Worker.monitor_work_horse`: killed, or exited because RQ's own bookkeeping lost
+# Redis), or its clean-up found the run's heartbeats gone (`StartedJobRegistry.cleanup`).
+_LOST_RUN = ("Work-horse terminated unexpectedly", "AbandonedJobError")
+
+
+def _run_lost(reason: str) -> bool:
+    """Whether RQ failed a job because it lost the run (see `_LOST_RUN`), which says nothing about the job."""
+    return any(words in reason for words in _LOST_RUN)
+
+
 def _repair(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sighting, report: Report) -> None:
     seen = sighting.seen
     if seen == Seen.waiting:
@@ -402,8 +434,12 @@ def _repair(settings: Settings, redis: Redis, row: SummaryJob, sighting: Sightin
     elif seen == Seen.failed:
         # A run that failed on RQ while the row still says `processing` never reached its own
         # error handling (the work horse was killed): like an abandoned run, it may run again.
-        # One that failed before the task began (row still `queued`) fails for the reason RQ gives.
-        if row.status == JobStatus.processing:
+        # So does a `queued` job whose run RQ lost rather than saw fail (`_run_lost`): Redis failed
+        # over while its horse recorded a retry the row already holds, or before its task began,
+        # and RQ filed the dead horse as a failure. Handing it back counts no attempt: a run that
+        # began counted its own. One RQ failed for a reason of its own before the task began
+        # (an import error) fails for the reason RQ gives.
+        if row.status == JobStatus.processing or _run_lost(sighting.reason):
             done = _hand_back(settings, redis, row, sighting, f"its run ended on RQ: {sighting.reason}")
         else:
             done = _end(settings, redis, row, JobStatus.failed, f"RQ could not run it: {sighting.reason}")

@@ -38,9 +38,20 @@ def record(redis: Redis, seconds: float, checked: int, repairs: dict[str, int]) 
     with redis.pipeline() as pipeline:
         pipeline.delete(LAST_PASS_KEY)
         pipeline.hset(LAST_PASS_KEY, mapping={"at": utcnow().isoformat(), "seconds": seconds, "checked": checked, **repairs})
-        for kind, count in repairs.items():
-            pipeline.hincrby(TOTALS_KEY, kind, count)  # also 0: every kind has a series from the first pass
+        _add(pipeline, repairs)
         pipeline.execute()
+
+
+def add(redis: Redis, repairs: dict[str, int]) -> None:
+    """Add repairs made outside a pass (a worker's repair of the job its dead horse held) to the totals."""
+    with redis.pipeline() as pipeline:
+        _add(pipeline, repairs)
+        pipeline.execute()
+
+
+def _add(pipeline, repairs: dict[str, int]) -> None:
+    for kind, count in repairs.items():
+        pipeline.hincrby(TOTALS_KEY, kind, count)  # also 0: every kind has a series from the first pass
 
 
 def last_pass(redis: Redis) -> LastPass | None:

@@ -33,6 +33,10 @@ What this adds to RQ's worker, each where RQ lacks it:
   thread that waits up to 60 s per read, and redis-py 8's `stop()` waits for
   that read to end: a worker stopping (SIGTERM) or starting again after an
   outage hung for up to a minute. Ours reads for a second at a time.
+- A job whose work horse died is handed back at once. RQ files it as failed
+  and takes the next job; the reconciler would run it again only at its next
+  pass (a minute with the defaults). The worker runs the reconciler's repair
+  of that one job itself (`reconcile.reconcile_job`).
 - A scheduler that is looked after. RQ's worker runs its scheduler (which
   brings retries back when they are due) in a child process, and starts it
   again only in its maintenance tasks: every ten minutes, and for an idle
@@ -71,7 +75,7 @@ from peerdigest.queue import dead_workers, quarantine, tasks
 from peerdigest.queue.connection import answers, describe, ensure_binary_safe, is_sentinel
 from peerdigest.queue.horse import ReusedHorseWorker
 from peerdigest.queue.queues import all_queues
-from peerdigest.queue.reconcile import recreate, set_aside, unreadable_reason
+from peerdigest.queue.reconcile import reconcile_job, recreate, set_aside, unreadable_reason
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +174,7 @@ class SummaryWorker(ReusedHorseWorker):
     idle_heartbeat: int | None = None  # seconds an idle worker waits for a job before it beats again
     settings: Settings | None = None  # set by `build_worker`; without, a start hands back no jobs of dead workers
     looks_after_scheduler = False  # restart a dead scheduler child (never in burst mode: it would outlive the burst)
+    _horse_died_on: str | None = None  # the job whose work horse RQ's monitor just found dead
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,6 +220,26 @@ class SummaryWorker(ReusedHorseWorker):
             self.outage.lost(exc)
         else:
             self.outage.over()
+
+    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage):
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        self._horse_died_on = job.id
+
+    def monitor_work_horse(self, job: Job, queue: Queue, execution):
+        """RQ's watch over the horse; a job whose horse died under it is handed back at once.
+
+        RQ files such a job as failed and takes the next one. The reconciler would hand it back
+        at its next pass, up to RECONCILE_INTERVAL later; this worker knows first, and runs the
+        reconciler's repair of that one job now (the run counted as an attempt).
+        """
+        self._horse_died_on = None
+        super().monitor_work_horse(job, queue, execution)
+        if self._horse_died_on != job.id or self.settings is None:
+            return
+        try:
+            reconcile_job(self.settings, self.connection, job.id)
+        except (RedisError, SQLAlchemyError) as exc:
+            log.warning("job %s: its work horse died; the reconciler will hand it back (%s)", job.id, exc)
 
     def execute_job(self, job: Job, queue: Queue):
         try:

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from rq import Queue
+from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
@@ -179,6 +179,43 @@ def test_a_job_rq_failed_before_it_began_fails_with_rqs_reason(school, redis):
     row = _row(school, job_id)
     assert row.status == JobStatus.failed
     assert row.error_message == "RQ could not run it: ImportError: no module named x"
+
+
+def test_a_retry_whose_horse_died_before_rq_recorded_it_runs_again_instead_of_failing(school, redis):
+    # A Redis failover mid-job: the attempt lost Redis, the row records the retry, and the horse dies as RQ's
+    # own bookkeeping of that retry finds no Redis; once the new master answers, the worker files the run as failed.
+    (job_id,) = _queue(school, 19)
+    _started_by_a_worker_that_died(school, redis, job_id, seconds_ago=1)
+    with session_scope(school.database_url) as session:
+        lifecycle.retry_later(session, job_id, "ConnectionError: Error 111 connecting", delay=1)
+    job = Job.fetch(job_id, connection=redis)
+    Worker([job.origin], connection=redis).handle_job_failure(
+        job, Queue(job.origin, connection=redis), exc_string="Work-horse terminated unexpectedly; waitpid returned 256; "
+    )
+
+    assert reconcile(school, redis).aligned == 1
+    row = _row(school, job_id)
+    assert (row.status, row.attempts) == (JobStatus.queued, 1), "queued again; the lost run counted once"
+    assert _waiting(redis) == [job_id]
+    assert job_id not in FailedJobRegistry(job.origin, connection=redis), "RQ no longer lists it as failed"
+
+
+def test_a_queued_job_rq_abandoned_before_it_began_runs_again_instead_of_failing(school, redis):
+    # Its worker popped it and lost Redis before the task began; RQ's own clean-up then calls the run abandoned.
+    (job_id,) = _queue(school, 19)
+    job = Job.fetch(job_id, connection=redis)
+    Queue(job.origin, connection=redis).remove(job)
+    with redis.pipeline() as pipeline:
+        job.prepare_for_execution("lost-worker", pipeline)
+        Execution.create(job, ttl=60, pipeline=pipeline, worker_name="lost-worker")
+        pipeline.execute()
+    StartedJobRegistry(job.origin, connection=redis).cleanup(timestamp=time.time() + 3600)
+    assert Job.fetch(job_id, connection=redis).get_status() == RQStatus.FAILED
+
+    assert reconcile(school, redis).aligned == 1
+    row = _row(school, job_id)
+    assert (row.status, row.attempts) == (JobStatus.queued, 0)
+    assert _waiting(redis) == [job_id]
 
 
 def test_a_job_cancelled_on_rq_is_cancelled_here(school, redis):
