@@ -26,9 +26,13 @@ demo: install
 	$(BIN)/peerdigest demo
 
 # The browser tests drive Debian's Chromium (never a downloaded one); installed here when missing.
+# Two rounds: the tests that start no process of their own spread over one pytest-xdist worker per core (each
+# a session with its own Redis and databases), then the `slow` ones, which start workers, servers and Redis
+# and wait on them, one at a time as their timings assume. Both rounds run; either failing fails the target.
 test: install
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto -m "not slow"; spread=$$?; $(BIN)/python -m pytest -m slow; slow=$$?; \
+	test $$spread -eq 0 -a $$slow -eq 0
 
 # The inner loop: unit tests and the integration tests that start no process (no browser, no faults), on
 # SQLite; `make test` runs them on PostgreSQL too. Spread over one pytest-xdist worker per core, each a session
