@@ -1,0 +1,33 @@
+"""What every request passes before its route runs (rate limit, CSRF check), and the health checks that pass nothing.
+
+The guards are the app's dependencies, so a new route or page cannot forget
+them. Health checks (`/healthz`, `.../queue/health`) are answered without
+them: a load balancer calls them, often with whatever credential its operator
+configured, and its check must not sign anyone in (a database query, so a
+database outage would take every API process out of service) nor count
+against a limit (see api/ratelimit.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from peerdigest.api.deps import CsrfChecked
+from peerdigest.api.ratelimit import Limit, RateLimited, limit
+
+GUARDS = [RateLimited, CsrfChecked]
+
+
+class HealthCheck(APIRoute):
+    """The route class of a health check: the app's guards left out, `unlimited` in the OpenAPI document."""
+
+    def __init__(self, path: str, endpoint: Any, *, dependencies: Any = None, openapi_extra: dict | None = None, **kwargs):
+        super().__init__(
+            path,
+            endpoint,
+            dependencies=[d for d in dependencies or () if d not in GUARDS],
+            openapi_extra={**(openapi_extra or {}), **limit(Limit.unlimited)},
+            **kwargs,
+        )
