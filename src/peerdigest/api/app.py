@@ -37,7 +37,7 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         description="Tactful AI summaries of the peer feedback students give each other. "
         "Summaries are written in the background: queue a job, then follow its status.",
         # Every route but the health checks counts against a rate limit (see api/ratelimit.py), so can answer 429;
-        # and a signed-in browser's state-changing requests must carry its form token (api/deps.csrf_checked).
+        # and a signed-in browser's state-changing requests must carry its form token (api/deps.check_csrf).
         dependencies=guards.GUARDS,
         responses={
             413: problem("The request body is larger than REQUEST_MAX_BYTES"),

@@ -86,11 +86,11 @@ def identify(
 
     A browser that signed in to the web app (in whichever mode) proves itself
     with its session cookie instead of the mode's header, which it cannot send;
-    `csrf_checked` makes sure a state-changing request of such a browser comes
+    `check_csrf` makes sure a state-changing request of such a browser comes
     from our own pages. The mode's own credential, when sent, counts first.
 
-    A dependency of its own so that `current_user` and `optional_user` (the rate
-    limits) share one lookup per request.
+    A dependency of its own so that `current_user` and the guards every request
+    passes (`api/guards.py`: the rate limit, `check_csrf`) share one lookup per request.
     """
     client_host = request.client.host if request.client else None
     browser = web_sessions.find(session, request.cookies.get(web_sessions.COOKIE), settings.auth_mode)
@@ -125,16 +125,11 @@ async def current_user(identity: Identity, settings: SettingsDep) -> User:
     return identity
 
 
-async def optional_user(identity: Identity) -> User | None:
-    """The signed-in user, or None for a request that proves no one (rate limits then count by address)."""
-    return None if isinstance(identity, auth.NotAuthenticated) else identity
-
-
 # Content types a page of another site can POST to us without the browser asking us first (a CORS "simple" request).
 _SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
-async def csrf_checked(request: Request, identity: Identity, settings: SettingsDep) -> None:
+async def check_csrf(request: Request, identity: User | auth.NotAuthenticated, settings: Settings) -> None:
     """Refuse (403) a state-changing request of a signed-in browser that lacks its session's form token.
 
     Another site can make a browser send our cookie, but it cannot read the token
@@ -175,9 +170,7 @@ def _from_another_page(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith(_SIMPLE_CONTENT_TYPES)
 
 
-CsrfChecked = Depends(csrf_checked)
 CurrentUser = Annotated[User, Depends(current_user)]
-OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 def is_staff(user: User) -> bool:

@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import redis.asyncio
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from limits import RateLimitItem, parse
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peerdigest.api.deps import OptionalUser
 from peerdigest.config import Settings
+from peerdigest.db.models import User
 from peerdigest.queue.connection import DEFAULT_URL
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,8 @@ class RateLimiter:
         return Verdict(bool(allowed), item, item.amount - count, float(oldest) + item.get_expiry())
 
 
-async def enforce(request: Request, user: OptionalUser) -> None:
-    """The app-wide dependency: count the request, refuse it with 429 when over its limit."""
+async def enforce(request: Request, user: User | None) -> None:
+    """Count the request (of `user`, by its address when None), refuse it with 429 when over its limit."""
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is None:
         return
@@ -180,9 +180,6 @@ async def enforce(request: Request, user: OptionalUser) -> None:
             f"Try again in {verdict.retry_after} seconds.",
             headers={"Retry-After": str(verdict.retry_after)},
         )
-
-
-RateLimited = Depends(enforce)
 
 
 class RateLimitHeaders:
