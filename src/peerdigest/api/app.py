@@ -69,13 +69,15 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.include_router(queue.router, prefix=queue.PREFIX)
     for legacy in (scheduled_jobs, queue):
         app.include_router(legacy.router, prefix=legacy.LEGACY_PREFIX, tags=["legacy paths"], deprecated=True)
+    guards.add_health_check(app.router, f"{queue.PREFIX}/health", queue.queue_health, tags=["operations"], **queue.HEALTH)
+    guards.add_health_check(app.router, f"{queue.LEGACY_PREFIX}/health", queue.queue_health,
+                            tags=["legacy paths", "operations"], deprecated=True, **queue.HEALTH)
     app.include_router(metrics.router)
     app.include_router(events.router)
 
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    app.router.add_api_route("/healthz", healthz, tags=["operations"], summary="The API process is up",
-                             route_class_override=guards.HealthCheck)
+    guards.add_health_check(app.router, "/healthz", healthz, tags=["operations"], summary="The API process is up")
 
     return app

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 
 from peerdigest.api.deps import Identity, SettingsDep, check_csrf
@@ -44,3 +44,12 @@ class HealthCheck(APIRoute):
             openapi_extra={**(openapi_extra or {}), **limit(Limit.unlimited)},
             **kwargs,
         )
+
+
+def add_health_check(router: APIRouter, path: str, endpoint: Any, **kwargs: Any) -> None:
+    """Add a health check (GET) to the app's own router.
+
+    Never to a router the app includes: FastAPI builds an included router's
+    routes with the app's dependencies itself, whatever their class.
+    """
+    router.add_api_route(path, endpoint, methods=["GET"], route_class_override=HealthCheck, **kwargs)

@@ -98,5 +98,5 @@ def test_health_checks_sign_no_one_in(demo_school, tmp_path):
     assert client.get("/api/v1/evaluations", headers=TEACHER).status_code == 503, "signing in needs the database"
     assert client.get("/healthz", headers=TEACHER).status_code == 200
     for path in ("/api/v1/queue/health", "/api/v1/feedback-summaries/queue/health"):
-        assert client.get(path, headers=TEACHER).status_code in (200, 503)
-        assert "X-RateLimit-Limit" not in client.get(path, headers=TEACHER).headers, path
+        answer = client.get(path, headers=TEACHER)
+        assert answer.json()["redis_reachable"] is True, path  # 503 only because no worker runs here
