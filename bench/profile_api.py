@@ -12,7 +12,8 @@ time through an in-process transport (no sockets, no uvicorn):
   included, so `healthz`, the cheapest route, is printed as the floor; the
   database server's and Redis's own CPU not), database round trips (statements,
   commits and rollbacks; on PostgreSQL also BEGIN and the pool's ping) and Redis
-  round trips (a pipeline or a script is one);
+  round trips (a pipeline or a script is one), hand-offs to the thread pool,
+  and dependencies FastAPI solves (sub-trees of cached ones included);
 - the same for the bare endpoint of scenario 5 (`bench/bare_api.py`);
 - a pyinstrument profile of all of it, printed and written as HTML to
   build/bench/profile-api.html. For the profile only, the work FastAPI sends to
@@ -42,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import anyio.to_thread  # noqa: E402
 import httpx  # noqa: E402
+import fastapi.dependencies.utils  # noqa: E402
+import redis.asyncio.connection  # noqa: E402
 import redis.connection  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 from sqlalchemy import event  # noqa: E402
@@ -77,6 +80,29 @@ class RoundTrips:
             return sent(connection, command, check_health)
 
         redis.connection.AbstractConnection.send_packed_command = counted
+        async_sent = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+        async def async_counted(connection, command, check_health=True):
+            self.counts["redis"] += 1
+            return await async_sent(connection, command, check_health)
+
+        redis.asyncio.connection.AbstractConnection.send_packed_command = async_counted
+        # Hand-offs to the thread pool (FastAPI runs sync dependencies and routes there), and the dependencies
+        # FastAPI solves (a cached one's sub-tree is walked again wherever it is declared): both load-independent.
+        to_thread = anyio.to_thread.run_sync
+
+        async def handed_off(*args, **kwargs):
+            self.counts["thread pool"] += 1
+            return await to_thread(*args, **kwargs)
+
+        anyio.to_thread.run_sync = handed_off
+        solve = fastapi.dependencies.utils.solve_dependencies
+
+        async def solved(*args, **kwargs):
+            self.counts["solves"] += 1
+            return await solve(*args, **kwargs)
+
+        fastapi.dependencies.utils.solve_dependencies = solved
 
     def _count(self, what: str) -> Callable:
         def count(*_args, **_kwargs) -> None:
@@ -110,6 +136,8 @@ def measure(app, requests: list[tuple[str, str, dict | None]], trips: RoundTrips
         "cpu_ms": round(cpu / n * 1000, 2),
         "database_round_trips": round(trips.counts["database"] / n, 2),
         "redis_round_trips": round(trips.counts["redis"] / n, 2),
+        "thread_pool_hops": round(trips.counts["thread pool"] / n, 2),
+        "dependency_solves": round(trips.counts["solves"] / n, 2),
     }
 
 
@@ -161,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         measure(bare_api.app, [("POST", "/enqueue", None)] * 20, trips, bearer)
         results["bare enqueue (yardstick)"] = measure(bare_api.app, [("POST", "/enqueue", None)] * n, trips, bearer)
 
-        print(f"{'per request':<30} {'cpu ms':>8} {'db trips':>9} {'redis trips':>12}")
+        print(f"{'per request':<30} {'cpu ms':>8} {'db trips':>9} {'redis trips':>12} {'pool hops':>10} {'dep solves':>11}")
         for kind, r in results.items():
-            print(f"{kind:<30} {r['cpu_ms']:>8} {r['database_round_trips']:>9} {r['redis_round_trips']:>12}")
+            print(f"{kind:<30} {r['cpu_ms']:>8} {r['database_round_trips']:>9} {r['redis_round_trips']:>12}"
+                  f" {r['thread_pool_hops']:>10} {r['dependency_solves']:>11}")
         print(f"({n} requests of each kind, {'PostgreSQL' if args.postgresql else 'SQLite'}, load {os.getloadavg()})")
 
         # The profile: the thread pool's work on this thread, where pyinstrument sees it.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from redis import Redis
 
-from peerdigest.api import docs, openapi, outages, ratelimit, validation
+from peerdigest.api import docs, guards, openapi, outages, ratelimit, validation
 from peerdigest.api.body_limit import BodyLimit
 from peerdigest.api.json_guard import JsonGuard
 from peerdigest.api.routes import (
@@ -21,7 +21,6 @@ from peerdigest.api.routes import (
     scheduled_jobs,
     summaries,
 )
-from peerdigest.api.deps import CsrfChecked
 from peerdigest.api.errors import problem
 from peerdigest.api.schemas import ValidationProblem
 from peerdigest.config import Settings
@@ -37,9 +36,9 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
         version="0.1.0",
         description="Tactful AI summaries of the peer feedback students give each other. "
         "Summaries are written in the background: queue a job, then follow its status.",
-        # Every route counts against a rate limit (see api/ratelimit.py), so every route can answer 429;
-        # and a signed-in browser's state-changing requests must carry its form token (api/deps.csrf_checked).
-        dependencies=[ratelimit.RateLimited, CsrfChecked],
+        # Every route but the health checks counts against a rate limit (see api/ratelimit.py), so can answer 429;
+        # and a signed-in browser's state-changing requests must carry its form token (api/deps.check_csrf).
+        dependencies=guards.GUARDS,
         responses={
             413: problem("The request body is larger than REQUEST_MAX_BYTES"),
             422: {"model": ValidationProblem, "description": "The request does not match the schema"},
@@ -70,11 +69,15 @@ def create_app(settings: Settings, redis: Redis | None = None, redis_url: str | 
     app.include_router(queue.router, prefix=queue.PREFIX)
     for legacy in (scheduled_jobs, queue):
         app.include_router(legacy.router, prefix=legacy.LEGACY_PREFIX, tags=["legacy paths"], deprecated=True)
+    guards.add_health_check(app.router, f"{queue.PREFIX}/health", queue.queue_health, tags=["operations"], **queue.HEALTH)
+    guards.add_health_check(app.router, f"{queue.LEGACY_PREFIX}/health", queue.queue_health,
+                            tags=["legacy paths", "operations"], deprecated=True, **queue.HEALTH)
     app.include_router(metrics.router)
     app.include_router(events.router)
 
-    @app.get("/healthz", tags=["operations"], summary="The API process is up", openapi_extra=ratelimit.limit(ratelimit.Limit.unlimited))
-    def healthz() -> dict:
+    async def healthz() -> dict:
         return {"status": "ok"}
+
+    guards.add_health_check(app.router, "/healthz", healthz, tags=["operations"], summary="The API process is up")
 
     return app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlalchemy import exists, select
@@ -28,7 +29,7 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed once when the route or page returned, rolled back when it raised.
 
     Routes and pages never commit: what must follow the commit they hand to
@@ -39,9 +40,21 @@ def get_session(request: Request) -> Iterator[Session]:
     write committed, and a commit that fails is an error answer (503 when the
     database is away), never a success that did not happen. A streamed answer
     starts with the connection handed back.
+
+    Opened on the event loop (making a session does no I/O: it connects at its
+    first statement), ended in the thread pool (the commit waits for the
+    database): one hand-off to the pool per request fewer than a plain `with`
+    in a sync dependency, which FastAPI enters and exits there.
     """
-    with session_scope(request.app.state.settings.database_url, API_BUSY_TIMEOUT) as session:
+    unit = session_scope(request.app.state.settings.database_url, API_BUSY_TIMEOUT)
+    session = unit.__enter__()
+    try:
         yield session
+    except Exception as exc:
+        if not await run_in_threadpool(unit.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await run_in_threadpool(unit.__exit__, None, None, None)
 
 
 async def get_redis(request: Request) -> Redis:
@@ -73,11 +86,11 @@ def identify(
 
     A browser that signed in to the web app (in whichever mode) proves itself
     with its session cookie instead of the mode's header, which it cannot send;
-    `csrf_checked` makes sure a state-changing request of such a browser comes
+    `check_csrf` makes sure a state-changing request of such a browser comes
     from our own pages. The mode's own credential, when sent, counts first.
 
-    A dependency of its own so that `current_user` and `optional_user` (the rate
-    limits) share one lookup per request.
+    A dependency of its own so that `current_user` and the guards every request
+    passes (`api/guards.py`: the rate limit, `check_csrf`) share one lookup per request.
     """
     client_host = request.client.host if request.client else None
     browser = web_sessions.find(session, request.cookies.get(web_sessions.COOKIE), settings.auth_mode)
@@ -112,16 +125,11 @@ async def current_user(identity: Identity, settings: SettingsDep) -> User:
     return identity
 
 
-async def optional_user(identity: Identity) -> User | None:
-    """The signed-in user, or None for a request that proves no one (rate limits then count by address)."""
-    return None if isinstance(identity, auth.NotAuthenticated) else identity
-
-
 # Content types a page of another site can POST to us without the browser asking us first (a CORS "simple" request).
 _SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
-async def csrf_checked(request: Request, identity: Identity, settings: SettingsDep) -> None:
+async def check_csrf(request: Request, identity: User | auth.NotAuthenticated, settings: Settings) -> None:
     """Refuse (403) a state-changing request of a signed-in browser that lacks its session's form token.
 
     Another site can make a browser send our cookie, but it cannot read the token
@@ -162,9 +170,7 @@ def _from_another_page(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith(_SIMPLE_CONTENT_TYPES)
 
 
-CsrfChecked = Depends(csrf_checked)
 CurrentUser = Annotated[User, Depends(current_user)]
-OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 def is_staff(user: User) -> bool:

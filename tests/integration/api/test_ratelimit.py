@@ -88,3 +88,15 @@ def test_health_checks_are_never_rate_limited(demo_school):
     for path in ("/healthz", "/api/v1/queue/health", "/api/v1/feedback-summaries/queue/health"):
         answers = [client.get(path) for _ in range(5)]  # the queue's health is 503 here: no worker runs
         assert all(a.status_code in (200, 503) and "X-RateLimit-Limit" not in a.headers for a in answers), path
+
+
+def test_health_checks_sign_no_one_in(demo_school, tmp_path):
+    """A load balancer's check answers from the API alone: with the database out of reach, a request that
+    carries a user's credential still hears the API is up (signing in would have needed the database)."""
+    away = demo_school.model_copy(update={"database_url": f"sqlite:///{tmp_path}/no-such-dir/peerdigest.db"})
+    client = limited(away)
+    assert client.get("/api/v1/evaluations", headers=TEACHER).status_code == 503, "signing in needs the database"
+    assert client.get("/healthz", headers=TEACHER).status_code == 200
+    for path in ("/api/v1/queue/health", "/api/v1/feedback-summaries/queue/health"):
+        answer = client.get(path, headers=TEACHER)
+        assert answer.json()["redis_reachable"] is True, path  # 503 only because no worker runs here
