@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.config import Language
-from peerdigest.db.models import Criterion, Evaluation, User, utcnow
+from peerdigest.db.models import FIRST_YEAR, LAST_YEAR, Criterion, Evaluation, User, utcnow
 from peerdigest.db.session import discard_writes
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
@@ -189,6 +189,11 @@ def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Pro
         local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
     except ValueError:
         problems.append(Problem(label, _("Write the date as 2026-12-07 and the time as 17:00.")))
+        return None
+    # Checked as typed, before the time zone moves it: year 1 or 9999 may have no UTC equivalent at all.
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        problems.append(Problem(label, _("Choose a date from the year %(first)s to %(last)s.",
+                                         first=FIRST_YEAR, last=LAST_YEAR)))
         return None
     return local.replace(tzinfo=zone(time_zone)).astimezone(timezone.utc)
 

@@ -92,6 +92,23 @@ def test_the_options_are_checked_as_the_page_checks_them(client, options, detail
     assert (refused.status_code, refused.json()["detail"]) == (422, detail)
 
 
+# Year 1 or 9999 at an offset has no UTC equivalent, and 9999-12-31 in UTC none in Amsterdam: either one stored
+# failed the request or every page that shows it (a 500).
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
+)
+def test_a_moment_no_time_zone_can_show_is_refused_wherever_a_moment_is_given(client, moment):
+    for option in ("opens_at", "deadline"):
+        created = client.post(EVALUATIONS, json={"title": "Far", "criteria": [{"name": "Effort"}], option: moment},
+                              headers=TEACHER)
+        assert created.status_code == 422, option
+        assert "a moment lies in the year 1970 to 9998" in created.json()["detail"]
+    assert client.patch(f"{EVALUATIONS}/56", json={"deadline": moment}, headers=TEACHER).status_code == 422
+    jobs = client.get(f"{PREFIX}/evaluation/56/jobs", params={"since": moment}, headers=TEACHER)
+    assert jobs.status_code == 422
+    assert client.get(f"{EVALUATIONS}/56", headers=TEACHER).json()["deadline"] is None, "nothing was changed"
+
+
 def test_a_team_member_who_is_not_in_the_school_is_refused(client):
     body = {"title": "Sprint 1", "criteria": [{"name": "Effort"}], "teams": {"A": ["jan@example.com", "nobody@example.com"]}}
     response = client.post(EVALUATIONS, json=body, headers=TEACHER)

@@ -306,6 +306,21 @@ def test_a_close_time_that_has_passed_or_comes_first_is_refused_in_the_readers_l
         assert session.get(Evaluation, 56).deadline is None, "nothing was saved"
 
 
+def test_a_date_in_year_1_or_9999_is_refused_on_the_times_page_in_the_readers_language(demo_school):
+    client, csrf = _teacher(demo_school)
+    first_day = client.post(TIMES, data=_times(csrf, opens_date="0001-01-01", opens_time="00:00"))
+    assert first_day.status_code == 422, "in Amsterdam it is a moment before the first UTC one"
+    assert "Choose a date from the year 1970 to 9998." in first_day.text
+    assert client.post(TIMES, data=_times(csrf, closes_date="9999-12-31")).status_code == 422
+
+    dutch = api_client(demo_school, headers={"Accept-Language": "nl"})
+    dutch_csrf = sign_in(dutch, "docent@example.com")
+    refused = dutch.post(TIMES, data=_times(dutch_csrf, opens_date="0001-01-01"))
+    assert "Kies een datum van het jaar 1970 tot en met 9998." in refused.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).opens_at is None, "nothing was saved"
+
+
 def test_closing_now_ends_the_form_and_the_scheduler_queues_the_summaries(demo_school, redis):
     _set(demo_school, deadline=utcnow() + timedelta(days=1))
     client, csrf = _teacher(demo_school)
