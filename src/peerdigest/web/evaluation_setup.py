@@ -40,7 +40,7 @@ from peerdigest.domain.evaluations import (
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest.i18n import N_, _, format_datetime, ngettext, zone
+from peerdigest.i18n import N_, _, format_datetime, ngettext, on_school_clock, zone
 from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
@@ -353,7 +353,7 @@ def _local(moment: datetime | None, time_zone: str) -> tuple[str, str]:
     """A moment as the page's date and time fields show it, in the school's time zone."""
     if moment is None:
         return "", ""
-    local = moment.astimezone(zone(time_zone))
+    local = on_school_clock(moment, time_zone)
     return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
 
 

@@ -321,6 +321,17 @@ def test_a_date_in_year_1_or_9999_is_refused_on_the_times_page_in_the_readers_la
         assert session.get(Evaluation, 56).opens_at is None, "nothing was saved"
 
 
+def test_a_close_time_stored_late_on_9999_12_31_still_shows_its_pages(demo_school):
+    """Such a time, stored before it was refused, lies past what a datetime holds in Amsterdam: it stays in UTC."""
+    _set(demo_school, deadline=datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc))
+    client, _csrf = _teacher(demo_school)
+    for page in (TIMES, "/evaluations/56", "/evaluations/56/progress"):
+        assert client.get(page).status_code == 200, page
+    student = api_client(demo_school)
+    sign_in(student, "jan@example.com")
+    assert "31 Dec 9999" in student.get("/my-evaluations").text
+
+
 def test_closing_now_ends_the_form_and_the_scheduler_queues_the_summaries(demo_school, redis):
     _set(demo_school, deadline=utcnow() + timedelta(days=1))
     client, csrf = _teacher(demo_school)
