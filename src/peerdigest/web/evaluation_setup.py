@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.config import Language
@@ -126,7 +127,15 @@ def create_from_class_list(
                                         user.school.time_zone, problems, scale=points)
     members = _class_list(class_file, class_rows, settings.import_max_bytes, problems)
     if not problems:
-        enrolled = class_list.enrol(session, user.school_id, members.members)
+        try:
+            enrolled = class_list.enrol(session, user.school_id, members.members)
+        except IntegrityError:
+            # Another request added one of these new students meanwhile: most likely this form, sent twice.
+            discard_writes(session)
+            return _new_page(request, user, form, [Problem(_("Class list"), _(
+                "Some of these students were added at the same moment by another request (was this form sent "
+                "twice?). Nothing was saved from this one: look in the evaluations list before sending it again."))],
+                status.HTTP_409_CONFLICT)
         problems.extend(_listed(enrolled.problems))
     if not problems:
         try:

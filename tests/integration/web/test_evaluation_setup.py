@@ -5,7 +5,8 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
 from peerdigest.db.session import session_scope
@@ -76,6 +77,33 @@ def test_the_notice_after_creating_names_one_team_as_one_team_in_english_and_in_
     dutch = client.post("/evaluations/new", data=_form(csrf, title="Klas 2", class_rows=one_team),
                         headers={"Accept-Language": "nl"})
     assert "Klas 2 gemaakt: 2 leerlingen in 1 team (0 nieuw op school)." in dutch.text
+
+
+def test_the_same_new_student_added_by_another_request_meanwhile_is_a_page_that_says_so(demo_school):
+    """Sending the form twice (a double click) enrols the same new students twice at once: the second request's
+    insert of a student the first just added fails. It is told so on the page, with nothing of it written."""
+    client, csrf = _teacher(demo_school)
+    raced = []
+
+    def the_other_request_first(session, _context, _instances):
+        if not raced and any(isinstance(o, User) and o.email == "nieuw@school.example" for o in session.new):
+            raced.append(True)
+            with session_scope(demo_school.database_url) as other:
+                school_id = other.scalar(select(User.school_id).where(User.email == "jan@example.com"))
+                other.add(User(email="nieuw@school.example", name="Nieuwe Leerling", role="student",
+                               school_id=school_id, created_at=utcnow()))
+
+    event.listen(Session, "before_flush", the_other_request_first)
+    try:
+        answer = client.post("/evaluations/new", data=_form(csrf))
+    finally:
+        event.remove(Session, "before_flush", the_other_request_first)
+    assert raced
+    assert answer.status_code == 409
+    assert "added at the same moment" in answer.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.scalar(select(Evaluation).where(Evaluation.title == "Projectweek 4C")) is None
+        assert session.scalar(select(User).where(User.email == "derde@school.example")) is None
 
 
 def test_an_xlsx_class_list_with_dutch_name_parts_is_read(demo_school):
