@@ -3,9 +3,10 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-from peerdigest.db.models import Allocation, FeedbackSummary, Score, SummaryJob
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, SummaryJob, User, utcnow
 from peerdigest.db.session import session_scope
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 from tests.support.feedback import EXAMPLE_CSV, store_summary
@@ -195,6 +196,34 @@ def test_a_teacher_imports_a_file_into_their_own_school(client):
     assert (report["evaluation_created"], report["rows"], report["scores_created"]) == (True, 13, 13)
     evaluation = client.get(f"{EVALUATIONS}/{report['evaluation_id']}", headers=TEACHER).json()
     assert (evaluation["title"], evaluation["students"]) == ("Projectweek", 3)
+
+
+def test_an_import_whose_new_student_another_request_added_meanwhile_is_answered_409_with_nothing_imported(
+    client, demo_school,
+):
+    """The same file sent twice at once: both find emma@school.example new, the second insert of her fails."""
+    raced = []
+
+    def the_other_request_first(session, _context, _instances):
+        if not raced and any(isinstance(o, User) and o.email == "emma@school.example" for o in session.new):
+            raced.append(True)
+            with session_scope(demo_school.database_url) as other:
+                school_id = other.scalar(select(User.school_id).where(User.email == "jan@example.com"))
+                other.add(User(email="emma@school.example", name="Emma Visser", role="student", school_id=school_id,
+                               created_at=utcnow()))
+
+    event.listen(Session, "before_flush", the_other_request_first)
+    try:
+        response = client.post(f"{EVALUATIONS}/import", data={"evaluation": "Projectweek", "language": "nl"},
+                               files={"file": ("peer-feedback.csv", EXAMPLE_CSV.read_bytes(), "text/csv")},
+                               headers=TEACHER)
+    finally:
+        event.remove(Session, "before_flush", the_other_request_first)
+    assert raced
+    assert response.status_code == 409, response.text
+    assert "nothing of this one was imported" in response.json()["detail"]
+    with session_scope(demo_school.database_url) as session:
+        assert session.scalar(select(Evaluation).where(Evaluation.title == "Projectweek")) is None
 
 
 def test_a_bad_file_is_answered_with_every_problem_and_imports_nothing(client):
