@@ -3,13 +3,13 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, SummaryJob, User, utcnow
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, SummaryJob
 from peerdigest.db.session import session_scope
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 from tests.support.feedback import EXAMPLE_CSV, store_summary
+from tests.support.races import student_added_meanwhile
 
 EVALUATIONS = "/api/v1/evaluations"
 SANNE = 20  # Jan's teammate in Team Noord
@@ -202,23 +202,10 @@ def test_an_import_whose_new_student_another_request_added_meanwhile_is_answered
     client, demo_school,
 ):
     """The same file sent twice at once: both find emma@school.example new, the second insert of her fails."""
-    raced = []
-
-    def the_other_request_first(session, _context, _instances):
-        if not raced and any(isinstance(o, User) and o.email == "emma@school.example" for o in session.new):
-            raced.append(True)
-            with session_scope(demo_school.database_url) as other:
-                school_id = other.scalar(select(User.school_id).where(User.email == "jan@example.com"))
-                other.add(User(email="emma@school.example", name="Emma Visser", role="student", school_id=school_id,
-                               created_at=utcnow()))
-
-    event.listen(Session, "before_flush", the_other_request_first)
-    try:
+    with student_added_meanwhile(demo_school, "emma@school.example", "Emma Visser") as raced:
         response = client.post(f"{EVALUATIONS}/import", data={"evaluation": "Projectweek", "language": "nl"},
                                files={"file": ("peer-feedback.csv", EXAMPLE_CSV.read_bytes(), "text/csv")},
                                headers=TEACHER)
-    finally:
-        event.remove(Session, "before_flush", the_other_request_first)
     assert raced
     assert response.status_code == 409, response.text
     assert "nothing of this one was imported" in response.json()["detail"]

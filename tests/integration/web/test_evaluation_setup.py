@@ -5,14 +5,14 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, User, utcnow
 from peerdigest.db.session import session_scope
 from peerdigest.queue.cron import close_due
 from tests.support.api import api_client
 from tests.support.feedback import store_summary
+from tests.support.races import student_added_meanwhile
 from tests.support.web import sign_in
 
 CLASS = "Naam\tE-mail\tTeam\nJan de Vries\tjan@example.com\tA\nNieuwe Leerling\tnieuw@school.example\tA\n" \
@@ -83,21 +83,8 @@ def test_the_same_new_student_added_by_another_request_meanwhile_is_a_page_that_
     """Sending the form twice (a double click) enrols the same new students twice at once: the second request's
     insert of a student the first just added fails. It is told so on the page, with nothing of it written."""
     client, csrf = _teacher(demo_school)
-    raced = []
-
-    def the_other_request_first(session, _context, _instances):
-        if not raced and any(isinstance(o, User) and o.email == "nieuw@school.example" for o in session.new):
-            raced.append(True)
-            with session_scope(demo_school.database_url) as other:
-                school_id = other.scalar(select(User.school_id).where(User.email == "jan@example.com"))
-                other.add(User(email="nieuw@school.example", name="Nieuwe Leerling", role="student",
-                               school_id=school_id, created_at=utcnow()))
-
-    event.listen(Session, "before_flush", the_other_request_first)
-    try:
+    with student_added_meanwhile(demo_school, "nieuw@school.example", "Nieuwe Leerling") as raced:
         answer = client.post("/evaluations/new", data=_form(csrf))
-    finally:
-        event.remove(Session, "before_flush", the_other_request_first)
     assert raced
     assert answer.status_code == 409
     assert "added at the same moment" in answer.text
