@@ -9,7 +9,7 @@ from fastapi import Path
 from pydantic import AfterValidator, AliasChoices, BeforeValidator, AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from peerdigest.config import Language
-from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul
+from peerdigest.db.models import MAX_ID, Evaluation, FeedbackSummary, Priority, Release, SummaryJob, no_nul, within_years
 from peerdigest.domain.release import released
 from peerdigest.domain.review import MAX_TEXT as MAX_SUMMARY_TEXT
 
@@ -34,6 +34,10 @@ JobId = Annotated[
     str,
     Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="A job id like summary-56-19-3f9a1c2b7d4e"),
 ]
+
+
+# A moment with its time zone, in years every school's time zone can show.
+Moment = Annotated[AwareDatetime, AfterValidator(within_years)]
 
 
 def Text(max_length: int, min_length: int = 0):  # noqa: N802 (used like a type: Text(200))
@@ -345,7 +349,7 @@ class EvaluationIn(BaseModel):
 
     title: Text(300, min_length=1)
     language: Language | None = Field(None, description="Default: SUMMARY_LANGUAGE")
-    deadline: AwareDatetime | None = Field(None, description="Reviewers may submit scores until then; none: no end")
+    deadline: Moment | None = Field(None, description="Reviewers may submit scores until then; none: no end")
     release: Release = Field(
         Release.after_review,
         description="automatic: students read their summary as soon as it is written; "
@@ -357,7 +361,7 @@ class EvaluationIn(BaseModel):
         description="Team name → member emails (students of your school); every member reviews every teammate",
     )
     # The options of the teacher's New evaluation page, checked by the same rules (domain.evaluations.check_options).
-    opens_at: AwareDatetime | None = Field(
+    opens_at: Moment | None = Field(
         None, description="When reviewers may start (none: at once); before the deadline"
     )
     self_rating: bool = Field(False, description="Every member also rates themself")
@@ -385,7 +389,7 @@ class EvaluationIn(BaseModel):
 class EvaluationPatch(BaseModel):
     title: Text(300, min_length=1) | None = None
     language: Language | None = None
-    deadline: AwareDatetime | None = Field(None, description="null removes the deadline")
+    deadline: Moment | None = Field(None, description="null removes the deadline")
     release: Release | None = None
 
 

@@ -32,6 +32,22 @@ from sqlalchemy.types import TypeDecorator
 MAX_ID = 2**31 - 1
 
 
+# The years a stored moment may fall in. Pages show a moment in the school's time zone (up to 14 hours from UTC),
+# where one in year 1 or 9999 can fall outside what a datetime holds: it would fail to store or to show (a 500).
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
+def within_years(moment: datetime) -> datetime:
+    """`moment`, if it falls in FIRST_YEAR to LAST_YEAR in UTC (and so is a datetime in every time zone)."""
+    try:
+        year = moment.astimezone(timezone.utc).year
+    except OverflowError:  # year 1 or 9999 at an offset that puts it outside what a datetime holds in UTC
+        year = moment.year
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"a moment lies in the year {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
+
+
 def no_nul(text: str) -> str:
     """`text`, if it has no NUL character: PostgreSQL cannot store one in any text column."""
     if "\x00" in text:

@@ -163,6 +163,12 @@ def prepare(settings: Settings, seed: bool | None = True) -> DemoSchool | None:
         return seed_demo(session) if seed else None
 
 
+def mail_links_to(settings: Settings, port: int) -> str:
+    """Where a mail's links point: PUBLIC_URL when set; else the port this run serves on, since the default
+    (port 8000) would send every sign-in link of a `run --port 8080` to nothing."""
+    return settings.public_url if "public_url" in settings.model_fields_set else f"http://localhost:{port}"
+
+
 def run_all(settings: Settings, port: int = 8000, workers: int = 1, seed: bool | None = None) -> int:
     """Serve until SIGTERM, SIGHUP or Ctrl+C; returns the exit code."""
     stop = threading.Event()
@@ -185,6 +191,7 @@ def run_all(settings: Settings, port: int = 8000, workers: int = 1, seed: bool |
         log.warning("%s Serving without it.", exc)
     url, embedded = resolve(settings)
     supervisor = Supervisor(settings, url)
+    supervisor.env["PUBLIC_URL"] = mail_links_to(settings, port)
     try:
         supervisor.start("API", ["api", "--port", str(port)])
         supervisor.start("workers" if workers > 1 else "worker", ["worker", "--processes", str(workers)])

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from peerdigest.db.models import Allocation, Criterion, Evaluation, Score, Submission, User, utcnow
 from peerdigest.domain.evaluations import EvaluationError, mark_stale_summaries, put_score
-from peerdigest.i18n import _
+from peerdigest.i18n import Message, _
 
 # The longest comment a reviewer can give on one criterion (the scores API's limit too).
 COMMENT_MAX = 5000
@@ -155,15 +155,15 @@ def save_scores(session: Session, evaluation: Evaluation, reviewer: User, entrie
         if allocation is None and entry.reviewee_id == reviewer.id and evaluation.self_rating:
             allocation = allocations[reviewer.id] = _self_allocation(session, evaluation, reviewer, allocations)
         if allocation is None:
-            raise NotYourReviewee(f"You are not asked to review student {entry.reviewee_id} in this evaluation.")
+            raise NotYourReviewee(Message("You are not asked to review student %(id)s in this evaluation.",
+                                          id=entry.reviewee_id))
         criterion = criteria.get(entry.criterion_id)
         if criterion is None:
-            raise EvaluationError(f"Criterion {entry.criterion_id} is not part of this evaluation.")
+            raise EvaluationError(Message("Criterion %(id)s is not part of this evaluation.", id=entry.criterion_id))
         if entry.score is not None and not criterion.min_score <= entry.score <= criterion.max_score:
-            raise EvaluationError(
-                f"Score {entry.score:g} for {criterion.name!r} is outside its scale "
-                f"{criterion.min_score:g}-{criterion.max_score:g}."
-            )
+            raise EvaluationError(Message(
+                "Score %(score)s for %(criterion)r is outside its scale %(low)s-%(high)s.", score=f"{entry.score:g}",
+                criterion=criterion.name, low=f"{criterion.min_score:g}", high=f"{criterion.max_score:g}"))
         comment = _comment(entry.comment, criterion)
         if entry.score is None and comment is None and (allocation.id, criterion.id) not in existing:
             # An answer left empty (the whole form posted by its Save button) needs no row.

@@ -192,7 +192,7 @@ def format_datetime(value: datetime | None, time_zone: str | None = None) -> str
     """`5 dec. 2026 17:48` in Dutch, `5 Dec 2026, 17:48` in English, in the school's time zone."""
     if value is None:
         return "–"
-    local = _local(value, time_zone)
+    local = on_school_clock(value, time_zone)
     return _babel_datetime(local, _pattern(local, _DATETIME), locale=_locale())
 
 
@@ -200,7 +200,7 @@ def format_date(value: datetime | None, time_zone: str | None = None) -> str:
     """`5 dec. 2026` in Dutch, `5 Dec 2026` in English; the day in the school's time zone."""
     if value is None:
         return "–"
-    local = _local(value, time_zone)
+    local = on_school_clock(value, time_zone)
     return _babel_date(local, _pattern(local, _DATE), locale=_locale())
 
 
@@ -208,7 +208,7 @@ def format_time(value: datetime | None, time_zone: str | None = None) -> str:
     """The time of day on the school's clock, `17:48`, the same in both languages."""
     if value is None:
         return "–"
-    return _local(value, time_zone).strftime("%H:%M")
+    return on_school_clock(value, time_zone).strftime("%H:%M")
 
 
 # Day, short month, year and the time without seconds: what a teacher reads at a glance.
@@ -216,11 +216,16 @@ _DATETIME = {"nl": "d MMM y HH:mm", "en": "d MMM y, HH:mm"}
 _DATE = {"nl": "d MMM y", "en": "d MMM y"}
 
 
-def _local(value: datetime, time_zone: str | None) -> datetime:
-    """`value` on the school's clock; a naive value is taken as UTC, as the database stores time."""
+def on_school_clock(value: datetime, time_zone: str | None) -> datetime:
+    """`value` on the school's clock; a naive value is taken as UTC, as the database stores time. A moment the
+    school's clock cannot show (late on 9999-12-31, stored before such times were refused) stays in UTC rather
+    than failing every page that shows it."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(zone(time_zone))
+    try:
+        return value.astimezone(zone(time_zone))
+    except OverflowError:
+        return value
 
 
 def _pattern(local: datetime, patterns: dict[str, str]) -> str:

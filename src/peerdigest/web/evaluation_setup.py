@@ -18,10 +18,11 @@ from typing import Annotated
 from fastapi import File, Form, HTTPException, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from peerdigest.api.deps import CurrentUser, SessionDep, SettingsDep, StaffEvaluation, StaffUser
 from peerdigest.config import Language
-from peerdigest.db.models import Criterion, Evaluation, User, utcnow
+from peerdigest.db.models import FIRST_YEAR, LAST_YEAR, Criterion, Evaluation, User, utcnow
 from peerdigest.db.session import discard_writes
 from peerdigest.domain import class_list, importer
 from peerdigest.domain.evaluations import (
@@ -40,7 +41,7 @@ from peerdigest.domain.evaluations import (
 )
 from peerdigest.domain.importer import ImportProblem
 from peerdigest.domain.tables import as_csv, as_xlsx
-from peerdigest.i18n import N_, _, format_datetime, ngettext, zone
+from peerdigest.i18n import N_, _, format_datetime, ngettext, on_school_clock, zone
 from peerdigest.web.pages import page_language, page_router, redirect, render
 
 router = page_router()
@@ -126,7 +127,15 @@ def create_from_class_list(
                                         user.school.time_zone, problems, scale=points)
     members = _class_list(class_file, class_rows, settings.import_max_bytes, problems)
     if not problems:
-        enrolled = class_list.enrol(session, user.school_id, members.members)
+        try:
+            enrolled = class_list.enrol(session, user.school_id, members.members)
+        except IntegrityError:
+            # Another request added one of these new students meanwhile: most likely this form, sent twice.
+            discard_writes(session)
+            return _new_page(request, user, form, [Problem(_("Class list"), _(
+                "Some of these students were added at the same moment by another request (was this form sent "
+                "twice?). Nothing was saved from this one: look in the evaluations list before sending it again."))],
+                status.HTTP_409_CONFLICT)
         problems.extend(_listed(enrolled.problems))
     if not problems:
         try:
@@ -189,6 +198,11 @@ def _moment(day: str, clock: str, time_zone: str, label: str, problems: list[Pro
         local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
     except ValueError:
         problems.append(Problem(label, _("Write the date as 2026-12-07 and the time as 17:00.")))
+        return None
+    # Checked as typed, before the time zone moves it: year 1 or 9999 may have no UTC equivalent at all.
+    if not FIRST_YEAR <= local.year <= LAST_YEAR:
+        problems.append(Problem(label, _("Choose a date from the year %(first)s to %(last)s.",
+                                         first=FIRST_YEAR, last=LAST_YEAR)))
         return None
     return local.replace(tzinfo=zone(time_zone)).astimezone(timezone.utc)
 
@@ -348,7 +362,7 @@ def _local(moment: datetime | None, time_zone: str) -> tuple[str, str]:
     """A moment as the page's date and time fields show it, in the school's time zone."""
     if moment is None:
         return "", ""
-    local = moment.astimezone(zone(time_zone))
+    local = on_school_clock(moment, time_zone)
     return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
 
 

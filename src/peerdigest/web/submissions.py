@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request, status
+from fastapi import Depends, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import FormData
 
 from peerdigest.api.deps import CurrentUser, ReviewerEvaluation, SessionDep
 from peerdigest.db.models import Evaluation, User, utcnow
@@ -72,11 +74,20 @@ def form_page(request: Request, evaluation: ReviewerEvaluation, user: CurrentUse
     return _form(request, session, evaluation, user)
 
 
+async def _posted(request: Request) -> FormData:
+    """The posted form, read on the event loop, so that the routes that read its fields by name can be plain
+    functions: those run in a thread, where waiting for a lock another request holds does not stop the event loop
+    that must start that request's commit."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted)]
+
+
 @router.post("/my-evaluations/{evaluation_id}/save")
-async def save(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
+def save(request: Request, form: PostedForm, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     """Save the answers posted: a few from the autosave (which asks for JSON), or the whole form (its Save button)."""
     i18n.set_language(page_language(request, user))
-    form = await request.form()
     autosave = form.get("autosave") == "1"
     try:
         saved = submissions.save_scores(session, evaluation, user, _entries(form))
@@ -100,13 +111,12 @@ async def save(request: Request, evaluation: ReviewerEvaluation, user: CurrentUs
 
 
 @router.post("/my-evaluations/{evaluation_id}/submit")
-async def submit(request: Request, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
+def submit(request: Request, form: PostedForm, evaluation: ReviewerEvaluation, user: CurrentUser, session: SessionDep):
     """Save the whole form as posted, then hand it in; what is missing is listed on the form, by teammate.
 
     The answers given are kept when the form is not complete yet: only the handing in waits.
     """
     i18n.set_language(page_language(request, user))
-    form = await request.form()
     missing = None
     try:
         submissions.save_scores(session, evaluation, user, _entries(form))

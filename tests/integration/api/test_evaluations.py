@@ -5,10 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from peerdigest.db.models import Allocation, FeedbackSummary, Score, SummaryJob
+from peerdigest.db.models import Allocation, Evaluation, FeedbackSummary, Score, SummaryJob
 from peerdigest.db.session import session_scope
 from tests.support.api import PREFIX, STUDENT_19, TEACHER, api_client
 from tests.support.feedback import EXAMPLE_CSV, store_summary
+from tests.support.races import student_added_meanwhile
 
 EVALUATIONS = "/api/v1/evaluations"
 SANNE = 20  # Jan's teammate in Team Noord
@@ -90,6 +91,23 @@ def test_the_options_are_checked_as_the_page_checks_them(client, options, detail
     body = {"title": "Sprint 2", "criteria": [{"name": "Effort"}], **options}
     refused = client.post(EVALUATIONS, json=body, headers=TEACHER)
     assert (refused.status_code, refused.json()["detail"]) == (422, detail)
+
+
+# Year 1 or 9999 at an offset has no UTC equivalent, and 9999-12-31 in UTC none in Amsterdam: either one stored
+# failed the request or every page that shows it (a 500).
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]
+)
+def test_a_moment_no_time_zone_can_show_is_refused_wherever_a_moment_is_given(client, moment):
+    for option in ("opens_at", "deadline"):
+        created = client.post(EVALUATIONS, json={"title": "Far", "criteria": [{"name": "Effort"}], option: moment},
+                              headers=TEACHER)
+        assert created.status_code == 422, option
+        assert "a moment lies in the year 1970 to 9998" in created.json()["detail"]
+    assert client.patch(f"{EVALUATIONS}/56", json={"deadline": moment}, headers=TEACHER).status_code == 422
+    jobs = client.get(f"{PREFIX}/evaluation/56/jobs", params={"since": moment}, headers=TEACHER)
+    assert jobs.status_code == 422
+    assert client.get(f"{EVALUATIONS}/56", headers=TEACHER).json()["deadline"] is None, "nothing was changed"
 
 
 def test_a_team_member_who_is_not_in_the_school_is_refused(client):
@@ -178,6 +196,21 @@ def test_a_teacher_imports_a_file_into_their_own_school(client):
     assert (report["evaluation_created"], report["rows"], report["scores_created"]) == (True, 13, 13)
     evaluation = client.get(f"{EVALUATIONS}/{report['evaluation_id']}", headers=TEACHER).json()
     assert (evaluation["title"], evaluation["students"]) == ("Projectweek", 3)
+
+
+def test_an_import_whose_new_student_another_request_added_meanwhile_is_answered_409_with_nothing_imported(
+    client, demo_school,
+):
+    """The same file sent twice at once: both find emma@school.example new, the second insert of her fails."""
+    with student_added_meanwhile(demo_school, "emma@school.example", "Emma Visser") as raced:
+        response = client.post(f"{EVALUATIONS}/import", data={"evaluation": "Projectweek", "language": "nl"},
+                               files={"file": ("peer-feedback.csv", EXAMPLE_CSV.read_bytes(), "text/csv")},
+                               headers=TEACHER)
+    assert raced
+    assert response.status_code == 409, response.text
+    assert "nothing of this one was imported" in response.json()["detail"]
+    with session_scope(demo_school.database_url) as session:
+        assert session.scalar(select(Evaluation).where(Evaluation.title == "Projectweek")) is None
 
 
 def test_a_bad_file_is_answered_with_every_problem_and_imports_nothing(client):

@@ -12,6 +12,7 @@ from peerdigest.db.session import session_scope
 from peerdigest.queue.cron import close_due
 from tests.support.api import api_client
 from tests.support.feedback import store_summary
+from tests.support.races import student_added_meanwhile
 from tests.support.web import sign_in
 
 CLASS = "Naam\tE-mail\tTeam\nJan de Vries\tjan@example.com\tA\nNieuwe Leerling\tnieuw@school.example\tA\n" \
@@ -76,6 +77,20 @@ def test_the_notice_after_creating_names_one_team_as_one_team_in_english_and_in_
     dutch = client.post("/evaluations/new", data=_form(csrf, title="Klas 2", class_rows=one_team),
                         headers={"Accept-Language": "nl"})
     assert "Klas 2 gemaakt: 2 leerlingen in 1 team (0 nieuw op school)." in dutch.text
+
+
+def test_the_same_new_student_added_by_another_request_meanwhile_is_a_page_that_says_so(demo_school):
+    """Sending the form twice (a double click) enrols the same new students twice at once: the second request's
+    insert of a student the first just added fails. It is told so on the page, with nothing of it written."""
+    client, csrf = _teacher(demo_school)
+    with student_added_meanwhile(demo_school, "nieuw@school.example", "Nieuwe Leerling") as raced:
+        answer = client.post("/evaluations/new", data=_form(csrf))
+    assert raced
+    assert answer.status_code == 409
+    assert "added at the same moment" in answer.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.scalar(select(Evaluation).where(Evaluation.title == "Projectweek 4C")) is None
+        assert session.scalar(select(User).where(User.email == "derde@school.example")) is None
 
 
 def test_an_xlsx_class_list_with_dutch_name_parts_is_read(demo_school):
@@ -304,6 +319,32 @@ def test_a_close_time_that_has_passed_or_comes_first_is_refused_in_the_readers_l
     assert "Dat moment is al voorbij: kies een sluittijd in de toekomst." in refused.text
     with session_scope(demo_school.database_url) as session:
         assert session.get(Evaluation, 56).deadline is None, "nothing was saved"
+
+
+def test_a_date_in_year_1_or_9999_is_refused_on_the_times_page_in_the_readers_language(demo_school):
+    client, csrf = _teacher(demo_school)
+    first_day = client.post(TIMES, data=_times(csrf, opens_date="0001-01-01", opens_time="00:00"))
+    assert first_day.status_code == 422, "in Amsterdam it is a moment before the first UTC one"
+    assert "Choose a date from the year 1970 to 9998." in first_day.text
+    assert client.post(TIMES, data=_times(csrf, closes_date="9999-12-31")).status_code == 422
+
+    dutch = api_client(demo_school, headers={"Accept-Language": "nl"})
+    dutch_csrf = sign_in(dutch, "docent@example.com")
+    refused = dutch.post(TIMES, data=_times(dutch_csrf, opens_date="0001-01-01"))
+    assert "Kies een datum van het jaar 1970 tot en met 9998." in refused.text
+    with session_scope(demo_school.database_url) as session:
+        assert session.get(Evaluation, 56).opens_at is None, "nothing was saved"
+
+
+def test_a_close_time_stored_late_on_9999_12_31_still_shows_its_pages(demo_school):
+    """Such a time, stored before it was refused, lies past what a datetime holds in Amsterdam: it stays in UTC."""
+    _set(demo_school, deadline=datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc))
+    client, _csrf = _teacher(demo_school)
+    for page in (TIMES, "/evaluations/56", "/evaluations/56/progress"):
+        assert client.get(page).status_code == 200, page
+    student = api_client(demo_school)
+    sign_in(student, "jan@example.com")
+    assert "31 Dec 9999" in student.get("/my-evaluations").text
 
 
 def test_closing_now_ends_the_form_and_the_scheduler_queues_the_summaries(demo_school, redis):

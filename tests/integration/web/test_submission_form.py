@@ -246,3 +246,21 @@ def test_a_dutch_reader_gets_the_form_and_its_save_status_in_dutch(demo_school):
     assert "Opmerking bij Effort (niet verplicht)" in form and "Inleveren" in form
     saved = _autosave(client, csrf, evaluation_id, SANNE, criteria["Effort"], "7,0").json()
     assert saved["status"].startswith("Opgeslagen ") and saved["state_label"] == "half ingevuld"
+
+
+def test_a_dutch_reader_hears_a_refused_answer_in_dutch_and_the_api_in_english(demo_school):
+    client = api_client(demo_school, headers={"Accept-Language": "nl"})
+    csrf = sign_in(client, "jan@example.com")
+    evaluation_id = open_evaluation(demo_school)
+    effort = _criteria(demo_school, evaluation_id)["Effort"]
+    off_scale = _autosave(client, csrf, evaluation_id, SANNE, effort, "11")
+    assert (off_scale.status_code, off_scale.json()["detail"]) == (
+        422, "Score 11 voor 'Effort' valt buiten de schaal 1-10.")
+    stranger = _autosave(client, csrf, evaluation_id, 99, effort, "4")
+    assert stranger.json()["detail"] == "Je hoeft leerling 99 in deze evaluatie niet te beoordelen."
+    unknown = _autosave(client, csrf, evaluation_id, SANNE, 999_999, "4")
+    assert unknown.json()["detail"] == "Criterium 999999 hoort niet bij deze evaluatie."
+
+    api = api_client(demo_school).post(f"/api/v1/evaluations/{evaluation_id}/scores",
+                                       headers={"X-User-Email": "jan@example.com", "Accept-Language": "nl"}, json={"scores": [{"reviewee_id": SANNE, "criterion_id": effort, "score": 11}]})
+    assert api.json()["detail"] == "Score 11 for 'Effort' is outside its scale 1-10."

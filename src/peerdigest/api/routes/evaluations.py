@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, 
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from peerdigest.api.deps import (
     CurrentUser,
@@ -136,11 +137,16 @@ def _criteria(body: EvaluationIn) -> list[CriterionSpec]:
     return [CriterionSpec(c.name, 1, body.scale) for c in body.criteria]
 
 
+IMPORT_COLLIDED = ("Another request added some of the same people or this evaluation at the same moment; nothing of "
+                   "this one was imported. Send it again: an import finds what is there and adds to it.")
+
+
 @router.post(
     "/import",
     response_model=ImportResult,
     responses={
         **ERRORS,
+        409: problem("Another request added some of the same people or the evaluation at the same moment"),
         413: problem("The file is larger than IMPORT_MAX_BYTES"),
         422: {"model": ImportRejected, "description": "The file has problems; nothing was imported"},
     },
@@ -171,16 +177,19 @@ def import_feedback(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(too_large(file.size or len(data), limit)))
-    report = import_file(
-        session,
-        data,
-        school=user.school.name,
-        evaluation=evaluation,
-        language=language,
-        default_language=settings.summary_language,
-        encoding=encoding,
-        column_map=columns,
-    )
+    try:
+        report = import_file(
+            session,
+            data,
+            school=user.school.name,
+            evaluation=evaluation,
+            language=language,
+            default_language=settings.summary_language,
+            encoding=encoding,
+            column_map=columns,
+        )
+    except IntegrityError as exc:  # most likely the same file sent twice at once
+        raise HTTPException(status.HTTP_409_CONFLICT, IMPORT_COLLIDED) from exc
     if not report.ok:
         discard_writes(session)
         count = len(report.problems)

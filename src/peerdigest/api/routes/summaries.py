@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import AwareDatetime
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from peerdigest.api.schemas import (
     JobAccepted,
     JobList,
     JobStatusOut,
+    Moment,
     QueueOptions,
     Quote,
     QuotesOut,
@@ -308,7 +308,7 @@ def evaluation_jobs(
     user: CurrentUser,
     session: SessionDep,
     status_filter: JobStatus | None = Query(None, alias="status"),
-    since: AwareDatetime | None = Query(
+    since: Moment | None = Query(
         None, description="Only jobs changed after this time (with a time zone), e.g. the previous answer's as_of"
     ),
 ) -> JobList:
