@@ -52,7 +52,7 @@ def _shortened_part(key: str, value: object) -> object:
     return value
 
 
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     detail = "; ".join(describe(e) for e in errors[:5]) + ("; …" if len(errors) > 5 else "")
     listed = [
@@ -66,4 +66,4 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(RequestValidationError, invalid_request)

@@ -11,9 +11,11 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peerdigest.api.validation import invalid_request
 from peerdigest.i18n import N_
 from peerdigest.web.pages import render
 
@@ -57,5 +59,17 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     )
 
 
+async def _invalid_input(request: Request, exc: RequestValidationError):
+    """A page asked for with a value it cannot use (`?page=0`, a field over its length) is a page that says so,
+    not the API's JSON; which value it was, in pydantic's English, helps nobody reading it in a browser."""
+    if not is_page(request):
+        return await invalid_request(request, exc)
+    return await _http_error(request, StarletteHTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        N_("This page was asked for with a value it cannot use. Go back and try again."),
+    ))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_input)

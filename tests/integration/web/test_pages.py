@@ -76,3 +76,15 @@ def test_pages_say_what_they_may_run_and_that_no_site_may_frame_them(demo_school
         assert answer.headers["X-Frame-Options"] == "DENY", path
     assert client.get("/docs").headers["X-Frame-Options"] == "DENY"
 
+
+
+def test_a_page_asked_for_with_a_value_it_cannot_use_answers_a_page_in_the_readers_language(demo_school):
+    client = api_client(demo_school)
+    sign_in(client, "docent@example.com")
+    answer = client.get("/evaluations/56/teams", params={"page": 0}, headers={"Accept-Language": "nl"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Deze pagina is opgevraagd met een waarde die ze niet kan gebruiken." in answer.text
+    # The API keeps its JSON sentence for the same kind of mistake.
+    api = client.get(f"{PREFIX}/evaluation/56/insights", params={"page": 0}, headers=TEACHER)
+    assert api.status_code == 422 and api.json()["detail"].startswith("Invalid request: page in the query string")
