@@ -29,8 +29,14 @@ def test_sigkill_a_worker_mid_job_under_peerdigest_run(scenario, llm, record, wo
         return [w for w in Worker.all(connection=scenario.redis) if w.get_current_job_id() is not None]
 
     # Which job's request reaches the LLM first is up to the workers; wait until the hanging one is the only
-    # job in hand (with two workers, the other worker finishes the rest meanwhile).
-    wait_for(lambda: llm.in_flight == 1 and len(busy()) == 1, "one job left hanging in its LLM call", scenario)
+    # job in hand. With two workers the other one finishes the rest meanwhile, and between two of those it is
+    # idle for a moment too: only once no job waits (or no other worker could take one) is the one busy worker
+    # the holder of the hanging job for good.
+    def hanging_alone():
+        waiting = [row for row in scenario.rows(job_ids).values() if row.status == "queued"]
+        return llm.in_flight == 1 and len(busy()) == 1 and (workers == 1 or not waiting)
+
+    wait_for(hanging_alone, "one job left hanging in its LLM call", scenario)
     (holder,) = busy()
     hanging = holder.get_current_job_id()
 
