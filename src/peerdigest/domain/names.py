@@ -184,29 +184,40 @@ def name_forms(roster: tuple[str, ...]) -> NameForms:
     """Every form of every member's name, split by whether it is also an ordinary word."""
     forms: set[str] = set()
     initials: set[str] = set()
-    for name in map(_clean, roster):
-        if not name:
-            continue
-        forms.add(name.lower())
-        parts = name.split(" ")
-        surname = [p for p in parts[1:]]
-        if len(surname) > 1:
-            forms.add(" ".join(surname).lower())
-        pieces = [piece for part in parts for piece in ([part, *part.split("-")] if "-" in part else [part])]
-        forms.update(p.lower() for p in pieces if len(p) >= 2 and p.lower() not in _PARTICLES)
-        first_names = [p for p in (parts[0], *parts[0].split("-")) if len(p) >= 2]
-        short: set[str] = set()
-        for first in first_names:
-            short |= _syllable_forms(first)
-            short |= set(PET_FORMS.get(first.lower(), ()))
-        forms |= short
-        for base in {*(f.lower() for f in first_names), *short}:
-            forms |= _diminutives(base)
-        initials |= _initials(parts)
+    for name in roster:
+        member, member_initials = _member_forms(name)
+        forms |= member
+        initials |= member_initials
     # "de vos" is a surname with its particle, and also just "the fox": ordinary when every word is.
     as_name = {f for f in forms if all(w in ORDINARY_WORDS or w in _PARTICLES for w in f.split(" "))}
     by_length = lambda found: tuple(sorted(found, key=lambda f: (-len(f), f)))  # noqa: E731 - longest first
     return NameForms(by_length(forms - as_name), by_length(as_name), by_length(initials))
+
+
+
+@lru_cache(maxsize=8192)
+def _member_forms(raw: str) -> tuple[frozenset[str], frozenset[str]]:
+    """One member's forms and initials. Cached by member: each job's roster is the evaluation's without its own
+    student, a roster of its own, so a cache of whole rosters misses on every job while the members repeat."""
+    name = _clean(raw)
+    if not name:
+        return frozenset(), frozenset()
+    forms = {name.lower()}
+    parts = name.split(" ")
+    surname = [p for p in parts[1:]]
+    if len(surname) > 1:
+        forms.add(" ".join(surname).lower())
+    pieces = [piece for part in parts for piece in ([part, *part.split("-")] if "-" in part else [part])]
+    forms.update(p.lower() for p in pieces if len(p) >= 2 and p.lower() not in _PARTICLES)
+    first_names = [p for p in (parts[0], *parts[0].split("-")) if len(p) >= 2]
+    short: set[str] = set()
+    for first in first_names:
+        short |= _syllable_forms(first)
+        short |= set(PET_FORMS.get(first.lower(), ()))
+    forms |= short
+    for base in {*(f.lower() for f in first_names), *short}:
+        forms |= _diminutives(base)
+    return frozenset(forms), frozenset(_initials(parts))
 
 
 def _loose(form: str) -> str:
@@ -235,6 +246,13 @@ def _fold(text: str) -> str:
     return "".join(_BASE.get(ch, ch) for ch in text.lower())
 
 
+@lru_cache(maxsize=65536)
+def _first_word(form: str) -> str | None:
+    """A form's first word, folded (cached: every job's roster repeats the members' forms)."""
+    first = _WORD.search(_fold(form))
+    return first.group() if first else None
+
+
 @dataclass(frozen=True)
 class _Index:
     """A roster's forms of one kind by their first word (folded), each with its place in the longest-first order."""
@@ -247,9 +265,9 @@ class _Index:
         by_first_word: dict[str, list[tuple[int, str]]] = {}
         without_word = []
         for place, form in enumerate(found):
-            first = _WORD.search(_fold(form))
+            first = _first_word(form)
             if first:
-                by_first_word.setdefault(first.group(), []).append((place, form))
+                by_first_word.setdefault(first, []).append((place, form))
             else:
                 without_word.append((place, form))
         return cls(by_first_word, without_word)
