@@ -190,7 +190,8 @@ def name_forms(roster: tuple[str, ...]) -> NameForms:
         initials |= member_initials
     # "de vos" is a surname with its particle, and also just "the fox": ordinary when every word is.
     as_name = {f for f in forms if all(w in ORDINARY_WORDS or w in _PARTICLES for w in f.split(" "))}
-    by_length = lambda found: tuple(sorted(found, key=lambda f: (-len(f), f)))  # noqa: E731 - longest first
+    # Longest first, ties alphabetically: two sorts with C-level keys (stable), as every job's roster is sorted anew.
+    by_length = lambda found: tuple(sorted(sorted(found), key=len, reverse=True))  # noqa: E731
     return NameForms(by_length(forms - as_name), by_length(as_name), by_length(initials))
 
 
